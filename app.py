@@ -1,0 +1,25 @@
+"""The Gradio app: one Blocks page, one tab per UI module. ``python app.py`` serves it on port 7860."""
+import importlib
+import os
+
+import gradio as gr
+
+# (tab title, module with a ``build()`` that creates the tab's widgets inside the current Blocks)
+TABS = [
+]
+
+
+def build_app() -> gr.Blocks:
+    with gr.Blocks(title="Neural Style Transfer Studio") as demo:
+        gr.Markdown("# Neural Style Transfer Studio")
+        for title, module in TABS:
+            with gr.Tab(title):
+                importlib.import_module(module).build()
+    return demo
+
+
+if __name__ == "__main__":
+    build_app().queue(default_concurrency_limit=1, max_size=16).launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
+        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+    )

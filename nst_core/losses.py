@@ -1,0 +1,54 @@
+"""The cost functions of Gatys et al. (2015), as written in the course notes.
+
+Activations are shaped ``(1, n_C, n_H, n_W)``. Every cost is computed in
+float32, whatever precision the convolutions ran in.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+
+
+def content_cost(a_C: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
+    """J_content(C, G) = 1/2 * ||a^(C) - a^(G)||^2, summed over all elements."""
+    return 0.5 * (a_C.float() - a_G.float()).pow(2).sum()
+
+
+def gram_matrix(a: torch.Tensor) -> torch.Tensor:
+    """G_kk' = sum_i sum_j a_ijk * a_ijk'  -> an ``n_C x n_C`` matrix (float32)."""
+    _, n_C, n_H, n_W = a.shape
+    f = a.float().reshape(n_C, n_H * n_W)
+    return f @ f.T
+
+
+def layer_style_cost(a_S: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
+    """J_style^[l](S, G) = 1 / (2 n_H n_W n_C)^2 * sum_k sum_k' (G^(S)_kk' - G^(G)_kk')^2.
+
+    ``a_S`` may instead be the style Gram matrix itself (``n_C x n_C``), so a
+    fixed target can be computed once.
+    """
+    _, n_C, n_H, n_W = a_G.shape
+    G_S = a_S if a_S.dim() == 2 else gram_matrix(a_S)
+    G_G = gram_matrix(a_G)
+    return (G_S.float() - G_G).pow(2).sum() / (2.0 * n_H * n_W * n_C) ** 2
+
+
+def style_cost(style_activations: Mapping[str, torch.Tensor], generated_activations: Mapping[str, torch.Tensor],
+               layer_weights: Mapping[str, float]) -> torch.Tensor:
+    """J_style(S, G) = sum_l lambda^[l] * J_style^[l](S, G), over the layers in ``layer_weights``."""
+    total = torch.zeros((), dtype=torch.float32, device=next(iter(generated_activations.values())).device)
+    for layer, lam in layer_weights.items():
+        total = total + lam * layer_style_cost(style_activations[layer], generated_activations[layer])
+    return total
+
+
+def total_cost(J_content: torch.Tensor, J_style: torch.Tensor, alpha: float, beta: float) -> torch.Tensor:
+    """J(G) = alpha * J_content(C, G) + beta * J_style(S, G)."""
+    return alpha * J_content + beta * J_style
+
+
+def total_variation(image: torch.Tensor) -> torch.Tensor:
+    """TV(G) = sum_ij (G_i+1,j - G_i,j)^2 + (G_i,j+1 - G_i,j)^2, summed over channels (squared-difference TV)."""
+    x = image.float()
+    return (x[..., 1:, :] - x[..., :-1, :]).pow(2).sum() + (x[..., :, 1:] - x[..., :, :-1]).pow(2).sum()

@@ -1,0 +1,224 @@
+"""Minimise J(G) = alpha J_content + beta J_style (+ tv TV) over the pixels of G.
+
+``StyleTransfer(options).iter_stylize(content, styles)`` yields a ``Progress`` per
+optimizer step (and the current image every ``preview_every`` steps); the last
+one has ``done=True`` and the best image found. ``stylize`` runs it to the end
+and returns that. Set the ``stop`` event to end early with the best image so far.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import color
+from .images import resize_long_edge
+from .losses import content_cost, gram_matrix, style_cost, total_cost, total_variation
+from .options import StyleOptions
+from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
+
+
+@dataclass
+class Progress:
+    """One optimizer step. ``image`` is set every ``preview_every`` steps and on the last report."""
+
+    step: int  # steps done so far, over all stages
+    total_steps: int
+    stage: int  # 0-based index into options.schedule()
+    size: tuple[int, int]  # (height, width) of this stage
+    J_content: float
+    J_style: float
+    J_tv: float
+    J: float
+    elapsed: float  # seconds since the start
+    image: np.ndarray | None = None
+    done: bool = False
+    stopped: bool = False  # ended early by the stop event
+
+    @property
+    def remaining(self) -> float:
+        """Estimated seconds left, from the mean time per step so far (later stages are slower)."""
+        return self.elapsed / self.step * (self.total_steps - self.step) if self.step else float("nan")
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """'auto' -> CUDA if available, then MPS, then CPU."""
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def cpu_supports_bf16() -> bool:
+    """True when this CPU has native bf16 matrix instructions (AVX512-BF16 or AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def autocast_for(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """The convolution precision context: bf16 autocast on capable CPUs, fp16/bf16 on CUDA, else fp32."""
+    if precision == "fp32" or device.type == "mps":
+        return contextlib.nullcontext()
+    if device.type == "cpu":
+        if precision == "bf16" or cpu_supports_bf16():
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" or torch.cuda.is_bf16_supported() else torch.float16
+    return torch.autocast(device.type, dtype=dtype)
+
+
+class StyleTransfer:
+    """Holds the VGG19 (loaded once per process) and runs stylizations with given options."""
+
+    def __init__(self, options: StyleOptions | None = None):
+        self.options = (options or StyleOptions()).validate()
+        self.device = pick_device(self.options.device)
+        model = load_vgg19(self.options.weights, self.options.pooling)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        self.model: VGG19 = model.to(self.device, memory_format=torch.channels_last)
+
+    # --- the objective -------------------------------------------------------------------------
+    def features(self, rgb01: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Activations of an RGB batch in [0, 1] at ``layers``, in the options' precision."""
+        x = self.model.normalize(rgb01).contiguous(memory_format=torch.channels_last)
+        with autocast_for(self.device, self.options.precision):
+            return self.model(x, layers)
+
+    def targets(self, content01: torch.Tensor, styles01: Sequence[torch.Tensor]) -> tuple[torch.Tensor, list[dict]]:
+        """The fixed targets, computed once: a^(C) at the content layer and each style's Gram matrices."""
+        o = self.options
+        with torch.no_grad():
+            a_C = self.features(content01, [o.content_layer])[o.content_layer].float()
+            grams = [{l: gram_matrix(a) for l, a in self.features(s, list(o.style_layers)).items()} for s in styles01]
+        return a_C, grams
+
+    def costs(self, G: torch.Tensor, a_C: torch.Tensor, style_grams: list[dict],
+              blend: Sequence[float]) -> dict[str, torch.Tensor]:
+        """J_content, J_style (blended over style images), TV and J for the image ``G``."""
+        o = self.options
+        acts = self.features(G, list({o.content_layer, *o.style_layers}))
+        J_content = content_cost(a_C, acts[o.content_layer])
+        J_style = sum(w * style_cost(grams, acts, o.style_layers) for w, grams in zip(blend, style_grams))
+        J_tv = total_variation(G)
+        J = total_cost(J_content, J_style, o.alpha, o.beta) + o.tv_weight * J_tv
+        return {"J_content": J_content, "J_style": J_style, "J_tv": J_tv, "J": J}
+
+    # --- images --------------------------------------------------------------------------------
+    def _stage_images(self, content: np.ndarray, styles: Sequence[np.ndarray], long_edge: int):
+        o = self.options
+        c = rgb_to_tensor(resize_long_edge(content, long_edge)).to(self.device)
+        s_edge = max(16, round(long_edge * o.style_scale))
+        ss = [rgb_to_tensor(resize_long_edge(s, s_edge)).to(self.device) for s in styles]
+        if o.preserve_color:
+            ss = [color.match_luminance(s, c) for s in ss]
+        return c, ss
+
+    def _init_image(self, content01: torch.Tensor, style01: torch.Tensor) -> torch.Tensor:
+        o = self.options
+        gen = torch.Generator().manual_seed(o.seed)
+        noise = torch.rand(content01.shape, generator=gen).to(self.device)
+        if o.init == "noise":
+            return noise
+        if o.init == "style":
+            return F.interpolate(style01, size=content01.shape[-2:], mode="bilinear", align_corners=False)
+        if o.init == "content+noise":
+            return (0.75 * content01 + 0.25 * noise).clamp(0, 1)
+        return content01.clone()
+
+    def _output(self, G: torch.Tensor, content01: torch.Tensor) -> np.ndarray:
+        G = G.detach().clamp(0, 1)
+        if self.options.preserve_color:
+            G = color.keep_content_colors(G, content01)
+        return tensor_to_rgb(G)
+
+    def _optimizer(self, G: torch.Tensor) -> torch.optim.Optimizer:
+        o = self.options
+        if o.optimizer == "adam":
+            return torch.optim.Adam([G], lr=o.learning_rate)
+        return torch.optim.LBFGS([G], lr=1.0, max_iter=1, history_size=o.lbfgs_history,
+                                 tolerance_grad=0.0, tolerance_change=0.0)
+
+    # --- the loop ------------------------------------------------------------------------------
+    def iter_stylize(self, content: np.ndarray, styles: Sequence[np.ndarray], *,
+                     stop: threading.Event | None = None) -> Iterator[Progress]:
+        """Stylize RGB uint8 ``content`` with RGB uint8 ``styles``; yield a ``Progress`` per step."""
+        o = self.options
+        if len(styles) == 0:
+            raise ValueError("at least one style image is needed")
+        blend = o.blend_weights(len(styles))
+        schedule = o.schedule()
+        total_steps = sum(steps for _, steps in schedule)
+        start = time.perf_counter()
+        step = 0
+        best_G, best_costs = None, {}
+        last: dict[str, float] = {}
+        for stage, (long_edge, steps) in enumerate(schedule):
+            content01, styles01 = self._stage_images(content, styles, long_edge)
+            a_C, grams = self.targets(content01, styles01)
+            if best_G is None:
+                init = self._init_image(content01, styles01[0])
+            else:
+                init = F.interpolate(best_G, size=content01.shape[-2:], mode="bilinear", align_corners=False)
+            G = init.detach().contiguous().requires_grad_(True)
+            optimizer = self._optimizer(G)
+            best_J, best_G, best_costs = float("inf"), G.detach().clone(), {}
+
+            def closure():
+                optimizer.zero_grad(set_to_none=True)
+                costs = self.costs(G, a_C, grams, blend)
+                costs["J"].backward()
+                last.update({k: float(v) for k, v in costs.items()})
+                return costs["J"]
+
+            def keep_if_best(candidate: torch.Tensor):
+                nonlocal best_J, best_G, best_costs
+                if last["J"] < best_J:
+                    best_J, best_G, best_costs = last["J"], candidate, dict(last)
+
+            size = tuple(content01.shape[-2:])
+            for _ in range(steps):
+                if stop is not None and stop.is_set():
+                    break
+                G_before = G.detach().clone()
+                optimizer.step(closure)  # evaluates J at G_before, then moves G
+                keep_if_best(G_before)
+                step += 1
+                preview = step % o.preview_every == 0
+                yield Progress(step, total_steps, stage, size, last["J_content"], last["J_style"], last["J_tv"],
+                               last["J"], time.perf_counter() - start,
+                               image=self._output(G, content01) if preview else None)
+            if stop is not None and stop.is_set():
+                break
+            with torch.no_grad():  # the cost where the last step landed
+                last.update({k: float(v) for k, v in self.costs(G, a_C, grams, blend).items()})
+            keep_if_best(G.detach().clone())
+        final_content01 = rgb_to_tensor(resize_long_edge(content, o.size)).to(self.device)
+        if best_G.shape[-2:] != final_content01.shape[-2:]:
+            best_G = F.interpolate(best_G, size=final_content01.shape[-2:], mode="bilinear", align_corners=False)
+        stopped = stop is not None and stop.is_set()
+        nan = float("nan")
+        yield Progress(step, total_steps, len(schedule) - 1, tuple(final_content01.shape[-2:]),
+                       best_costs.get("J_content", nan), best_costs.get("J_style", nan),
+                       best_costs.get("J_tv", nan), best_costs.get("J", nan), time.perf_counter() - start,
+                       image=self._output(best_G, final_content01), done=True, stopped=stopped)
+
+    def stylize(self, content: np.ndarray, styles: Sequence[np.ndarray], *,
+                callback: Callable[[Progress], None] | None = None,
+                stop: threading.Event | None = None) -> np.ndarray:
+        """Run ``iter_stylize`` to the end, calling ``callback`` with each ``Progress``; return the best image."""
+        for p in self.iter_stylize(content, styles, stop=stop):
+            if callback is not None:
+                callback(p)
+        return p.image
