@@ -179,7 +179,7 @@ class StyleTransfer:
                 optimizer.zero_grad(set_to_none=True)
                 costs = self.costs(G, a_C, grams, blend)
                 costs["J"].backward()
-                last.update({k: float(v) for k, v in costs.items()})
+                last.update({k: float(v.detach()) for k, v in costs.items()})
                 return costs["J"]
 
             def keep_if_best(candidate: torch.Tensor):

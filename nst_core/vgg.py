@@ -84,7 +84,7 @@ def rgb_to_tensor(rgb: np.ndarray) -> torch.Tensor:
     arr = np.asarray(rgb)
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise ValueError(f"expected an RGB array of shape H x W x 3, got shape {arr.shape}")
-    return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).unsqueeze(0).float() / 255.0
+    return torch.from_numpy(np.array(arr, copy=True)).permute(2, 0, 1).unsqueeze(0).float() / 255.0
 
 
 def tensor_to_rgb(x: torch.Tensor) -> np.ndarray:

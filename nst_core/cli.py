@@ -1,0 +1,142 @@
+"""``python -m nst_core CONTENT STYLE [STYLE ...] -o OUT.png``: the command line, built from ``StyleOptions``' defaults.
+
+Bad input prints one line on stderr and exits with status 2; no output file is written.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import signal
+import sys
+import threading
+
+from tqdm import tqdm
+
+from .images import ImageError, load_image
+from .metadata import read_settings, save_png
+from .options import StyleOptions
+from .vgg import BLOCKS, LAYER_NAMES
+
+EXIT_BAD_INPUT = 2
+FLAG_NAMES = {"tv_weight": "--tv", "learning_rate": "--lr"}  # short flags for long field names
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        raise UsageError(message)
+
+
+def parse_style_layers(text: str) -> dict[str, float]:
+    """'relu1_1,relu2_1' (equal weights summing to 1) or 'relu1_1:0.5,relu3_1:0.5' -> {layer: lambda}."""
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("give at least one style layer, e.g. relu1_1,relu2_1")
+    layers = {}
+    for item in items:
+        name, _, weight = item.partition(":")
+        try:
+            layers[name] = float(weight) if weight else 1.0 / len(items)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"bad weight in {item!r}; write LAYER:WEIGHT, e.g. relu1_1:0.2") from None
+    return layers
+
+
+def _list_layers() -> str:
+    """One line per VGG19 block: its layers, in order, and its number of channels."""
+    rows = []
+    for block, (channels, _) in enumerate(BLOCKS, start=1):
+        names = [n for n in LAYER_NAMES if n.lstrip("convrelupol")[0] == str(block)]
+        rows.append(f"block {block} ({channels} channels): " + " ".join(names))
+    return "\n".join(rows)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = StyleOptions()
+    p = _Parser(prog="python -m nst_core", description="Neural style transfer (Gatys et al., 2015) on VGG19.")
+    p.add_argument("content", nargs="?", help="content image C")
+    p.add_argument("styles", nargs="*", metavar="style", help="one or more style images S")
+    p.add_argument("-o", "--output", help="output PNG (settings are stored in its metadata)")
+    p.add_argument("--list-layers", action="store_true", help="list the VGG19 layer names and exit")
+    p.add_argument("--from-png", metavar="PNG", help="take the settings stored in a PNG made by this tool")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    for f in dataclasses.fields(StyleOptions):
+        flag = FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
+        default = getattr(defaults, f.name)
+        kw = {"dest": f.name, "default": argparse.SUPPRESS, "help": f.metadata["help"] + f" (default: {default})"}
+        if isinstance(default, bool):
+            p.add_argument(flag, action="store_true", **kw)
+        elif f.name == "style_layers":
+            p.add_argument(flag, type=parse_style_layers, metavar="L[:W],...", **kw)
+        elif f.name == "style_blend":
+            p.add_argument(flag, type=float, nargs="+", metavar="W", **kw)
+        else:
+            p.add_argument(flag, type=type(default), **kw)
+    return p
+
+
+def options_from_args(args: argparse.Namespace) -> StyleOptions:
+    """Defaults, then the settings of ``--from-png`` if given, then the flags on the command line."""
+    base = StyleOptions()
+    if args.from_png:
+        stored = read_settings(args.from_png)
+        if stored is None:
+            raise UsageError(f"{os.path.basename(args.from_png)}: no stored settings in this PNG")
+        base = stored[0]
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(StyleOptions) if hasattr(args, f.name)}
+    if "style_blend" in given:
+        given["style_blend"] = tuple(given["style_blend"])
+    return dataclasses.replace(base, **given)
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list_layers:
+        print(_list_layers())
+        return 0
+    if not args.content or not args.styles:
+        raise UsageError("give a content image and at least one style image: CONTENT STYLE [STYLE ...] -o OUT.png")
+    if not args.output:
+        raise UsageError("give the output file with -o OUT.png")
+    if not args.output.lower().endswith(".png"):
+        raise UsageError(f"the output must be a .png file, got {args.output!r}")
+    out_dir = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(out_dir):
+        raise UsageError(f"the output folder {out_dir!r} does not exist")
+    options = options_from_args(args)
+    content = load_image(args.content)
+    styles = [load_image(s) for s in args.styles]
+    options.blend_weights(len(styles))  # checks the number of blend weights before any work
+
+    from .stylize import StyleTransfer  # after the checks: importing torch's model code is the slow part
+    transfer = StyleTransfer(options)
+    stop = threading.Event()
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C: finish with the best so far
+    bar = tqdm(total=sum(s for _, s in options.schedule()), unit="step", disable=args.quiet, dynamic_ncols=True)
+    try:
+        for p in transfer.iter_stylize(content, styles, stop=stop):
+            if not p.done:
+                bar.update(1)
+                bar.set_postfix(J=f"{p.J:.3g}", content=f"{p.J_content:.3g}", style=f"{p.J_style:.3g}",
+                                size=f"{p.size[1]}x{p.size[0]}")
+    finally:
+        bar.close()
+        signal.signal(signal.SIGINT, previous_handler)
+    save_png(args.output, p.image, options, transfer.model.identity,
+             extra={"nst:content": os.path.basename(args.content),
+                    "nst:styles": ",".join(os.path.basename(s) for s in args.styles)})
+    if not args.quiet:
+        print(f"wrote {args.output} ({p.image.shape[1]}x{p.image.shape[0]}, J={p.J:.4g})", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return run(argv)
+    except (UsageError, ImageError, ValueError, FileNotFoundError) as e:
+        print(f"nst_core: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT

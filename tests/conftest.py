@@ -1,0 +1,24 @@
+import os
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+@pytest.fixture(scope="session")
+def skimage_dir() -> str:
+    import skimage.data
+    return os.path.dirname(skimage.data.__file__)
+
+
+@pytest.fixture(scope="session")
+def tiny_pair(skimage_dir):
+    """A 64 px content (astronaut) and style (hubble deep field), as RGB uint8 arrays."""
+    from nst_core.images import load_image, resize_long_edge
+    c = resize_long_edge(load_image(os.path.join(skimage_dir, "astronaut.png")), 64)
+    s = resize_long_edge(load_image(os.path.join(skimage_dir, "hubble_deep_field.jpg")), 64)
+    return np.ascontiguousarray(c), np.ascontiguousarray(s)

@@ -1,0 +1,109 @@
+"""The optimisation loop: lowers the cost, is reproducible, streams progress, stops early with the best image."""
+import threading
+
+import numpy as np
+import pytest
+
+from nst_core import StyleOptions, StyleTransfer
+from nst_core.options import preset_options
+
+
+def run(content, styles, **kw):
+    reports = []
+    image = StyleTransfer(StyleOptions(**kw)).stylize(content, styles, callback=reports.append)
+    return image, reports
+
+
+def test_twenty_steps_halve_the_total_cost(tiny_pair):
+    content, style = tiny_pair
+    image, reports = run(content, [style], size=64, steps=20, seed=0)
+    first, final = reports[0], reports[-1]
+    assert final.done and final.step == 20
+    assert final.J <= 0.5 * first.J
+    assert image.shape == content.shape and image.dtype == np.uint8
+
+
+def test_same_seed_same_image_and_other_seed_differs(tiny_pair):
+    content, style = tiny_pair
+    a, _ = run(content, [style], size=48, steps=5, seed=3, init="noise")
+    b, _ = run(content, [style], size=48, steps=5, seed=3, init="noise")
+    c, _ = run(content, [style], size=48, steps=5, seed=4, init="noise")
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_progress_stream_has_costs_time_and_previews(tiny_pair):
+    content, style = tiny_pair
+    _, reports = run(content, [style], size=48, steps=6, preview_every=3, optimizer="adam")
+    steps = [r for r in reports if not r.done]
+    assert [r.step for r in steps] == [1, 2, 3, 4, 5, 6]
+    assert [r.image is not None for r in steps] == [False, False, True, False, False, True]
+    assert all(r.J == pytest.approx(r.J_content + 1e4 * r.J_style) for r in steps)
+    assert all(b.elapsed >= a.elapsed for a, b in zip(steps, steps[1:]))
+    assert steps[2].image.shape == (48, 48, 3)
+
+
+def test_stop_returns_best_image_so_far(tiny_pair):
+    content, style = tiny_pair
+    stop = threading.Event()
+    reports = []
+    transfer = StyleTransfer(StyleOptions(size=48, steps=50, init="noise"))
+    for p in transfer.iter_stylize(content, [style], stop=stop):
+        reports.append(p)
+        if p.step == 4:
+            stop.set()
+    final = reports[-1]
+    assert final.done and final.stopped and final.step == 4
+    assert final.image.shape == (48, 48, 3)
+    assert final.J == min(r.J for r in reports[:-1])
+
+
+def test_coarse_to_fine_schedule_ends_at_full_size(tiny_pair):
+    content, style = tiny_pair
+    options = StyleOptions(size=64, steps=2, scales=2)
+    assert options.schedule() == [(32, 4), (64, 2)]
+    image, reports = run(content, [style], size=64, steps=2, scales=2)
+    assert [r.size for r in reports[:-1]] == [(32, 32)] * 4 + [(64, 64)] * 2
+    assert image.shape == (64, 64, 3)
+
+
+def test_several_styles_and_blend_weights(tiny_pair):
+    content, style = tiny_pair
+    other = np.ascontiguousarray(content[:, ::-1])
+    only_first, _ = run(content, [style, other], size=32, steps=3, style_blend=(1.0, 0.0))
+    alone, _ = run(content, [style], size=32, steps=3)
+    assert np.array_equal(only_first, alone)
+    with pytest.raises(ValueError, match="2 style blend weights given for 1 style images"):
+        run(content, [style], size=32, steps=1, style_blend=(1.0, 1.0))
+
+
+def test_preserve_color_keeps_the_content_chroma(tiny_pair):
+    content, style = tiny_pair
+    image, _ = run(content, [style], size=48, steps=5, preserve_color=True)
+    from nst_core.images import resize_long_edge
+    c = resize_long_edge(content, 48).astype(float)
+    g = image.astype(float)
+    # RGB minus its luminance (the chroma part) is the content's, up to rounding and clamping
+    y = lambda a: a @ np.array([0.299, 0.587, 0.114])
+    chroma_diff = np.abs((g - y(g)[..., None]) - (c - y(c)[..., None]))
+    assert np.median(chroma_diff) < 3
+
+
+@pytest.mark.parametrize("bad,message", [
+    (dict(content_layer="pool4"), "content layer must be a conv or relu layer"),
+    (dict(style_layers={"relu9_9": 1.0}), "unknown VGG19 layer 'relu9_9'"),
+    (dict(alpha=-1.0), "alpha must be a number >= 0"),
+    (dict(size=8), "size must be an integer >= 32"),
+    (dict(init="paint"), "init must be one of content, noise, style, content\\+noise"),
+    (dict(size=64, scales=3), "scales=3 makes the coarsest size smaller than 32 px"),
+])
+def test_bad_options_give_one_line_errors(bad, message):
+    with pytest.raises(ValueError, match=message):
+        StyleOptions(**bad)
+
+
+def test_presets_set_size_steps_and_schedule():
+    quick = preset_options("Quick", seed=5)
+    assert quick.size == 512 and quick.seed == 5 and len(quick.schedule()) == quick.scales
+    with pytest.raises(ValueError, match="unknown preset 'Fast'"):
+        preset_options("Fast")

