@@ -1,0 +1,172 @@
+"""The Zeiler & Fergus explorer on the command line.
+
+    python -m explorer scan DATASET --layers conv1_1 conv5_4 --out INDEX.pt
+    python -m explorer render INDEX.pt --layer conv5_4 --units top16 --mode both -o grid.png
+
+DATASET is ``builtin`` (scikit-image's sample photos), a folder or a ``.zip``. Bad input prints one line on
+stderr and exits with status 2; nothing half-written is left behind.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from nst_core.images import ImageError
+from nst_core.vgg import CONV_LAYERS, load_vgg19
+
+from .datasets import DatasetError, open_dataset
+from .deconv import METHODS
+from .zf_index import PRECISIONS, BadIndexError, Index, ScanSettings, check_conv_layers
+from .zf_render import MODES, ViewLoader, labelled_page, page_cells, unit_label, unit_tile, units_by_peak
+from .zf_scan import cache_dir, cached_scan, scan
+
+EXIT_BAD_INPUT = 2
+DEFAULTS = ScanSettings()
+
+
+class UsageError(Exception):
+    """Bad command-line input: one line on stderr, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of argparse's usage dump
+        raise UsageError(message)
+
+
+def parse_layers(items: list[str]) -> tuple[str, ...]:
+    """``all``, names, or comma-separated names -> conv layers in network order."""
+    names = [n for item in items for n in item.split(",") if n]
+    return CONV_LAYERS if names == ["all"] else check_conv_layers(names)
+
+
+def parse_units(text: str, index: Index, layer: str) -> list[int]:
+    """``topN`` (the N highest peaks), ``A-B`` (inclusive) or ``a,b,c`` -> unit numbers of ``layer``."""
+    units = index.top(layer).value.shape[0]
+    try:
+        if text.startswith("top"):
+            return units_by_peak(index, layer)[:int(text[3:])]
+        chosen = []
+        for part in text.split(","):
+            first, _, last = part.partition("-")
+            chosen += range(int(first), int(last or first) + 1)
+    except ValueError:
+        raise UsageError(f"--units {text!r}: write topN, A-B or a,b,c") from None
+    bad = [u for u in chosen if not 0 <= u < units]
+    if bad or not chosen:
+        raise UsageError(f"--units {text!r}: {layer} has units 0 ... {units - 1}")
+    return chosen
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="python -m explorer", description="Zeiler & Fergus explorer: top-k dataset patches per unit.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    s = sub.add_parser("scan", help="scan a dataset and write an index")
+    s.add_argument("dataset", help="'builtin', a folder of images or a .zip")
+    s.add_argument("--layers", nargs="+", default=["all"], help="conv layers (names, comma lists or 'all')")
+    s.add_argument("--out", required=True, help="index file to write (.pt)")
+    s.add_argument("--size", type=int, default=DEFAULTS.size, help="scan views are SIZE x SIZE pixels")
+    s.add_argument("--k", type=int, default=DEFAULTS.k, help="patches kept per unit")
+    s.add_argument("--per-image", type=int, default=DEFAULTS.per_image,
+                   help="maxima per image and unit (>1: spatially suppressed picks)")
+    s.add_argument("--precision", choices=PRECISIONS, default=DEFAULTS.precision)
+    s.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    s.add_argument("--zooms", default=None, help="comma list, e.g. 1,2 (default: 1,2 for builtin, else 1)")
+    s.add_argument("--cache", default=None, help=f"cache folder (default {cache_dir()})")
+    s.add_argument("--no-cache", action="store_true", help="scan afresh, don't read or write the cache")
+    r = sub.add_parser("render", help="draw units' top patches from an index")
+    r.add_argument("index", help="index file written by 'scan'")
+    r.add_argument("--layer", required=True, choices=CONV_LAYERS, metavar="LAYER")
+    r.add_argument("--units", default="top16", help="topN, A-B or a,b,c (default top16)")
+    r.add_argument("--mode", choices=MODES, default="patches")
+    r.add_argument("--method", choices=METHODS, default="deconvnet", help="projection method")
+    r.add_argument("--columns", type=int, default=4)
+    r.add_argument("-o", "--output", required=True, help="PNG to write")
+    return p
+
+
+def parse_zooms(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        zooms = tuple(int(z) for z in text.split(","))
+    except ValueError:
+        raise UsageError(f"--zooms {text!r}: write whole numbers like 1,2") from None
+    if not zooms or any(not 1 <= z <= 4 for z in zooms):
+        raise UsageError(f"--zooms {text!r}: zooms are 1 ... 4")
+    return zooms
+
+
+def run_scan(args) -> int:
+    settings = ScanSettings(args.size, args.k, args.per_image, args.precision, args.batch_size).validate()
+    layers = parse_layers(args.layers)
+    dataset = open_dataset(args.dataset, cache_dir(args.cache) / "datasets", parse_zooms(args.zooms))
+    model = load_vgg19("caffe")
+    with tqdm(total=len(dataset.files), unit="file", desc=f"scanning {dataset.name}") as bar:
+        def progress(done: int, total: int):
+            bar.update(done - bar.n)
+
+        if args.no_cache:
+            index = scan(model, dataset, layers, settings, progress=progress)
+        else:
+            index = cached_scan(model, dataset, layers, settings, cache=args.cache, progress=progress)
+    index.save(args.out)
+    for file, why in index.skipped:
+        print(f"skipped {why}", file=sys.stderr)
+    print(f"{len(index.views)} views of {len(dataset.files) - len(index.skipped)} images, "
+          f"{len(index.skipped)} files skipped; layers {', '.join(layers)} -> {args.out}")
+    return 0
+
+
+def save_png_atomic(path: str, rgb: np.ndarray) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".grid-", suffix=".png", dir=folder)
+    os.close(fd)
+    try:
+        Image.fromarray(rgb).save(tmp, format="PNG")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def run_render(args) -> int:
+    if not args.output.lower().endswith(".png"):
+        raise UsageError(f"-o {args.output}: the output must be a .png file")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
+        raise UsageError(f"-o {args.output}: no such folder")
+    index = Index.load(args.index)
+    index.top(args.layer)
+    units = parse_units(args.units, index, args.layer)
+    model = load_vgg19("caffe") if args.mode != "patches" else None
+    loader = ViewLoader(index)
+    cells = {}
+    for unit in tqdm(units, unit="unit", desc=f"rendering {args.layer}"):
+        cells.update(page_cells(index, args.layer, [unit], loader=loader, model=model,
+                                method=args.method if model else None))
+    tiles = [unit_tile(cells[u], args.mode, k=index.settings.k) for u in units]
+    save_png_atomic(args.output, labelled_page(tiles, [unit_label(index, args.layer, u) for u in units],
+                                               args.columns))
+    print(f"{len(units)} units of {args.layer} -> {args.output}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return run_scan(args) if args.command == "scan" else run_render(args)
+    except (UsageError, DatasetError, BadIndexError, ImageError, ValueError, OSError) as e:
+        print(f"explorer: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("explorer: stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
