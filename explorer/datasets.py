@@ -134,11 +134,11 @@ def zip_dataset(zip_path: str | os.PathLike, store: str | os.PathLike, zooms: tu
     except (zipfile.BadZipFile, OSError) as e:
         raise DatasetError(f"{name}: not a readable zip file ({e})") from None
     with archive:
-        members = [m for m in archive.infolist() if not m.is_dir() and not _is_hidden(m.filename)]
-        for m in members:
+        for m in archive.infolist():
             parts = Path(m.filename).parts
             if m.filename.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
                 raise DatasetError(f"{name}: unsafe path in the zip: {m.filename!r}")
+        members = [m for m in archive.infolist() if not m.is_dir() and not _is_hidden(m.filename)]
         if not members:
             raise DatasetError(f"{name}: the zip has no files")
         if len(members) > MAX_FILES or sum(m.file_size for m in members) > MAX_ZIP_BYTES:

@@ -1,0 +1,123 @@
+"""The scan cache is reused (nothing recomputed), keyed by the data; unreadable files are skipped and reported."""
+import os
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer import zf_scan
+from explorer.datasets import DatasetError, builtin_dataset, files_dataset, folder_dataset, zip_dataset
+from explorer.zf_index import Index, ScanSettings
+from explorer.zf_scan import cached_scan
+from nst_core.vgg import load_vgg19
+from zf_helpers import write_random_images
+
+SETTINGS = ScanSettings(size=32, precision="fp32")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_vgg19("caffe")
+
+
+@pytest.fixture
+def counted_scans(monkeypatch):
+    """Records the layers of every real scan that cached_scan starts."""
+    calls = []
+    real = zf_scan.scan
+
+    def counting(model, dataset, layers, *args, **kw):
+        calls.append(tuple(layers))
+        return real(model, dataset, layers, *args, **kw)
+
+    monkeypatch.setattr(zf_scan, "scan", counting)
+    return calls
+
+
+def test_second_scan_reuses_the_cache(model, tmp_path, counted_scans):
+    write_random_images(tmp_path / "data", 4)
+    dataset = folder_dataset(tmp_path / "data")
+    first = cached_scan(model, dataset, ["conv1_1", "conv2_1"], SETTINGS, cache=tmp_path / "cache")
+    (path,) = (tmp_path / "cache").glob("index-*.pt")
+    stamp = os.stat(path).st_mtime_ns
+    again = cached_scan(model, folder_dataset(tmp_path / "data"), ["conv2_1"], SETTINGS, cache=tmp_path / "cache")
+    assert counted_scans == [("conv1_1", "conv2_1")]  # nothing recomputed
+    assert os.stat(path).st_mtime_ns == stamp
+    assert (again.top("conv2_1").value == first.top("conv2_1").value).all()
+    more = cached_scan(model, dataset, ["conv1_1", "conv3_1"], SETTINGS, cache=tmp_path / "cache")
+    assert counted_scans[-1] == ("conv3_1",)  # only the missing layer
+    assert set(Index.load(path).layers) == {"conv1_1", "conv2_1", "conv3_1"} == set(more.layers)
+
+
+def test_changed_file_or_settings_mean_a_new_scan(model, tmp_path, counted_scans):
+    write_random_images(tmp_path / "data", 3)
+    cached_scan(model, folder_dataset(tmp_path / "data"), ["conv1_1"], SETTINGS, cache=tmp_path / "cache")
+    write_random_images(tmp_path / "data", 1, seed=9)  # img0.png now has other pixels
+    cached_scan(model, folder_dataset(tmp_path / "data"), ["conv1_1"], SETTINGS, cache=tmp_path / "cache")
+    cached_scan(model, folder_dataset(tmp_path / "data"), ["conv1_1"], ScanSettings(size=40, precision="fp32"),
+                cache=tmp_path / "cache")
+    assert len(counted_scans) == 3
+    assert len(list((tmp_path / "cache").glob("index-*.pt"))) == 3
+
+
+def test_unreadable_files_are_skipped_and_reported(model, tmp_path, skimage_dir):
+    data = tmp_path / "data"
+    write_random_images(data, 2)
+    (data / "notes.txt").write_text("not an image")
+    (data / "empty.png").write_bytes(b"")
+    with open(os.path.join(skimage_dir, "rocket.jpg"), "rb") as f:
+        (data / "cut.jpg").write_bytes(f.read(2000))
+    index = cached_scan(model, folder_dataset(data), ["conv1_1"], SETTINGS, cache=tmp_path / "cache")
+    assert [v.file for v in index.views] == ["img0.png", "img1.png"]
+    reasons = dict(index.skipped)
+    assert set(reasons) == {"notes.txt", "empty.png", "cut.jpg"}
+    assert reasons["empty.png"] == "empty.png: the file is empty"
+    assert reasons["notes.txt"].startswith("notes.txt: not an image file")
+
+
+def test_a_dataset_with_no_readable_image_is_an_error(model, tmp_path):
+    (tmp_path / "a.txt").write_text("x")
+    with pytest.raises(DatasetError, match="no readable images"):
+        cached_scan(model, folder_dataset(tmp_path), ["conv1_1"], SETTINGS, cache=tmp_path / "cache")
+
+
+def test_zip_and_uploaded_files_become_datasets(tmp_path):
+    names = write_random_images(tmp_path / "src", 2)
+    archive = tmp_path / "photos.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for n in names:
+            z.write(tmp_path / "src" / n, f"inner/{n}")
+        z.writestr("__MACOSX/inner/._img0.png", b"junk")
+    from_zip = zip_dataset(archive, tmp_path / "store")
+    assert from_zip.files == tuple(f"inner/{n}" for n in names)
+    assert zip_dataset(archive, tmp_path / "store").root == from_zip.root  # extracted once, reused
+    uploaded = files_dataset([tmp_path / "src" / n for n in names], tmp_path / "store")
+    assert uploaded.files == tuple(names) and uploaded.fingerprint() != from_zip.fingerprint()
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("../escape.png", b"x")
+    with pytest.raises(DatasetError, match="unsafe path"):
+        zip_dataset(bad, tmp_path / "store")
+    (tmp_path / "fake.zip").write_text("hello")
+    with pytest.raises(DatasetError, match="fake.zip: not a readable zip"):
+        zip_dataset(tmp_path / "fake.zip", tmp_path / "store")
+
+
+def test_builtin_dataset_is_scikit_image_photos_at_two_zooms(skimage_dir):
+    dataset = builtin_dataset()
+    assert dataset.root == skimage_dir and dataset.zooms == (1, 2)
+    assert {"astronaut.png", "coffee.png", "chelsea.png"} <= set(dataset.files)
+    for f in dataset.files:
+        with Image.open(dataset.path(f)) as img:
+            assert min(img.size) >= 128
+
+
+def test_fingerprint_follows_content_not_file_times(tmp_path):
+    write_random_images(tmp_path / "a", 2)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    os.utime(tmp_path / "b" / "img0.png", (0, 0))
+    assert folder_dataset(tmp_path / "a").fingerprint() == folder_dataset(tmp_path / "b").fingerprint()
+    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(tmp_path / "b" / "img0.png")
+    assert folder_dataset(tmp_path / "a").fingerprint() != folder_dataset(tmp_path / "b").fingerprint()

@@ -1,0 +1,89 @@
+"""``python -m explorer scan|render``: files written, bad input -> one line and exit status 2, nothing written."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer.__main__ import main
+from explorer.receptive_field import receptive_field
+from explorer.zf_index import Index
+from zf_helpers import write_random_images
+
+
+@pytest.fixture
+def scanned(tmp_path):
+    write_random_images(tmp_path / "data", 3)
+    (tmp_path / "data" / "readme.txt").write_text("hi")
+    out = tmp_path / "index.pt"
+    code = main(["scan", str(tmp_path / "data"), "--layers", "conv1_1,conv2_1", "--size", "32", "--precision",
+                 "fp32", "--cache", str(tmp_path / "cache"), "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_scan_writes_an_index_and_reports_skipped_files(scanned, tmp_path, capsys):
+    index = Index.load(scanned)
+    assert set(index.layers) == {"conv1_1", "conv2_1"} and len(index.views) == 3
+    capsys.readouterr()
+    assert main(["scan", str(tmp_path / "data"), "--layers", "conv1_1", "--size", "32", "--precision", "fp32",
+                 "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "again.pt")]) == 0  # from the cache
+    assert "skipped readme.txt: not an image file" in capsys.readouterr().err
+    assert Index.load(tmp_path / "again.pt").skipped == index.skipped
+
+
+@pytest.mark.parametrize("mode", ["patches", "both"])
+def test_render_writes_a_grid(scanned, tmp_path, mode):
+    out = tmp_path / "grid.png"
+    assert main(["render", str(scanned), "--layer", "conv2_1", "--units", "0-5", "--mode", mode,
+                 "--columns", "3", "-o", str(out)]) == 0
+    with Image.open(out) as img:
+        w, h = img.size
+    tile = 3 * 64 + 2 * 2
+    assert w > 3 * tile * (2 if mode == "both" else 1) and h > 2 * tile
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["render", "{index}", "--layer", "conv3_1", "-o", "{out}"], "layer conv3_1 is not in this index"),
+    (["render", "{index}", "--layer", "conv1_1", "--units", "64", "-o", "{out}"], "conv1_1 has units 0 ... 63"),
+    (["render", "{index}", "--layer", "conv1_1", "--units", "x", "-o", "{out}"], "write topN, A-B or a,b,c"),
+    (["render", "{data}/readme.txt", "--layer", "conv1_1", "-o", "{out}"], "readme.txt: not an explorer index"),
+    (["render", "{index}", "--layer", "relu1_1", "-o", "{out}"], "argument --layer: invalid choice"),
+    (["scan", "{data}/nothing", "--out", "{out}"], "nothing: not 'builtin', a folder or a .zip file"),
+    (["scan", "{data}", "--layers", "pool1", "--out", "{out}"], "unknown conv layer 'pool1'"),
+    (["scan", "{data}", "--size", "8", "--out", "{out}"], "scan size must be 32 ... 1024 pixels"),
+])
+def test_bad_input_exits_2_with_one_line(scanned, tmp_path, capsys, argv, message):
+    out = tmp_path / "out.png"
+    capsys.readouterr()
+    argv = [a.format(index=scanned, data=tmp_path / "data", out=out) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and err.startswith("explorer: error:")
+    assert not out.exists()
+
+
+def test_runs_as_a_module_without_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "explorer", "render", str(tmp_path / "missing.pt"),
+                             "--layer", "conv1_1", "-o", str(tmp_path / "g.png")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "explorer: error: missing.pt: no such index file"
+
+
+def test_rendered_patch_is_the_receptive_field_of_the_unit(scanned, tmp_path):
+    """The first cell of a 1-unit grid shows the R x R box around the unit's best position, enlarged 64 / R."""
+    index = Index.load(scanned)
+    top = index.top("conv2_1")
+    rf = receptive_field("conv2_1")
+    inside = [u for u in range(top.value.shape[0])
+              if 0 <= rf.start(int(top.y[u, 0])) <= 32 - rf.size and 0 <= rf.start(int(top.x[u, 0])) <= 32 - rf.size]
+    unit = inside[0]
+    out = tmp_path / "one.png"
+    assert main(["render", str(scanned), "--layer", "conv2_1", "--units", str(unit), "--columns", "1",
+                 "-o", str(out)]) == 0
+    grid = np.asarray(Image.open(out).convert("RGB"))
+    view = np.asarray(Image.open(tmp_path / "data" / index.views[int(top.image[unit, 0])].file).convert("RGB"))
+    t, l = rf.start(int(top.y[unit, 0])), rf.start(int(top.x[unit, 0]))
+    expected = np.asarray(Image.fromarray(view[t:t + rf.size, l:l + rf.size]).resize((64, 64), Image.NEAREST))
+    assert any((grid[r:r + 64, c:c + 64] == expected).all() for r in range(40) for c in range(16))
