@@ -1,0 +1,249 @@
+"""The app's handlers called directly: inputs -> outputs, one-line errors, Stop, time budget, settings round trip."""
+import os
+import time
+
+import gradio as gr
+import numpy as np
+import pytest
+from gradio.data_classes import ImageData
+from PIL import Image
+
+from explorer.receptive_field import receptive_field
+from nst_core import StyleOptions, StyleTransfer
+from nst_core.metadata import read_settings, save_png
+from nst_core.options import PRESETS
+from nst_core.vgg import load_vgg19
+from ui import jobs, layer_lab_tab, stylize_tab
+from ui.images import image_input
+from ui.plots import CostHistory, cost_figure
+from ui.stylize_settings import build_options, format_style_layers, parse_style_layers
+
+TINY = dict(size=32, steps=2, scales=1)
+
+
+def request(name):
+    return gr.Request(session_hash=name)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory, skimage_dir):
+    """A small content (chelsea, 80 x 53) and style (ihc, 48 x 48) saved as PNG files."""
+    folder = tmp_path_factory.mktemp("pair")
+    paths = []
+    for name, size in (("chelsea.png", (80, 53)), ("ihc.png", (48, 48))):
+        path = folder / name
+        Image.open(os.path.join(skimage_dir, name)).convert("RGB").resize(size).save(path)
+        paths.append(str(path))
+    return paths
+
+
+def first_error(gen) -> str:
+    with pytest.raises(gr.Error) as info:
+        next(gen)
+    return info.value.message
+
+
+def test_stylize_streams_previews_and_status_then_a_png_carrying_its_settings(pair):
+    items = list(stylize_tab.stylize(*pair, size=64, steps=5, scales=2, content_layer="relu3_2",
+                                     style_layers="relu1_1: 0.5, relu3_1: 0.5", request=request("run")))
+    *progress, final = items
+    statuses = [status for _, _, status, _ in progress]
+    assert statuses[0].startswith("Step 1/15 · stage 1/2 at 32×21 px")
+    assert any(s.startswith("Step 15/15 · stage 2/2 at 64×42 px") for s in statuses)
+    previews = [image for image, *_ in progress if isinstance(image, np.ndarray)]
+    assert previews and all(p.shape[2] == 3 for p in previews)
+    path, figure, status, download = final
+    assert status.startswith("Done: 15 steps") and path == download
+    assert Image.open(path).size == (64, 42)
+    options, identity = read_settings(path)
+    assert (options.size, options.steps, options.scales, options.content_layer) == (64, 5, 2, "relu3_2")
+    assert options.style_layers == {"relu1_1": 0.5, "relu3_1": 0.5}
+    assert identity == load_vgg19().identity
+    legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert legend == [r"$\alpha J_{content}$", r"$\beta J_{style}$", r"$J$"]
+
+
+def test_several_style_images_are_blended_with_their_weights(pair):
+    *_, (path, _, status, _) = stylize_tab.stylize(pair[0], pair[1], pair[1], None, 0.25, 0.75, 1.0, **TINY,
+                                                   request=request("blend"))
+    assert read_settings(path)[0].style_blend == (0.25, 0.75)
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(content=None), "Please give a content image."),
+    (dict(style=None), "Please give at least one style image."),
+    (dict(size=10), "size must be an integer >= 32, got 10"),
+    (dict(steps=2.5), "steps must be a whole number, got 2.5"),
+    (dict(style_layers="relu9_9: 1"), "unknown VGG19 layer 'relu9_9'"),
+    (dict(style_layers="relu1_1: lots"), "style layers: 'relu1_1: lots' is not 'layer: weight'"),
+    (dict(content_layer="pool2"), "content layer must be a conv or relu layer"),
+    (dict(strength=12), "style strength log10(beta/alpha) must be between -2 and 8, got 12"),
+    (dict(init="sideways"), "init must be one of content, noise, style, content+noise, got 'sideways'"),
+    (dict(style_weight=0), "style blend weights must be >= 0 and not all 0"),
+])
+def test_missing_inputs_and_nonsense_settings_give_one_line_errors(pair, change, message):
+    kwargs = dict(content=pair[0], style=pair[1], **TINY) | change
+    error = first_error(stylize_tab.stylize(**kwargs, request=request("bad")))
+    assert message in error and "\n" not in error
+
+
+def test_bad_and_too_large_uploads_give_one_line_errors(pair, tmp_path):
+    garbage = tmp_path / "garbage.png"
+    garbage.write_bytes(b"this is not a picture" * 20)
+    huge = tmp_path / "huge.png"
+    Image.new("1", (4100, 4100)).save(huge)  # 16.8 M pixels, a few kB on disk
+    assert first_error(stylize_tab.stylize(str(garbage), pair[1], **TINY, request=request("x"))) == \
+        "content image: garbage.png: not an image file Pillow can read"
+    error = first_error(stylize_tab.stylize(pair[0], str(huge), **TINY, request=request("x")))
+    assert error.startswith("style image: huge.png: the image is too large (4100x4100")
+    # the widget itself turns what Gradio can't open into a one-line error naming the input
+    with pytest.raises(gr.Error) as info:
+        image_input(label="Content image", render=False).preprocess(ImageData(path=str(garbage),
+                                                                               orig_name="garbage.png"))
+    assert info.value.message == "Content image: garbage.png is not an image file Pillow can read"
+
+
+def test_stop_ends_the_job_at_once_and_shows_the_best_image(pair):
+    gen = stylize_tab.stylize(*pair, size=64, steps=500, scales=1, request=request("stopper"))
+    next(gen)  # the job is running
+    started = time.monotonic()
+    path, _, status, download = stylize_tab.stop(request("stopper"))
+    assert time.monotonic() - started < 20
+    assert status.startswith("Stopped at step ") and "best image so far" in status
+    assert Image.open(path).size == (64, 42) and download == path
+    job = stylize_tab.JOBS._jobs["stopper:stylize"]
+    assert job.finished.is_set() and not job._thread.is_alive()
+    gen.close()
+
+
+def test_stop_with_nothing_running_leaves_the_outputs_alone():
+    assert stylize_tab.stop(request("idle"))[2] == "Stopped."
+
+
+def test_closing_the_handler_stops_its_job(pair):
+    """What Gradio does on cancel or disconnect: the job must not keep the CPU busy."""
+    gen = stylize_tab.stylize(*pair, size=64, steps=500, scales=1, request=request("closer"))
+    next(gen)
+    gen.close()
+    job = stylize_tab.JOBS._jobs["closer:stylize"]
+    assert job.finished.wait(20) and job.last[2].startswith("Stopped at step ")
+
+
+def test_a_job_over_its_time_budget_ends_with_its_best_image(pair, monkeypatch):
+    monkeypatch.setattr(jobs, "JOB_BUDGET_S", 0.0)
+    *_, (path, _, status, _) = stylize_tab.stylize(*pair, size=32, steps=200, scales=1, request=request("slow"))
+    assert status.startswith("Time budget reached: stopped at step 1/200")
+    assert Image.open(path).size == (32, 21)
+
+
+def test_restoring_a_png_puts_its_settings_back_into_the_controls(tmp_path):
+    options = StyleOptions(size=96, steps=7, scales=2, content_layer="relu3_2",
+                           style_layers={"relu2_1": 0.5, "relu4_1": 1.0}, beta=1e6, tv_weight=0.5, init="noise",
+                           optimizer="adam", learning_rate=0.05, style_scale=0.5, preserve_color=True, seed=7,
+                           style_blend=(0.25, 0.75))
+    path = save_png(tmp_path / "made.png", np.zeros((8, 8, 3), np.uint8), options, load_vgg19().identity)
+    *values, message = stylize_tab.restore_settings(str(path))
+    controls = dict(zip(stylize_tab.SETTING_NAMES, values))
+    assert message == "Restored the settings of made.png."
+    blend = [controls.pop(k) for k in ("style_weight", "style_2_weight", "style_3_weight")]
+    assert blend == [0.25, 0.75, 1.0]
+    rebuilt = build_options(**{("style_strength" if k == "strength" else k): v for k, v in controls.items()},
+                            blend=blend[:2])
+    assert rebuilt.to_dict() == options.to_dict()
+
+
+def test_restoring_notes_what_the_app_cannot_reproduce_and_refuses_plain_pngs(tmp_path):
+    avg = save_png(tmp_path / "avg.png", np.zeros((8, 8, 3), np.uint8), StyleOptions(pooling="avg"), "other-weights")
+    message = stylize_tab.restore_settings(str(avg))[-1]
+    assert "pooling='avg' is fixed to 'max' here" in message and "other VGG19 weights (other-weights)" in message
+    plain = tmp_path / "plain.png"
+    Image.new("RGB", (8, 8)).save(plain)
+    with pytest.raises(gr.Error) as info:
+        stylize_tab.restore_settings(str(plain))
+    assert info.value.message.startswith("plain.png carries no settings")
+
+
+def test_presets_set_size_steps_and_scales():
+    for name, preset in PRESETS.items():
+        assert stylize_tab.preset_values(name) == (preset["size"], preset["steps"], preset["scales"])
+
+
+def test_style_layers_text_round_trips():
+    layers = {"relu1_1": 0.2, "relu3_1": 1.5, "conv4_2": 0.0}
+    assert parse_style_layers(format_style_layers(layers)) == layers
+    assert parse_style_layers("relu1_1=2; relu2_1") == {"relu1_1": 2.0, "relu2_1": 1.0}
+    with pytest.raises(ValueError, match="give at least one"):
+        parse_style_layers(" , ")
+
+
+def test_cost_plot_marks_stages_and_skips_zeros():
+    history = CostHistory()
+    for step, stage in ((1, 0), (2, 0), (3, 1)):
+        history.add(step, stage, J_content=2.0, J_style=0.0 if step == 1 else 3.0, J=5.0, alpha=1.0, beta=10.0)
+    assert history.stage_starts == [3] and history.style == [0.0, 30.0, 30.0]
+    ax = cost_figure(history).axes[0]
+    assert ax.get_yscale() == "log"
+    assert [list(line.get_xdata()) for line in ax.lines[:3]] == [[1, 2, 3], [2, 3], [1, 2, 3]]
+
+
+def test_job_errors_become_one_line_gradio_errors_and_a_new_job_stops_the_old():
+    board = jobs.JobBoard()
+
+    def failing(job):
+        yield "first"
+        raise RuntimeError("the engine broke\nwith a long traceback")
+
+    relay = board.run("k", failing)
+    assert next(relay) == "first"
+    with pytest.raises(gr.Error) as info:
+        next(relay)
+    assert info.value.message == "The job failed: the engine broke"
+
+    def endless(job):
+        while not job.stop_event.is_set():
+            yield "tick"
+            time.sleep(0.01)
+
+    first = board.run("k", endless)
+    next(first)
+    old = board._jobs["k"]
+    second = board.run("k", endless)
+    next(second)
+    assert old.finished.wait(5) and not board._jobs["k"].finished.is_set()
+    first.close()
+    second.close()
+
+
+def test_layer_lab_fills_both_rows_progressively_with_labelled_panels(pair):
+    items = list(layer_lab_tab.run_lab(*pair, size=32, steps=2, request=request("lab")))
+    content_row, style_row, status = items[-1]
+    assert status.startswith("Done: 10 panels")
+    assert [caption.split(" · ")[0] for _, caption in content_row] == [f"relu{b}_1" for b in range(1, 6)]
+    assert [caption.split(" · ")[0] for _, caption in style_row] == [
+        " + ".join(f"relu{b}_1" for b in range(1, n + 1)) for n in range(1, 6)]
+    r = receptive_field("relu4_1").size
+    assert f"receptive field {r}×{r} px" in content_row[3][1] and f"receptive field {r}×{r} px" in style_row[3][1]
+    assert all(image.shape == (21, 32, 3) for image, _ in content_row)
+    assert all(image.shape == (32, 32, 3) for image, _ in style_row)
+    lengths = [len(row) for row, *_ in items[:5]]
+    assert lengths == [1, 2, 3, 4, 5]  # the content row grows one panel at a time
+
+
+def test_layer_lab_panels_use_one_layer_for_content_and_growing_sets_for_style(pair):
+    content = np.zeros((32, 32, 3), np.uint8)
+    panels = layer_lab_tab.lab_panels(content, content, size=32, steps=2, sublayer=2, seed=0)
+    assert [p.options.content_layer for p in panels[:5]] == [f"relu{b}_2" for b in range(1, 6)]
+    assert all(p.options.beta == 0 and p.options.init == "noise" for p in panels[:5])
+    assert all(p.options.alpha == 0 and sum(p.options.style_layers.values()) == pytest.approx(1) for p in panels[5:])
+    assert [len(p.options.style_layers) for p in panels[5:]] == [1, 2, 3, 4, 5]
+
+
+def test_shallow_content_reconstructions_keep_the_pixels_deep_ones_do_not(skimage_dir):
+    """The lab's teaching point, as a measurement: relu1_1 recovers the image from noise far better than relu5_1."""
+    content = np.asarray(Image.open(os.path.join(skimage_dir, "chelsea.png")).convert("RGB").resize((32, 21)))
+    error = {}
+    for layer in ("relu1_1", "relu5_1"):
+        panel = layer_lab_tab.content_panel(layer, content, size=32, steps=20, seed=0)
+        image = StyleTransfer(panel.options).stylize(content, [content])
+        error[layer] = np.abs(image.astype(float) - content).mean()
+    assert error["relu1_1"] < 0.5 * error["relu5_1"]

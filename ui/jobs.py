@@ -1,0 +1,112 @@
+"""Long CPU jobs for the app: each runs in its own worker thread, one per browser session and tab.
+
+The Gradio handler only relays what the worker produces, so when the Stop button
+cancels that handler (``cancels=``) the worker still finishes its current
+optimizer step, sees the stop event and delivers its final item (the best image so
+far), which the Stop handler then shows. A job that runs past its time budget is
+stopped the same way.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import gradio as gr
+
+# Every CPU-heavy event shares this concurrency group: one job at a time on a 2-core Space.
+CPU_HEAVY = {"concurrency_id": "cpu-heavy", "concurrency_limit": 1}
+# Seconds a job may run before it is stopped and shows its best result (override with NST_JOB_BUDGET_S).
+JOB_BUDGET_S = float(os.environ.get("NST_JOB_BUDGET_S", "300"))
+_END = object()
+
+
+class Job:
+    """Runs ``work(job)`` (an iterator of display items that watches ``job.stop_event``) in a daemon thread.
+
+    ``stream()`` yields the items as they arrive; ``stop()`` ends the job and returns
+    its last item. The job stops itself once ``budget_s`` seconds have passed.
+    """
+
+    def __init__(self, work: Callable[[Job], Iterator[Any]], budget_s: float):
+        self.stop_event = threading.Event()
+        self.finished = threading.Event()
+        self.over_budget = False
+        self.last: Any = None
+        self.error: BaseException | None = None
+        self._items: queue.Queue = queue.Queue()
+        self._work, self._budget_s = work, budget_s
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        start = time.monotonic()
+        try:
+            for item in self._work(self):
+                self.last = item
+                self._items.put(item)
+                if time.monotonic() - start > self._budget_s and not self.stop_event.is_set():
+                    self.over_budget = True
+                    self.stop_event.set()
+        except Exception as e:  # handed to the consumer, which turns it into a one-line gr.Error
+            self.error = e
+        finally:
+            self.finished.set()
+            self._items.put(_END)
+
+    def stream(self) -> Iterator[Any]:
+        """The job's items in order; re-raises the job's error at the end. Closing it stops the job."""
+        try:
+            while (item := self._items.get()) is not _END:
+                yield item
+        finally:
+            self.stop_event.set()  # the consumer went away (finished, cancelled or disconnected)
+        if self.error is not None:
+            raise self.error
+
+    def stop(self, timeout: float = 60.0) -> Any:
+        """Ask the job to end, wait for it (at most ``timeout`` s) and return its last item."""
+        self.stop_event.set()
+        self.finished.wait(timeout)
+        return self.last
+
+
+class JobBoard:
+    """The latest job of each (session, tab) key, so a Stop button can find the job of its own session."""
+
+    def __init__(self):
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def run(self, key: str, work: Callable[[Job], Iterator[Any]]) -> Iterator[Any]:
+        """Start ``work`` under ``key`` (stopping any job still running there) and relay its items.
+
+        A failure inside the job becomes a one-line ``gr.Error``; the server keeps serving.
+        """
+        job = Job(work, JOB_BUDGET_S)
+        with self._lock:
+            old, self._jobs[key] = self._jobs.get(key), job
+        if old is not None:
+            old.stop_event.set()
+        try:
+            yield from job.stream()
+        except Exception as e:
+            first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise gr.Error(f"The job failed: {first_line}") from None
+
+    def stop(self, key: str) -> Any | None:
+        """Stop the job under ``key`` and return its final item; None if there is none or it failed."""
+        with self._lock:
+            job = self._jobs.get(key)
+        if job is None:
+            return None
+        item = job.stop()
+        return item if job.finished.is_set() and job.error is None else None
+
+
+def session_key(request: Any, tab: str) -> str:
+    """The job key of a browser (or gradio_client) session in one tab."""
+    return f"{getattr(request, 'session_hash', None) or 'anonymous'}:{tab}"

@@ -1,0 +1,88 @@
+"""The Stylize tab's controls <-> ``StyleOptions``.
+
+Style strength is shown as s = log10(beta / alpha) with alpha = 1, so beta = 10^s.
+Style layers are written as text, ``relu1_1: 0.2, relu2_1: 0.2``: layer names with their lambda^[l].
+"""
+from __future__ import annotations
+
+import math
+
+from nst_core import StyleOptions
+from nst_core.vgg import load_vgg19
+
+STRENGTH_RANGE = (-2.0, 8.0)  # log10(beta / alpha) on the slider
+# Settings the app has no control for; a restored PNG that used other values is reported.
+FIXED_IN_APP = ("pooling", "weights", "lbfgs_history")
+
+
+def parse_style_layers(text: str) -> dict[str, float]:
+    """``"relu1_1: 0.2, relu2_1"`` -> ``{"relu1_1": 0.2, "relu2_1": 1.0}`` (a layer without a weight gets 1)."""
+    layers: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in str(text or "").replace(";", ",").split(","))):
+        name, _, weight = (s.strip() for s in item.replace("=", ":").partition(":"))
+        try:
+            layers[name] = float(weight) if weight else 1.0
+        except ValueError:
+            raise ValueError(f"style layers: {item!r} is not 'layer: weight' (e.g. 'relu3_1: 0.2')") from None
+    if not layers:
+        raise ValueError("style layers: give at least one, e.g. 'relu1_1: 0.2, relu2_1: 0.2'")
+    return layers
+
+
+def format_style_layers(layers: dict[str, float]) -> str:
+    """The inverse of ``parse_style_layers``."""
+    return ", ".join(f"{name}: {weight:g}" for name, weight in layers.items())
+
+
+def style_strength(options: StyleOptions) -> float:
+    """log10(beta / alpha), clipped to the slider's range (alpha = 0 or beta = 0 land on its ends)."""
+    lo, hi = STRENGTH_RANGE
+    if options.alpha == 0:
+        return hi
+    if options.beta == 0:
+        return lo
+    return min(hi, max(lo, math.log10(options.beta / options.alpha)))
+
+
+def build_options(*, size, steps, scales, content_layer, style_layers, style_strength, tv_weight, init,
+                  optimizer, learning_rate, style_scale, preserve_color, seed, blend) -> StyleOptions:
+    """``StyleOptions`` from the tab's control values; raises ``ValueError`` naming the first bad one."""
+    def integer(name, value):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number, got {value!r}") from None
+        if not math.isfinite(number) or number != round(number):
+            raise ValueError(f"{name} must be a whole number, got {value!r}")
+        return int(number)
+
+    def number(name, value):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number, got {value!r}") from None
+
+    strength = number("style strength", style_strength)
+    if not STRENGTH_RANGE[0] <= strength <= STRENGTH_RANGE[1]:
+        raise ValueError(f"style strength log10(beta/alpha) must be between {STRENGTH_RANGE[0]:g} and "
+                         f"{STRENGTH_RANGE[1]:g}, got {strength:g}")
+    return StyleOptions(
+        size=integer("size", size), steps=integer("steps", steps), scales=integer("scales", scales),
+        content_layer=str(content_layer), style_layers=parse_style_layers(style_layers),
+        alpha=1.0, beta=10.0 ** strength, tv_weight=number("TV weight", tv_weight), init=str(init),
+        optimizer=str(optimizer), learning_rate=number("learning rate", learning_rate),
+        style_scale=number("style scale", style_scale), preserve_color=bool(preserve_color),
+        seed=integer("seed", seed), style_blend=tuple(number("style weight", w) for w in blend),
+    )
+
+
+def restore_notes(options: StyleOptions, weights_identity: str) -> list[str]:
+    """What the app can't reproduce from stored settings: fixed settings that differ, other weights."""
+    default = StyleOptions()
+    notes = [f"{name}={getattr(options, name)!r} is fixed to {getattr(default, name)!r} here"
+             for name in FIXED_IN_APP if getattr(options, name) != getattr(default, name)]
+    if weights_identity and weights_identity != load_vgg19(default.weights, default.pooling).identity:
+        notes.append(f"it was made with other VGG19 weights ({weights_identity})")
+    if options.alpha == 0 or options.beta == 0 or style_strength(options) != math.log10(options.beta / options.alpha):
+        notes.append(f"alpha={options.alpha:g}, beta={options.beta:g} is outside the style-strength slider")
+    return notes

@@ -1,0 +1,236 @@
+"""The Stylize tab: content + style images in, a stylized PNG (carrying its settings) out, with live progress.
+
+The job streams the current image every ``preview_every`` steps, a plot of the costs
+and a status line; Stop ends it at once with the best image so far. The named
+endpoint ``/stylize`` takes the content and style images first; every other input
+defaults to the Quick preset.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from nst_core import Progress, StyleOptions, StyleTransfer
+from nst_core.metadata import read_settings, save_png
+from nst_core.options import INITS, OPTIMIZERS, PRESETS, preset_options
+from nst_core.vgg import FEATURE_LAYERS
+
+from .images import SKIMAGE_DATA, image_input, load_input
+from .jobs import CPU_HEAVY, Job, JobBoard, session_key
+from .plots import CostHistory, cost_figure
+from .stylize_settings import STRENGTH_RANGE, build_options, format_style_layers, restore_notes, style_strength
+
+RESULTS_DIR = Path(tempfile.gettempdir()) / "nst-studio-results"
+RESULT_MAX_AGE_S = 3600  # result PNGs older than this are deleted when a new one is written
+STATUS_EVERY_S = 0.25  # at most this often a status-only update is sent
+PLOT_EVERY_S = 2.0  # at most this often the cost plot is redrawn (rendering it takes ~0.25 s of CPU)
+EXAMPLES = [  # (content, style) pairs from scikit-image's sample photos and textures
+    ("chelsea.png", "hubble_deep_field.jpg"),
+    ("astronaut.png", "ihc.png"),
+    ("coffee.png", "gravel.png"),
+    ("rocket.jpg", "retina.jpg"),
+    ("motorcycle_left.png", "brick.png"),
+]
+QUICK = preset_options("Quick")
+JOBS = JobBoard()
+
+
+def save_result(rgb: np.ndarray, options: StyleOptions, weights_identity: str) -> str:
+    """Write the result as a PNG carrying its settings; delete results older than ``RESULT_MAX_AGE_S``."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in RESULTS_DIR.glob("stylized-*.png"):
+        if now - old.stat().st_mtime > RESULT_MAX_AGE_S:
+            old.unlink(missing_ok=True)
+    return str(save_png(RESULTS_DIR / f"stylized-{uuid.uuid4().hex[:8]}.png", rgb, options, weights_identity))
+
+
+def status_line(p: Progress, n_stages: int) -> str:
+    """Step, stage size, elapsed and estimated remaining time, and the current J."""
+    h, w = p.size
+    left = f" · about {p.remaining:.0f} s left" if p.step else ""
+    return (f"Step {p.step}/{p.total_steps} · stage {p.stage + 1}/{n_stages} at {w}×{h} px · "
+            f"{p.elapsed:.1f} s elapsed{left} · J = {p.J:.3g}")
+
+
+def final_line(p: Progress, job: Job) -> str:
+    h, w = p.size
+    if job.over_budget:
+        return (f"Time budget reached: stopped at step {p.step}/{p.total_steps} after {p.elapsed:.0f} s; "
+                f"showing the best image so far ({w}×{h} px).")
+    if p.stopped:
+        return f"Stopped at step {p.step}/{p.total_steps} after {p.elapsed:.1f} s; showing the best image so far ({w}×{h} px)."
+    return f"Done: {p.step} steps in {p.elapsed:.1f} s, {w}×{h} px, J = {p.J:.3g}. The PNG carries its settings."
+
+
+def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.ndarray]):
+    """The job: each item is (image, cost plot, status, download) with ``gr.skip()`` where nothing changed."""
+    def work(job: Job):
+        st = StyleTransfer(options)
+        history, n_stages, last_sent, last_plot = CostHistory(), len(options.schedule()), 0.0, 0.0
+        for p in st.iter_stylize(content, styles, stop=job.stop_event):
+            if p.done:
+                path = save_result(p.image, options, st.model.identity)
+                yield path, cost_figure(history), final_line(p, job), path
+                return
+            history.add(p.step, p.stage, p.J_content, p.J_style, p.J, options.alpha, options.beta)
+            now = time.monotonic()
+            if p.image is None and now - last_sent < STATUS_EVERY_S:
+                continue
+            plot = gr.skip()
+            if p.image is not None and now - last_plot >= PLOT_EVERY_S:
+                plot, last_plot = cost_figure(history), now
+            yield gr.skip() if p.image is None else p.image, plot, status_line(p, n_stages), gr.skip()
+            last_sent = now
+    return work
+
+
+def stylize(content: str | None, style: str | None, style_2: str | None = None, style_3: str | None = None,
+            style_weight: float = 1.0, style_2_weight: float = 1.0, style_3_weight: float = 1.0,
+            size: int = QUICK.size, steps: int = QUICK.steps, scales: int = QUICK.scales,
+            content_layer: str = QUICK.content_layer, style_layers: str = format_style_layers(QUICK.style_layers),
+            strength: float = style_strength(QUICK), tv_weight: float = QUICK.tv_weight, init: str = QUICK.init,
+            optimizer: str = QUICK.optimizer, learning_rate: float = QUICK.learning_rate,
+            style_scale: float = QUICK.style_scale, preserve_color: bool = QUICK.preserve_color,
+            seed: int = QUICK.seed, request: gr.Request = None):
+    """Stylize ``content`` with ``style`` (and optionally two more styles, blended by their weights).
+
+    Yields (image, cost plot, status, PNG path) as the job runs; the last image is the best one, a PNG
+    carrying its settings.
+    """
+    given = [(s, w) for s, w in ((style, style_weight), (style_2, style_2_weight), (style_3, style_3_weight)) if s]
+    content_rgb = load_input(content, "content image")
+    if not given:
+        raise gr.Error("Please give at least one style image.")
+    styles = [load_input(s, "style image") for s, _ in given]
+    try:
+        options = build_options(
+            size=size, steps=steps, scales=scales, content_layer=content_layer, style_layers=style_layers,
+            style_strength=strength, tv_weight=tv_weight, init=init, optimizer=optimizer,
+            learning_rate=learning_rate, style_scale=style_scale, preserve_color=preserve_color, seed=seed,
+            blend=[w for _, w in given])
+    except ValueError as e:
+        raise gr.Error(str(e)) from None
+    yield from JOBS.run(session_key(request, "stylize"), stylize_work(options, content_rgb, styles))
+
+
+def stop(request: gr.Request = None):
+    """End this session's stylization now; returns its best image so far (or leaves the outputs alone)."""
+    item = JOBS.stop(session_key(request, "stylize"))
+    return item if item is not None else (gr.skip(), gr.skip(), "Stopped.", gr.skip())
+
+
+def restore_settings(path: str | None):
+    """Read the settings stored in a PNG made by this app (or the CLI) and put them into the controls."""
+    if not path:
+        return (gr.skip(),) * (len(SETTING_NAMES) + 1)
+    try:
+        stored = read_settings(path)
+    except (ValueError, OSError) as e:
+        raise gr.Error(f"{os.path.basename(path)}: {e}") from None
+    if stored is None:
+        raise gr.Error(f"{os.path.basename(path)} carries no settings; only PNGs made by this app or its CLI do.")
+    o, identity = stored
+    blend = list(o.style_blend) + [1.0] * (3 - len(o.style_blend)) if len(o.style_blend) <= 3 else [gr.skip()] * 3
+    values = dict(size=o.size, steps=o.steps, scales=o.scales, content_layer=o.content_layer,
+                  style_layers=format_style_layers(o.style_layers), strength=style_strength(o),
+                  tv_weight=o.tv_weight, init=o.init, optimizer=o.optimizer, learning_rate=o.learning_rate,
+                  style_scale=o.style_scale, preserve_color=o.preserve_color, seed=o.seed,
+                  style_weight=blend[0], style_2_weight=blend[1], style_3_weight=blend[2])
+    notes = restore_notes(o, identity)
+    message = f"Restored the settings of {os.path.basename(path)}" + (f" (note: {'; '.join(notes)})." if notes else ".")
+    return (*(values[name] for name in SETTING_NAMES), message)
+
+
+# The setting controls, in the order restore_settings returns them (names of ``stylize``'s parameters).
+SETTING_NAMES = ("size", "steps", "scales", "content_layer", "style_layers", "strength", "tv_weight", "init",
+                 "optimizer", "learning_rate", "style_scale", "preserve_color", "seed",
+                 "style_weight", "style_2_weight", "style_3_weight")
+
+
+def preset_values(name: str):
+    """Size, steps and scales of a preset."""
+    p = PRESETS[name]
+    return p["size"], p["steps"], p["scales"]
+
+
+def build():
+    """The tab's widgets and events (inside the current Blocks/Tab)."""
+    def upload(label):
+        return image_input(label=label, sources=["upload", "clipboard"], height=240)
+
+    def weight_slider(label):
+        return gr.Slider(0, 1, value=1.0, step=0.05, label=label)
+
+    with gr.Row():
+        with gr.Column(scale=1):
+            with gr.Row():
+                content = upload("Content image")
+                style = upload("Style image")
+            with gr.Accordion("Blend more styles", open=False):
+                with gr.Row():
+                    style_2, style_3 = upload("Second style (optional)"), upload("Third style (optional)")
+                with gr.Row():
+                    style_weight, style_2_weight, style_3_weight = (
+                        weight_slider("First style weight"), weight_slider("Second style weight"),
+                        weight_slider("Third style weight"))
+            preset = gr.Radio(list(PRESETS), value="Quick", label="Preset",
+                              info="Quick: 512 px in about a minute on 2 CPU cores; Best takes much longer.")
+            with gr.Row():
+                run = gr.Button("Stylize", variant="primary", elem_id="stylize-button")
+                stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
+            with gr.Accordion("Advanced settings", open=False):
+                with gr.Row():
+                    size = gr.Slider(32, 1024, value=QUICK.size, step=1, label="Size (long edge, px)",
+                                     elem_id="size-input")
+                    steps = gr.Slider(1, 500, value=QUICK.steps, step=1, label="Steps at the final size",
+                                      elem_id="steps-input")
+                    scales = gr.Slider(1, 4, value=QUICK.scales, step=1, label="Scales (coarse to fine)",
+                                       elem_id="scales-input")
+                with gr.Row():
+                    content_layer = gr.Dropdown(list(FEATURE_LAYERS), value=QUICK.content_layer, label="Content layer")
+                    style_layers = gr.Textbox(format_style_layers(QUICK.style_layers),
+                                              label="Style layers and their λ (layer: weight, …)")
+                with gr.Row():
+                    strength = gr.Slider(*STRENGTH_RANGE, value=style_strength(QUICK), step=0.1,
+                                         label="Style strength log₁₀(β/α)")
+                    tv_weight = gr.Number(QUICK.tv_weight, minimum=0, label="TV weight (smoothness)")
+                with gr.Row():
+                    init = gr.Dropdown(list(INITS), value=QUICK.init, label="Start from")
+                    optimizer = gr.Dropdown(list(OPTIMIZERS), value=QUICK.optimizer, label="Optimizer")
+                    learning_rate = gr.Number(QUICK.learning_rate, minimum=0, label="Adam learning rate")
+                with gr.Row():
+                    style_scale = gr.Slider(0.25, 2, value=QUICK.style_scale, step=0.05,
+                                            label="Style scale (style size / output size)")
+                    preserve_color = gr.Checkbox(QUICK.preserve_color, label="Preserve the content's colours")
+                    seed = gr.Number(QUICK.seed, precision=0, label="Seed")
+                reproduce = gr.File(label="Reproduce: drop a PNG made here to restore its settings",
+                                    file_types=[".png"], type="filepath", height=90)
+        with gr.Column(scale=1):
+            result = gr.Image(label="Result", type="filepath", interactive=False, elem_id="result-image",
+                              buttons=["download", "fullscreen"])
+            status = gr.Textbox(label="Status", interactive=False, elem_id="status-line")
+            plot = gr.Plot(label="Costs per step")
+            download = gr.DownloadButton("Download the PNG (with its settings)", elem_id="download-button")
+    gr.Examples([[str(SKIMAGE_DATA / c), str(SKIMAGE_DATA / s)] for c, s in EXAMPLES], inputs=[content, style],
+                label="Examples (scikit-image sample photos and textures)", cache_examples=False)
+
+    controls = dict(size=size, steps=steps, scales=scales, content_layer=content_layer, style_layers=style_layers,
+                    strength=strength, tv_weight=tv_weight, init=init, optimizer=optimizer,
+                    learning_rate=learning_rate, style_scale=style_scale, preserve_color=preserve_color, seed=seed,
+                    style_weight=style_weight, style_2_weight=style_2_weight, style_3_weight=style_3_weight)
+    outputs = [result, plot, status, download]
+    running = run.click(stylize, inputs=[content, style, style_2, style_3, style_weight, style_2_weight, style_3_weight,
+                                     size, steps, scales, content_layer, style_layers, strength, tv_weight, init,
+                                     optimizer, learning_rate, style_scale, preserve_color, seed],
+                    outputs=outputs, api_name="stylize", show_progress="minimal", **CPU_HEAVY)
+    stop_button.click(stop, outputs=outputs, cancels=[running], api_name="stop", concurrency_limit=None)
+    preset.change(preset_values, preset, [size, steps, scales], api_visibility="undocumented", queue=False)
+    reproduce.upload(restore_settings, reproduce, [controls[name] for name in SETTING_NAMES] + [status],
+                     api_name="restore_settings", concurrency_limit=None)
