@@ -324,10 +324,11 @@ def describe(conv: Conv) -> str:
     if conv.is_pool:
         weights = "no weights: it keeps the max / average of each window, channel by channel"
     else:
-        count, role = (conv.input_shape[0], "input channel") if conv.transposed else (conv.out_channels, "filter")
-        weights = (f"weight **{conv.weight_shape}**: {count} × ({role}) {course_text(conv.weight_shape[1:])} "
-                   f"(course: sizes, then channels); parameters {'·'.join(map(str, conv.weight_shape))} + "
-                   f"{conv.out_channels} biases = **{conv.parameters:,}**")
+        block = course_text(conv.weight_shape[1:])
+        parts = (f"one {block} block per input channel, spread over the output" if conv.transposed else
+                 f"{conv.out_channels} filters of {block}")
+        weights = (f"weight **{conv.weight_shape}**: {parts} (course: sizes, then channels); parameters "
+                   f"{'·'.join(map(str, conv.weight_shape))} + {conv.out_channels} biases = **{conv.parameters:,}**")
     return "\n".join([
         f"**Output {course_text(conv.output_shape)}** (course: sizes, then channels) = **{conv.output_shape}** "
         f"(PyTorch: channels first)",

@@ -86,8 +86,8 @@ def test_see_it_handlers_return_figure_and_output_of_the_expected_shape(nd, samp
     fig, y, _ = see_it(sample, filter_names(nd)[1], 3, (1,) * nd)
     x = SAMPLES[nd][sample]()
     assert isinstance(fig, Figure) and y.shape == tuple(n - 2 for n in x.shape)
-    figure, text = conv_tab.see_it_view(sample, filter_names(nd)[0], 3, *(1,) * nd)
-    assert isinstance(figure, Figure) and text.startswith(f"y[{', '.join(['1'] * nd)}]")
+    figure = conv_tab.see_it_view(sample, filter_names(nd)[0], 3, *(1,) * nd)
+    assert isinstance(figure, Figure) and figure.get_suptitle().startswith(f"y[{', '.join(['1'] * nd)}]")
 
 
 def test_see_it_handler_shows_bad_input_as_gr_error():

@@ -62,9 +62,8 @@ def stack_report(sizes, channels, rows) -> tuple[list[list], str]:
 
 @teaching_errors
 def see_it_view(sample, filter_name, size, *position):
-    """The figure and the sentence of the 'see it work' view."""
-    figure, _, text = conv_visuals.see_it(sample, filter_name, size, position)
-    return figure, text
+    """The figure of the 'see it work' view (its title gives the highlighted output cell as a sum)."""
+    return conv_visuals.see_it(sample, filter_name, size, position)[0]
 
 
 def _layer_section() -> None:
@@ -119,10 +118,9 @@ def _see_it_section(nd: int) -> None:
         position = [gr.Slider(0, n - 1, value=n // 2, step=1, label=f"output cell: {name} index")
                     for n, name in zip(extent, conv_shapes.DIM_NAMES[nd])]
     controls = [sample, filter_name, size, *position]
-    figure, text = see_it_view(*(control.value for control in controls))
-    plot = gr.Plot(figure, label="the filter at the chosen output cell (orange: its input window)")
-    caption = gr.Markdown(text)
-    gr.on([control.change for control in controls], see_it_view, controls, [plot, caption], trigger_mode="always_last",
+    gr.Markdown("The filter at the chosen output cell; orange: the input cells that make it.")
+    plot = gr.Plot(see_it_view(*(control.value for control in controls)), show_label=False)
+    gr.on([control.change for control in controls], see_it_view, controls, plot, trigger_mode="always_last",
           show_progress="minimal")
 
 
