@@ -78,6 +78,8 @@ def test_engine_refuses_exactly_what_torch_refuses(nd, C, F, k, s, d, g, n, tran
     try:
         torch_shape = torch_run(cfg)[1]
     except (RuntimeError, ValueError, TypeError):
+        torch_shape = None
+    if torch_shape is None or 0 in torch_shape:  # torch's grouped transposed path returns an empty output, no error
         with pytest.raises(ValueError):
             conv_output_shape(**cfg)
     else:
