@@ -1,4 +1,4 @@
-"""Start ``python app.py`` in a subprocess on a free port, for the API and browser tests."""
+"""Start ``python app.py`` in a subprocess on a free port, for the API and browser tests and the memory benchmark."""
 from __future__ import annotations
 
 import contextlib
@@ -8,8 +8,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from typing import NamedTuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Server(NamedTuple):
+    url: str
+    pid: int
 
 
 def free_port() -> int:
@@ -20,7 +26,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serve_app(log_path: str, timeout: float = 120.0, **env: str):
-    """Yield the URL of a freshly started app; its output goes to ``log_path``. Stops it afterwards."""
+    """Yield the ``Server`` (URL, process id) of a freshly started app; its output goes to ``log_path``."""
     port = free_port()
     environ = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
                "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONWARNINGS": "ignore", **env}
@@ -41,7 +47,7 @@ def serve_app(log_path: str, timeout: float = 120.0, **env: str):
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"app.py did not answer on {url} within {timeout:.0f} s") from None
                     time.sleep(0.5)
-            yield url
+            yield Server(url, proc.pid)
         finally:
             proc.terminate()
             try:

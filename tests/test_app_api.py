@@ -10,8 +10,8 @@ from nst_core.options import PRESETS, StyleOptions
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    with serve_app(str(tmp_path_factory.mktemp("server") / "app.log")) as url:
-        yield Client(url, verbose=False)
+    with serve_app(str(tmp_path_factory.mktemp("server") / "app.log")) as server:
+        yield Client(server.url, verbose=False)
 
 
 @pytest.fixture(scope="module")

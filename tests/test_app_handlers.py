@@ -176,14 +176,16 @@ def test_style_layers_text_round_trips():
         parse_style_layers(" , ")
 
 
-def test_cost_plot_marks_stages_and_skips_zeros():
+def test_cost_plot_marks_stages_and_skips_zeros_and_diverged_steps():
     history = CostHistory()
-    for step, stage in ((1, 0), (2, 0), (3, 1)):
-        history.add(step, stage, J_content=2.0, J_style=0.0 if step == 1 else 3.0, J=5.0, alpha=1.0, beta=10.0)
-    assert history.stage_starts == [3] and history.style == [0.0, 30.0, 30.0]
+    for step, stage in ((1, 0), (2, 0), (3, 1), (4, 1)):
+        J = float("nan") if step == 4 else 5.0
+        history.add(step, stage, J_content=2.0, J_style=0.0 if step == 1 else 3.0, J=J, alpha=1.0, beta=10.0)
+    assert history.stage_starts == [3] and history.style == [0.0, 30.0, 30.0, 30.0]
     ax = cost_figure(history).axes[0]
     assert ax.get_yscale() == "log"
-    assert [list(line.get_xdata()) for line in ax.lines[:3]] == [[1, 2, 3], [2, 3], [1, 2, 3]]
+    assert [list(line.get_xdata()) for line in ax.lines[:3]] == [[1, 2, 3, 4], [2, 3, 4], [1, 2, 3]]
+    assert list(ax.lines[3].get_xdata()) == [3, 3]  # the stage marker
 
 
 def test_job_errors_become_one_line_gradio_errors_and_a_new_job_stops_the_old():

@@ -20,6 +20,7 @@ def image_input(value: str | None = None, *, label: str, **kwargs) -> gr.Image:
     Gradio's own check would fail with a traceback-like message, so the instance's ``preprocess`` is wrapped
     (a subclass would make Gradio write a ``.pyi`` stub next to this file on import).
     """
+    kwargs.setdefault("sources", ["upload", "clipboard"])
     image = gr.Image(value, label=label, type="filepath", image_mode=None, **kwargs)
     preprocess = image.preprocess
 

@@ -1,6 +1,7 @@
 """The cost plot of a stylization: alpha*J_content, beta*J_style and J = alpha*J_content + beta*J_style (+ TV) per step."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from matplotlib.figure import Figure
@@ -31,11 +32,12 @@ def cost_figure(history: CostHistory) -> Figure:
     """Log-scale plot of the three curves against the step (a plain Figure: no pyplot, no global state)."""
     fig = Figure(figsize=(6, 3.2), dpi=90, layout="constrained")
     ax = fig.add_subplot()
-    for values, label in ((history.content, r"$\alpha J_{content}$"), (history.style, r"$\beta J_{style}$"),
-                          (history.total, r"$J$")):
-        points = [(s, v) for s, v in zip(history.steps, values) if v > 0]  # a log axis can't show zeros
+    for values, label, style in ((history.content, r"$\alpha J_{content}$", "-"),
+                                 (history.style, r"$\beta J_{style}$", "-"), (history.total, r"$J$", "--")):
+        # a log axis can't show zeros; a diverged step (inf, nan) would blank the whole plot
+        points = [(s, v) for s, v in zip(history.steps, values) if math.isfinite(v) and v > 0]
         if points:
-            ax.plot(*zip(*points), label=label)
+            ax.plot(*zip(*points), style, label=label)
     for step in history.stage_starts:  # costs jump where the image is upsampled to the next size
         ax.axvline(step, color="grey", linestyle=":", linewidth=1)
     ax.set_yscale("log")

@@ -163,7 +163,7 @@ def preset_values(name: str):
 def build():
     """The tab's widgets and events (inside the current Blocks/Tab)."""
     def upload(label):
-        return image_input(label=label, sources=["upload", "clipboard"], height=240)
+        return image_input(label=label, height=240)
 
     def weight_slider(label):
         return gr.Slider(0, 1, value=1.0, step=0.05, label=label)
@@ -216,7 +216,7 @@ def build():
             result = gr.Image(label="Result", type="filepath", interactive=False, elem_id="result-image",
                               buttons=["download", "fullscreen"])
             status = gr.Textbox(label="Status", interactive=False, elem_id="status-line")
-            plot = gr.Plot(label="Costs per step")
+            plot = gr.Plot(label="Costs per step", elem_id="cost-plot")
             download = gr.DownloadButton("Download the PNG (with its settings)", elem_id="download-button")
     gr.Examples([[str(SKIMAGE_DATA / c), str(SKIMAGE_DATA / s)] for c, s in EXAMPLES], inputs=[content, style],
                 label="Examples (scikit-image sample photos and textures)", cache_examples=False)
