@@ -30,7 +30,9 @@ class StyleOptions:
     style_layers: dict[str, float] = _help(
         "style layers and their weights lambda^[l]", default_factory=lambda: dict(DEFAULT_STYLE_LAYERS))
     alpha: float = _help("content weight alpha", default=1.0)
-    beta: float = _help("style weight beta", default=1e4)
+    beta: float = _help(
+        "style weight beta (J_content grows with the image's area, J_style does not: at a smaller size the same beta "
+        "weighs style more)", default=30.0)
     tv_weight: float = _help("total-variation (smoothness) weight", default=0.0)
     style_blend: tuple[float, ...] = _help(
         "blend weights of several style images (empty = equal)", default=())
