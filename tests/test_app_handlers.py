@@ -153,14 +153,22 @@ def test_restoring_a_png_puts_its_settings_back_into_the_controls(tmp_path):
 
 
 def test_restoring_notes_what_the_app_cannot_reproduce_and_refuses_plain_pngs(tmp_path):
-    avg = save_png(tmp_path / "avg.png", np.zeros((8, 8, 3), np.uint8), StyleOptions(pooling="avg"), "other-weights")
-    message = stylize_tab.restore_settings(str(avg))[-1]
+    options = StyleOptions(pooling="avg", size=3000, steps=0, style_blend=(2.0, 6.0))
+    odd = save_png(tmp_path / "odd.png", np.zeros((8, 8, 3), np.uint8), options, "other-weights")
+    *values, message = stylize_tab.restore_settings(str(odd))
+    controls = dict(zip(stylize_tab.SETTING_NAMES, values))
     assert "pooling='avg' is fixed to 'max' here" in message and "other VGG19 weights (other-weights)" in message
-    plain = tmp_path / "plain.png"
+    assert "size=3000 is outside the app's 32–2048" in message and "steps=0 is outside the app's 1–1000" in message
+    assert (controls["size"], controls["steps"]) == (2048, 1)
+    assert [controls[k] for k in ("style_weight", "style_2_weight", "style_3_weight")] == [0.25, 0.75, 1.0]
+    plain, broken = tmp_path / "plain.png", tmp_path / "broken.png"
     Image.new("RGB", (8, 8)).save(plain)
-    with pytest.raises(gr.Error) as info:
-        stylize_tab.restore_settings(str(plain))
-    assert info.value.message.startswith("plain.png carries no settings")
+    broken.write_bytes(b"not a png")
+    for path, expected in ((plain, "plain.png carries no settings"),
+                           (broken, "broken.png: not an image file Pillow can read")):
+        with pytest.raises(gr.Error) as info:
+            stylize_tab.restore_settings(str(path))
+        assert info.value.message.startswith(expected)
 
 
 def test_presets_set_size_steps_and_scales():
@@ -229,6 +237,17 @@ def test_layer_lab_fills_both_rows_progressively_with_labelled_panels(pair):
     assert all(image.shape == (32, 32, 3) for image, _ in style_row)
     lengths = [len(row) for row, *_ in items[:5]]
     assert lengths == [1, 2, 3, 4, 5]  # the content row grows one panel at a time
+
+
+def test_stopping_the_lab_keeps_the_panels_so_far(pair):
+    gen = layer_lab_tab.run_lab(*pair, size=32, steps=300, request=request("lab-stop"))
+    first_panel = next(gen)[0]  # a preview of relu1_1 after 10 steps
+    assert first_panel[0][1] == "relu1_1 (step 10/300)"
+    content_row, style_row, status = layer_lab_tab.stop_lab(request("lab-stop"))
+    assert status.startswith("Stopped after")
+    assert len(content_row) == 1 and content_row[0][1].endswith("/300)") and "(stopped at step" in content_row[0][1]
+    assert style_row == []
+    gen.close()
 
 
 def test_layer_lab_panels_use_one_layer_for_content_and_growing_sets_for_style(pair):

@@ -11,6 +11,8 @@ from nst_core import StyleOptions
 from nst_core.vgg import load_vgg19
 
 STRENGTH_RANGE = (-2.0, 8.0)  # log10(beta / alpha) on the slider
+# The other sliders' ends; a restored PNG's value outside them is clamped and reported.
+SLIDER_RANGES = {"size": (32, 2048), "steps": (1, 1000), "scales": (1, 6), "style_scale": (0.1, 4.0)}
 # Settings the app has no control for; a restored PNG that used other values is reported.
 FIXED_IN_APP = ("pooling", "weights", "lbfgs_history")
 
@@ -74,6 +76,16 @@ def build_options(*, size, steps, scales, content_layer, style_layers, style_str
         style_scale=number("style scale", style_scale), preserve_color=bool(preserve_color),
         seed=integer("seed", seed), style_blend=tuple(number("style weight", w) for w in blend),
     )
+
+
+def clamp_to_sliders(values: dict) -> list[str]:
+    """Clamp ``values`` (control name -> value) into ``SLIDER_RANGES`` in place; a note for each one moved."""
+    notes = []
+    for name, (lo, hi) in SLIDER_RANGES.items():
+        if not lo <= values[name] <= hi:
+            notes.append(f"{name}={values[name]:g} is outside the app's {lo:g}–{hi:g}")
+            values[name] = min(hi, max(lo, values[name]))
+    return notes
 
 
 def restore_notes(options: StyleOptions, weights_identity: str) -> list[str]:

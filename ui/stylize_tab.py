@@ -24,7 +24,8 @@ from nst_core.vgg import FEATURE_LAYERS
 from .images import SKIMAGE_DATA, image_input, load_input
 from .jobs import CPU_HEAVY, Job, JobBoard, session_key
 from .plots import CostHistory, cost_figure
-from .stylize_settings import STRENGTH_RANGE, build_options, format_style_layers, restore_notes, style_strength
+from .stylize_settings import (SLIDER_RANGES, STRENGTH_RANGE, build_options, clamp_to_sliders, format_style_layers,
+                               restore_notes, style_strength)
 
 RESULTS_DIR = Path(tempfile.gettempdir()) / "nst-studio-results"
 RESULT_MAX_AGE_S = 3600  # result PNGs older than this are deleted when a new one is written
@@ -132,18 +133,24 @@ def restore_settings(path: str | None):
         return (gr.skip(),) * (len(SETTING_NAMES) + 1)
     try:
         stored = read_settings(path)
-    except (ValueError, OSError) as e:
-        raise gr.Error(f"{os.path.basename(path)}: {e}") from None
+    except ValueError as e:  # its message names the file
+        raise gr.Error(str(e)) from None
+    except OSError:
+        raise gr.Error(f"{os.path.basename(path)}: not an image file Pillow can read") from None
     if stored is None:
         raise gr.Error(f"{os.path.basename(path)} carries no settings; only PNGs made by this app or its CLI do.")
     o, identity = stored
-    blend = list(o.style_blend) + [1.0] * (3 - len(o.style_blend)) if len(o.style_blend) <= 3 else [gr.skip()] * 3
+    notes = restore_notes(o, identity)
+    if len(o.style_blend) > 3:
+        notes.append(f"it blended {len(o.style_blend)} styles; the app takes up to 3")
+    # blend weights only count relative to each other: scaled to sum to 1 they fit the 0-1 sliders
+    blend = [w / sum(o.style_blend) for w in o.style_blend] + [1.0] * (3 - len(o.style_blend))
     values = dict(size=o.size, steps=o.steps, scales=o.scales, content_layer=o.content_layer,
                   style_layers=format_style_layers(o.style_layers), strength=style_strength(o),
                   tv_weight=o.tv_weight, init=o.init, optimizer=o.optimizer, learning_rate=o.learning_rate,
                   style_scale=o.style_scale, preserve_color=o.preserve_color, seed=o.seed,
                   style_weight=blend[0], style_2_weight=blend[1], style_3_weight=blend[2])
-    notes = restore_notes(o, identity)
+    notes += clamp_to_sliders(values)
     message = f"Restored the settings of {os.path.basename(path)}" + (f" (note: {'; '.join(notes)})." if notes else ".")
     return (*(values[name] for name in SETTING_NAMES), message)
 
@@ -187,12 +194,12 @@ def build():
                 stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
             with gr.Accordion("Advanced settings", open=False):
                 with gr.Row():
-                    size = gr.Slider(32, 1024, value=QUICK.size, step=1, label="Size (long edge, px)",
+                    size = gr.Slider(*SLIDER_RANGES["size"], value=QUICK.size, step=1, label="Size (long edge, px)",
                                      elem_id="size-input")
-                    steps = gr.Slider(1, 500, value=QUICK.steps, step=1, label="Steps at the final size",
-                                      elem_id="steps-input")
-                    scales = gr.Slider(1, 4, value=QUICK.scales, step=1, label="Scales (coarse to fine)",
-                                       elem_id="scales-input")
+                    steps = gr.Slider(*SLIDER_RANGES["steps"], value=QUICK.steps, step=1,
+                                      label="Steps at the final size", elem_id="steps-input")
+                    scales = gr.Slider(*SLIDER_RANGES["scales"], value=QUICK.scales, step=1,
+                                       label="Scales (coarse to fine)", elem_id="scales-input")
                 with gr.Row():
                     content_layer = gr.Dropdown(list(FEATURE_LAYERS), value=QUICK.content_layer, label="Content layer")
                     style_layers = gr.Textbox(format_style_layers(QUICK.style_layers),
@@ -206,7 +213,7 @@ def build():
                     optimizer = gr.Dropdown(list(OPTIMIZERS), value=QUICK.optimizer, label="Optimizer")
                     learning_rate = gr.Number(QUICK.learning_rate, minimum=0, label="Adam learning rate")
                 with gr.Row():
-                    style_scale = gr.Slider(0.25, 2, value=QUICK.style_scale, step=0.05,
+                    style_scale = gr.Slider(*SLIDER_RANGES["style_scale"], value=QUICK.style_scale, step=0.05,
                                             label="Style scale (style size / output size)")
                     preserve_color = gr.Checkbox(QUICK.preserve_color, label="Preserve the content's colours")
                     seed = gr.Number(QUICK.seed, precision=0, label="Seed")

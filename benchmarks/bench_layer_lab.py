@@ -1,0 +1,77 @@
+"""The Layer-depth lab at its defaults: seconds per panel and for the whole grid (target: about two minutes).
+
+    python benchmarks/bench_layer_lab.py --out benchmarks/results/layer_lab.json --grid lab.png
+
+Runs the lab's ten reconstructions (five content, five style) exactly as the tab does, at its default size and
+steps, and optionally saves the grid as one picture. The machine's load average is recorded; other processes on
+a 2-core box slow every wall-clock number, so the CPU seconds of this process are recorded too (on an idle
+2-core machine the wall time is at least CPU seconds / 2).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from nst_core import StyleTransfer, load_image  # noqa: E402
+from ui.images import SKIMAGE_DATA  # noqa: E402
+from ui.layer_lab_tab import LAB_SIZE, LAB_STEPS, lab_panels  # noqa: E402
+
+TARGET_GRID_S = 120.0
+
+
+def grid_picture(rows: list[list[np.ndarray]]) -> Image.Image:
+    """Rows of panels side by side, each row padded to the widest."""
+    height = max(image.shape[0] for row in rows for image in row)
+    strips = [np.concatenate([np.pad(im, ((0, height - im.shape[0]), (0, 4), (0, 0)), constant_values=255)
+                              for im in row], axis=1) for row in rows]
+    width = max(strip.shape[1] for strip in strips)
+    return Image.fromarray(np.concatenate([np.pad(s, ((0, 4), (0, width - s.shape[1]), (0, 0)), constant_values=255)
+                                           for s in strips]))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="benchmarks/results/layer_lab.json")
+    parser.add_argument("--grid", help="save the ten panels as one PNG here")
+    parser.add_argument("--size", type=int, default=LAB_SIZE)
+    parser.add_argument("--steps", type=int, default=LAB_STEPS)
+    args = parser.parse_args()
+    content, style = load_image(SKIMAGE_DATA / "chelsea.png"), load_image(SKIMAGE_DATA / "ihc.png")
+    load_before = os.getloadavg()
+    rows: dict[str, list[np.ndarray]] = {"content": [], "style": []}
+    panels = []
+    start, cpu_start = time.perf_counter(), time.process_time()
+    for panel in lab_panels(content, style, args.size, args.steps, sublayer=1, seed=0):
+        t, cpu = time.perf_counter(), time.process_time()
+        image = StyleTransfer(panel.options).stylize(panel.target, [panel.target])
+        panels.append({"row": panel.row, "layers": panel.label, "seconds": round(time.perf_counter() - t, 2),
+                       "cpu_seconds": round(time.process_time() - cpu, 2)})
+        rows[panel.row].append(image)
+        print(f"{panel.row:<8} {panel.label:<55} {panels[-1]['seconds']:6.1f} s wall {panels[-1]['cpu_seconds']:6.1f} s CPU",
+              flush=True)
+    total, cpu_total = time.perf_counter() - start, time.process_time() - cpu_start
+    print(f"{'whole grid':<64} {total:6.1f} s wall {cpu_total:6.1f} s CPU (target about {TARGET_GRID_S:.0f} s wall)")
+    result = {"size": args.size, "steps": args.steps, "grid_s": round(total, 1), "grid_cpu_s": round(cpu_total, 1),
+              "target_grid_s": TARGET_GRID_S,
+              "panels": panels, "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                                            "loadavg_before": load_before, "loadavg_after": os.getloadavg()}}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=1))
+    print(f"wrote {args.out}")
+    if args.grid:
+        grid_picture([rows["content"], rows["style"]]).save(args.grid)
+        print(f"wrote {args.grid}")
+
+
+if __name__ == "__main__":
+    main()
