@@ -19,7 +19,7 @@ from nst_core.vgg import CONV_LAYERS
 from .datasets import Dataset, view_name
 from .zf_topk import TopK
 
-FORMAT = 1
+FORMAT = 2  # 2: values are rectified activations max(0, conv)
 PRECISIONS = ("auto", "fp32", "bf16")
 
 

@@ -17,11 +17,10 @@ from nst_core.images import ImageError
 from nst_core.vgg import VGG19
 
 from .datasets import load_view
-from .deconv import signal_to_image, unit_projections
+from .deconv import Request, signal_to_image, unit_projections
 from .receptive_field import receptive_field
 from .zf_index import Index
 from .zf_patches import cut_patch, inside_mask, padding_pattern
-from .zf_scan import network_input, scan_network
 from .zf_topk import NO_IMAGE
 
 MODES = ("patches", "projections", "both")
@@ -94,12 +93,13 @@ def page_cells(index: Index, layer: str, units: Sequence[int], *, loader: ViewLo
     if model is not None and method is not None:
         if model.identity != index.weights:
             raise ValueError(f"the index was scanned with {index.weights}, not {model.identity}")
-        net = scan_network(model, index.settings.precision)
-        todo = [(unit, cell, int(top.image[unit, cell.rank])) for unit in units for cell in cells[unit]]
-        inputs = {v: network_input(net, [loader(v)])[0] for v in {v for _, _, v in todo}}
-        signals = unit_projections(net, [inputs[v] for _, _, v in todo], layer, [u for u, _, _ in todo],
-                                   [c.y for _, c, _ in todo], [c.x for _, c, _ in todo], method)
-        for (_, cell, _), signal in zip(todo, signals):
+        todo = [(unit, cell) for unit in units for cell in cells[unit]]
+        view_ids = sorted({int(top.image[unit, cell.rank]) for unit, cell in todo})
+        requests = [Request(view_ids.index(int(top.image[unit, cell.rank])), unit, cell.y, cell.x)
+                    for unit, cell in todo]
+        signals = unit_projections(model, [loader(v) for v in view_ids], layer, requests, method,
+                                   index.settings.precision)
+        for (_, cell), signal in zip(todo, signals):
             cell.projection = projection_image(signal, cell, index.settings.size)
     return cells
 

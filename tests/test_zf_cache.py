@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from explorer import zf_scan
-from explorer.datasets import DatasetError, builtin_dataset, files_dataset, folder_dataset, zip_dataset
+from explorer.datasets import BUILTIN_NOT_PHOTOS, DatasetError, builtin_dataset, files_dataset, folder_dataset, zip_dataset
 from explorer.zf_index import Index, ScanSettings
 from explorer.zf_scan import cached_scan
 from nst_core.vgg import load_vgg19
@@ -109,6 +109,7 @@ def test_builtin_dataset_is_scikit_image_photos_at_two_zooms(skimage_dir):
     dataset = builtin_dataset()
     assert dataset.root == skimage_dir and dataset.zooms == (1, 2)
     assert {"astronaut.png", "coffee.png", "chelsea.png"} <= set(dataset.files)
+    assert not set(BUILTIN_NOT_PHOTOS) & set(dataset.files)
     for f in dataset.files:
         with Image.open(dataset.path(f)) as img:
             assert min(img.size) >= 128

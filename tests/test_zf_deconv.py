@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.deconv import METHODS, project, rgb_signal, signal_to_image, unit_projections
+from explorer.deconv import METHODS, Request, project, rgb_signal, signal_to_image, unit_projections
 from explorer.receptive_field import receptive_field
 from explorer.zf_patches import cut_box
 from nst_core.vgg import load_vgg19
@@ -18,13 +18,18 @@ def model():
 
 
 @pytest.fixture(scope="module")
-def view(model, tiny_pair):
-    return model.preprocess(tiny_pair[0][:64, :64])[0]  # (3, 64, 64)
+def rgb(tiny_pair):
+    return np.ascontiguousarray(tiny_pair[0][:64, :64])
+
+
+@pytest.fixture(scope="module")
+def view(model, rgb):
+    return model.preprocess(rgb)[0]  # (3, 64, 64) network input
 
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("layer, unit, y, x", UNITS)
-def test_projection_lies_in_the_receptive_field(model, view, method, layer, unit, y, x):
+def test_projection_lies_in_the_receptive_field(model, rgb, view, method, layer, unit, y, x):
     full = rgb_signal(project(model, view[None], layer, [unit], [y], [x], method), model.preprocessing)[0]
     rf = receptive_field(layer)
     top, left, bottom, right = rf.box(y, x)
@@ -32,20 +37,23 @@ def test_projection_lies_in_the_receptive_field(model, view, method, layer, unit
     assert len(rows) > 0
     assert rows.min() >= max(top, 0) and rows.max() < min(bottom, 64)
     assert cols.min() >= max(left, 0) and cols.max() < min(right, 64)
-    (cropped,) = unit_projections(model, [view], layer, [unit], [y], [x], method)
+    (cropped,) = unit_projections(model, [rgb], layer, [Request(0, unit, y, x)], method)
     assert cropped.shape == (rf.size, rf.size, 3)  # the patch's shape
     expected = cut_box(full, top, left, rf.size, np.zeros((rf.size, rf.size, 3), np.float32))
     np.testing.assert_allclose(cropped, expected, rtol=1e-4, atol=1e-5 * np.abs(full).max())
 
 
-def test_batched_projections_equal_one_at_a_time(model, view):
-    views = [view, view.flip(2), view]
-    spec = [("conv3_1", u, y, x) for u, y, x in [(1, 0, 0), (2, 7, 9), (1, 15, 15)]]
-    together = unit_projections(model, views, "conv3_1", [s[1] for s in spec], [s[2] for s in spec],
-                                [s[3] for s in spec])
-    for v, s, p in zip(views, spec, together):
-        (alone,) = unit_projections(model, [v], "conv3_1", [s[1]], [s[2]], [s[3]])
-        np.testing.assert_allclose(p, alone, rtol=1e-4, atol=1e-6 * np.abs(alone).max())
+@pytest.mark.parametrize("layer", ["conv3_1", "conv5_1"])
+def test_batched_projections_equal_one_at_a_time(model, rgb, layer):
+    """Batches mixing views, windows and shared forward passes give each projection as if computed alone."""
+    views = [rgb, np.ascontiguousarray(rgb[:, ::-1])]
+    requests = [Request(0, 1, 0, 0), Request(1, 2, 2, 3), Request(0, 1, 3, 3), Request(0, 5, 3, 3),
+                Request(1, 1, 0, 0)]
+    together = unit_projections(model, views, layer, requests)
+    for r, p in zip(requests, together):
+        (alone,) = unit_projections(model, [views[r.view]], layer, [Request(0, r.unit, r.y, r.x)])
+        assert np.abs(alone).max() > 0
+        np.testing.assert_allclose(p, alone, rtol=1e-4, atol=1e-5 * np.abs(alone).max())
 
 
 def test_guided_backprop_is_deconvnet_masked_by_the_forward_signs(model, view):

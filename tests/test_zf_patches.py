@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from explorer.receptive_field import receptive_field
 from explorer.zf_patches import cut_patch, padding_pattern
 from explorer.zf_render import Cell, dead_tile, dead_units, unit_tile, units_by_peak
-from explorer.zf_topk import TopK
+from explorer.zf_topk import TopK, spatial_maxima
 from nst_core.vgg import CONV_LAYERS
 
 IMAGE = np.random.default_rng(0).integers(0, 256, (64, 48, 3), dtype=np.uint8)
@@ -59,8 +59,10 @@ def test_bottom_right_unit_and_a_box_larger_than_the_image():
 
 def test_dead_units_are_flagged_and_drawn_as_such():
     top = TopK.empty(3, 9)
-    top.update(torch.tensor([[[5.0], [-1.0], [0.5]]]), torch.tensor([0]), torch.zeros(1, 3, 1, dtype=torch.long),
-               torch.zeros(1, 3, 1, dtype=torch.long))
+    act = torch.zeros(1, 3, 2, 2)
+    act[0, 0, 1, 0], act[0, 2, 0, 1] = 5.0, 0.5  # unit 1 stays at 0 (rectified: never fires)
+    values, ys, xs = spatial_maxima(act)
+    top.update(values, torch.tensor([0]), ys, xs)
     assert top.dead().tolist() == [False, True, False]
 
     class FakeIndex:

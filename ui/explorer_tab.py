@@ -1,0 +1,133 @@
+"""The unit explorer tab (Zeiler & Fergus, 2013): for each unit of a VGG19 layer, the 9 dataset patches that excite
+it most, with deconvnet / guided-backprop projections. Widgets only; the work is in ``explorer.zf_app``."""
+from __future__ import annotations
+
+import threading
+
+import gradio as gr
+
+from explorer import zf_app
+from explorer.datasets import DatasetError
+from explorer.deconv import METHODS
+from explorer.receptive_field import receptive_field
+from explorer.zf_render import MODES
+from explorer.zf_scan import Stopped
+from nst_core.images import ImageError
+from nst_core.vgg import CONV_LAYERS
+
+BUILTIN = "Built-in: scikit-image sample photos (whole and 2× zoomed tiles)"
+UPLOAD = "My images: one zip, or several image files"
+HEAVY = {"concurrency_id": "cpu-heavy", "concurrency_limit": 1}  # one CPU-heavy job at a time on 2 cores
+
+
+def intro() -> str:
+    r = {name: receptive_field(name).size for name in ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1",
+                                                      "conv5_4")}
+    return f"""
+## What does a unit respond to? (Zeiler & Fergus, 2013)
+A **unit** is one channel c of a convolutional layer: the same 3×3 filter slid over the whole image, giving one
+activation a_c(y, x) per position. To see what it looks for, every image of a dataset goes through VGG19 and,
+for each unit, the **9 views where it fires most** are kept (its strongest position in each image). Each square
+below is one unit; its 3×3 grid shows the part of those 9 images that the unit saw, strongest first.
+
+That part is the unit's **receptive field**, R×R pixels: the unit at (y, x) sees input rows y·J − P … y·J − P + R − 1
+(columns alike), J being the product of the strides so far and P the padding. R grows with depth:
+conv1_1 R = {r['conv1_1']}, conv2_1 R = {r['conv2_1']}, conv3_1 R = {r['conv3_1']}, conv4_1 R = {r['conv4_1']},
+conv5_1 R = {r['conv5_1']}, conv5_4 R = {r['conv5_4']} px — wider than the 224 px view, so where the box leaves the
+image the patch shows a **grey checkerboard** (the unit saw zero padding there). Patches of every layer are drawn at
+the same size, so a conv1_1 patch is 3 px blown up and a conv5 patch is shrunk. Shallow units respond to edges and
+colours, deeper ones to textures and object parts.
+
+**Projections** send that single activation back down the network (deconvnet: unpool with the max-pool switches,
+rectify, transposed filters) to show which pixels of the patch caused it; guided backprop also keeps only paths
+that were active on the way up. The first scan of a dataset takes a while (progress below) and is cached; later
+visits are instant. Click a unit to see its 9 patches large, with image, position and activation.
+"""
+
+
+_stops: dict[str, threading.Event] = {}
+
+
+def stop_event(request: gr.Request | None) -> threading.Event:
+    """A fresh stop event for this browser session's next job (the Stop button sets it)."""
+    event = threading.Event()
+    _stops[getattr(request, "session_hash", None) or "anonymous"] = event
+    return event
+
+
+def stop(request: gr.Request):
+    event = _stops.get(getattr(request, "session_hash", None) or "anonymous")
+    if event is not None:
+        event.set()
+
+
+def show_page(source, uploads, layer, mode, method, page, request: gr.Request, progress=gr.Progress()):
+    """Scan (first time only), then the page of units: gallery items, summary, page, state."""
+    halt = stop_event(request)
+    try:
+        dataset = zf_app.dataset_choice(source == BUILTIN, uploads)
+        index = zf_app.index_for(dataset, layer, stop=halt, progress=lambda done, total: progress(
+            (done, total), desc=f"Scanning {dataset.name} (first time only)", unit="files"))
+        units, pages = zf_app.page_units(index, layer, int(page or 1))
+        page = min(max(1, int(page or 1)), pages)
+        tiles = zf_app.page_tiles(index, layer, units, mode, method, stop=halt, progress=lambda done, total: progress(
+            (done, total), desc="Projecting activations to pixels", unit="units"))
+    except Stopped as e:
+        raise gr.Error(f"Stopped: {e}") from None
+    except (DatasetError, ImageError, ValueError) as e:
+        raise gr.Error(str(e).splitlines()[0]) from None
+    summary = zf_app.layer_summary(index, layer) + f"\n\nPage {page} of {pages}. " + zf_app.cache_note()
+    return tiles, summary, page, {"index": index, "layer": layer, "units": units}, []
+
+
+def show_unit(state, mode, method, evt: gr.SelectData):
+    """The clicked unit's patches (and projections) large, with captions."""
+    if not state:
+        raise gr.Error("Show a page of units first")
+    unit = state["units"][evt.index]
+    try:
+        return zf_app.unit_detail(state["index"], state["layer"], unit, mode, method)
+    except (ImageError, ValueError) as e:
+        raise gr.Error(str(e).splitlines()[0]) from None
+
+
+def build() -> None:
+    """The tab's widgets, inside the current ``gr.Tab``."""
+    gr.Markdown(intro())
+    with gr.Row():
+        source = gr.Radio([BUILTIN, UPLOAD], value=BUILTIN, label="Dataset", scale=2)
+        uploads = gr.File(file_count="multiple", file_types=[".zip", "image"], type="filepath",
+                          label="Zip or image files (unreadable files are skipped and listed)", visible=False)
+    with gr.Row():
+        layer = gr.Dropdown(list(CONV_LAYERS), value="conv1_1", label="Layer")
+        mode = gr.Radio(list(MODES), value="patches", label="Show")
+        method = gr.Radio(list(METHODS), value="deconvnet", label="Projection method")
+    with gr.Row():
+        show = gr.Button("Show units", variant="primary")
+        prev = gr.Button("◀ Previous page")
+        page = gr.Number(value=1, precision=0, minimum=1, label="Page")
+        nxt = gr.Button("Next page ▶")
+        halt = gr.Button("Stop", variant="stop")
+    summary = gr.Markdown()
+    units = gr.Gallery(label="Units, highest peak activation first (click one)", columns=4, format="png",
+                       allow_preview=False, height="auto")
+    detail = gr.Gallery(label="The unit's top patches", columns=3, format="png", height="auto")
+    state = gr.State(None)
+    with gr.Accordion("conv1_1's 64 filters as colour images", open=False):
+        gr.Markdown("conv1_1 is the only layer whose filters live in pixel space: each 3×3×3 filter is drawn with "
+                    "mid grey for a zero weight; a bright red pixel is a large positive weight on red.")
+        filters_button = gr.Button("Show the filters")
+        filters = gr.Image(label="conv1_1 filters", format="png", interactive=False)
+
+    source.change(lambda s: gr.update(visible=s == UPLOAD), source, uploads)
+    inputs = [source, uploads, layer, mode, method, page]
+    outputs = [units, summary, page, state, detail]
+    show.click(show_page, inputs, outputs, **HEAVY)
+    layer.input(lambda: 1, None, page).then(show_page, inputs, outputs, **HEAVY)
+    for control in (mode, method):
+        control.input(show_page, inputs, outputs, **HEAVY)
+    prev.click(lambda p: max(1, int(p or 1) - 1), page, page).then(show_page, inputs, outputs, **HEAVY)
+    nxt.click(lambda p: int(p or 1) + 1, page, page).then(show_page, inputs, outputs, **HEAVY)
+    halt.click(stop, None, None)
+    units.select(show_unit, [state, mode, method], detail, **HEAVY)
+    filters_button.click(zf_app.filters_image, None, filters)
