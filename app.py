@@ -9,6 +9,7 @@ TABS = [
     ("Stylize", "ui.stylize_tab"),
     ("Layer-depth lab", "ui.layer_lab_tab"),
     ("Convolutions 1D/2D/3D", "ui.conv_tab"),
+    ("Unit explorer", "ui.explorer_tab"),
 ]
 MAX_UPLOAD = "10mb"  # larger uploads are refused before they reach any handler
 
