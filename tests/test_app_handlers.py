@@ -1,4 +1,5 @@
 """The app's handlers called directly: inputs -> outputs, one-line errors, Stop, time budget, settings round trip."""
+import inspect
 import os
 import time
 
@@ -49,7 +50,7 @@ def test_stylize_streams_previews_and_status_then_a_png_carrying_its_settings(pa
     *progress, final = items
     statuses = [status for _, _, status, _ in progress]
     assert statuses[0].startswith("Step 1/15 · stage 1/2 at 32×21 px")
-    assert any(s.startswith("Step 15/15 · stage 2/2 at 64×42 px") for s in statuses)
+    assert any(s.startswith("Step 11/15 · stage 2/2 at 64×42 px") for s in statuses)  # each stage's first step
     previews = [image for image, *_ in progress if isinstance(image, np.ndarray)]
     assert previews and all(p.shape[2] == 3 for p in previews)
     path, figure, status, download = final
@@ -174,6 +175,14 @@ def test_restoring_notes_what_the_app_cannot_reproduce_and_refuses_plain_pngs(tm
 def test_presets_set_size_steps_and_scales():
     for name, preset in PRESETS.items():
         assert stylize_tab.preset_values(name) == (preset["size"], preset["steps"], preset["scales"])
+
+
+def test_the_default_style_strength_gives_back_the_default_beta_exactly():
+    strength = inspect.signature(stylize_tab.stylize).parameters["strength"].default  # the slider's start too
+    options = build_options(size=64, steps=1, scales=1, content_layer="relu4_2", style_layers="relu1_1",
+                            style_strength=strength, tv_weight=0, init="content", optimizer="lbfgs",
+                            learning_rate=0.02, style_scale=1, preserve_color=False, seed=0, blend=[1.0])
+    assert (options.alpha, options.beta) == (StyleOptions().alpha, StyleOptions().beta)
 
 
 def test_style_layers_text_round_trips():

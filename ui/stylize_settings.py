@@ -1,6 +1,7 @@
 """The Stylize tab's controls <-> ``StyleOptions``.
 
-Style strength is shown as s = log10(beta / alpha) with alpha = 1, so beta = 10^s.
+Style strength is shown as s = log10(beta / alpha) with alpha = 1, so beta = 10^s (rounded to 6 significant
+digits, so a restored beta such as 30 comes back exactly).
 Style layers are written as text, ``relu1_1: 0.2, relu2_1: 0.2``: layer names with their lambda^[l].
 """
 from __future__ import annotations
@@ -71,7 +72,7 @@ def build_options(*, size, steps, scales, content_layer, style_layers, style_str
     return StyleOptions(
         size=integer("size", size), steps=integer("steps", steps), scales=integer("scales", scales),
         content_layer=str(content_layer), style_layers=parse_style_layers(style_layers),
-        alpha=1.0, beta=10.0 ** strength, tv_weight=number("TV weight", tv_weight), init=str(init),
+        alpha=1.0, beta=float(f"{10.0 ** strength:.6g}"), tv_weight=number("TV weight", tv_weight), init=str(init),
         optimizer=str(optimizer), learning_rate=number("learning rate", learning_rate),
         style_scale=number("style scale", style_scale), preserve_color=bool(preserve_color),
         seed=integer("seed", seed), style_blend=tuple(number("style weight", w) for w in blend),

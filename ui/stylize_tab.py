@@ -29,7 +29,7 @@ from .stylize_settings import (SLIDER_RANGES, STRENGTH_RANGE, build_options, cla
 
 RESULTS_DIR = Path(tempfile.gettempdir()) / "nst-studio-results"
 RESULT_MAX_AGE_S = 3600  # result PNGs older than this are deleted when a new one is written
-STATUS_EVERY_S = 0.25  # at most this often a status-only update is sent
+STATUS_EVERY_S = 0.25  # at most this often a status-only update is sent (and at the start of each stage)
 PLOT_EVERY_S = 2.0  # at most this often the cost plot is redrawn (rendering it takes ~0.25 s of CPU)
 EXAMPLES = [  # (content, style) pairs from scikit-image's sample photos and textures
     ("chelsea.png", "hubble_deep_field.jpg"),
@@ -74,7 +74,9 @@ def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.nda
     """The job: each item is (image, cost plot, status, download) with ``gr.skip()`` where nothing changed."""
     def work(job: Job):
         st = StyleTransfer(options)
-        history, n_stages, last_sent, last_plot = CostHistory(), len(options.schedule()), 0.0, 0.0
+        history, n_stages = CostHistory(), len(options.schedule())
+        last_sent = last_plot = 0.0  # monotonic times of the last update and the last plot
+        last_stage = -1
         for p in st.iter_stylize(content, styles, stop=job.stop_event):
             if p.done:
                 path = save_result(p.image, options, st.model.identity)
@@ -82,13 +84,13 @@ def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.nda
                 return
             history.add(p.step, p.stage, p.J_content, p.J_style, p.J, options.alpha, options.beta)
             now = time.monotonic()
-            if p.image is None and now - last_sent < STATUS_EVERY_S:
+            if p.image is None and now - last_sent < STATUS_EVERY_S and p.stage == last_stage:
                 continue
             plot = gr.skip()
             if p.image is not None and now - last_plot >= PLOT_EVERY_S:
                 plot, last_plot = cost_figure(history), now
             yield gr.skip() if p.image is None else p.image, plot, status_line(p, n_stages), gr.skip()
-            last_sent = now
+            last_sent, last_stage = now, p.stage
     return work
 
 
@@ -205,7 +207,7 @@ def build():
                     style_layers = gr.Textbox(format_style_layers(QUICK.style_layers),
                                               label="Style layers and their λ (layer: weight, …)")
                 with gr.Row():
-                    strength = gr.Slider(*STRENGTH_RANGE, value=style_strength(QUICK), step=0.1,
+                    strength = gr.Slider(*STRENGTH_RANGE, value=style_strength(QUICK), step=0.01,
                                          label="Style strength log₁₀(β/α)")
                     tv_weight = gr.Number(QUICK.tv_weight, minimum=0, label="TV weight (smoothness)")
                 with gr.Row():
