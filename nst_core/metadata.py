@@ -43,6 +43,7 @@ def save_png(path: str | os.PathLike, rgb: np.ndarray, options: StyleOptions, we
     try:
         with os.fdopen(fd, "wb") as f:
             Image.fromarray(rgb).save(f, format="PNG", pnginfo=png_info(options, weights_identity, extra))
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a result is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
