@@ -1,4 +1,5 @@
 """``python app.py`` in a subprocess, called through gradio_client like any API user would."""
+import httpx
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
@@ -56,6 +57,18 @@ def test_a_bad_upload_is_a_one_line_error_and_the_server_keeps_serving(client, t
     image = client.predict(handle_file(tiny_images[0]), handle_file(tiny_images[1]), size=32, steps=1, scales=1,
                            api_name="/stylize")[0]
     assert Image.open(image).size == (32, 21)
+
+
+def test_uploads_over_the_size_cap_are_refused(client, tiny_images, tmp_path):
+    big = tmp_path / "big.png"
+    big.write_bytes(bytes(11_000_000))  # over app.MAX_UPLOAD (10 MB)
+    with pytest.raises(Exception) as info:
+        client.predict(handle_file(str(big)), handle_file(tiny_images[1]), size=32, steps=1, scales=1,
+                       api_name="/stylize")
+    assert "exceeds the maximum file size of 10485760 bytes" in str(info.value)  # the client reads the cap
+    response = httpx.post(client.src.rstrip("/") + "/gradio_api/upload",  # and the server enforces it
+                          files={"files": ("big.png", big.read_bytes(), "image/png")}, timeout=60)
+    assert response.status_code == 413 and "exceeded maximum allowed size" in response.text
 
 
 def test_layer_lab_endpoint_returns_five_content_and_five_style_panels(client, tiny_images):
