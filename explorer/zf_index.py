@@ -35,7 +35,7 @@ class ScanSettings:
     k: int = 9  # patches kept per unit
     per_image: int = 1  # maxima per image and unit (> 1: greedy with spatial suppression)
     precision: str = "auto"  # "fp32", "bf16" (bf16 weights + channels_last) or "auto" (the faster one measured)
-    batch_size: int = 8
+    batch_size: int = 16
 
     def validate(self) -> ScanSettings:
         if not 32 <= self.size <= 1024:

@@ -5,7 +5,7 @@ import torch
 
 from explorer.deconv import METHODS, Request, project, rgb_signal, signal_to_image, unit_projections
 from explorer.receptive_field import receptive_field
-from explorer.zf_patches import cut_box
+from explorer.zf_patches import cut_box, inside_mask
 from nst_core.vgg import load_vgg19
 
 UNITS = [("conv1_2", 5, 0, 3), ("conv2_1", 3, 15, 31), ("conv3_2", 7, 5, 0), ("conv4_1", 11, 2, 5),
@@ -79,3 +79,16 @@ def test_bad_method_and_display_scaling(model, view):
     p[1, 1] = [1.0, -1.0, 0.0]
     image = signal_to_image(p)
     assert image[0, 0].tolist() == [128, 128, 128] and image[1, 1].tolist() == [255, 1, 128]
+
+
+def test_bf16_projections_of_large_windows_stay_in_the_field_and_match_fp32(model, tiny_pair):
+    """Windows above SMALL_WINDOW pixels run in bf16: same support, nearly the same picture as fp32."""
+    rgb = np.ascontiguousarray(tiny_pair[1][:64, :64].repeat(2, axis=0).repeat(2, axis=1))  # 128 x 128
+    requests = [Request(0, 3, 4, 4), Request(0, 8, 0, 7)]
+    rf = receptive_field("conv5_1")
+    for r, fp32, bf16 in zip(requests, unit_projections(model, [rgb], "conv5_1", requests),
+                             unit_projections(model, [rgb], "conv5_1", requests, precision="bf16")):
+        top, left, _, _ = rf.box(r.y, r.x)
+        outside = ~inside_mask((128, 128), top, left, rf.size)
+        assert not bf16[outside].any() and np.abs(bf16).max() > 0
+        assert np.corrcoef(fp32.ravel(), bf16.ravel())[0, 1] > 0.9

@@ -1,6 +1,5 @@
 """Patches are the formula's box, pixel for pixel, with visible padding where the box leaves the image."""
 import numpy as np
-import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -15,9 +15,10 @@ from explorer.zf_scan import Stopped
 from nst_core.images import ImageError
 from nst_core.vgg import CONV_LAYERS
 
+from .jobs import CPU_HEAVY
+
 BUILTIN = "Built-in: scikit-image sample photos (whole and 2× zoomed tiles)"
 UPLOAD = "My images: one zip, or several image files"
-HEAVY = {"concurrency_id": "cpu-heavy", "concurrency_limit": 1}  # one CPU-heavy job at a time on 2 cores
 
 
 def intro() -> str:
@@ -122,12 +123,12 @@ def build() -> None:
     source.change(lambda s: gr.update(visible=s == UPLOAD), source, uploads)
     inputs = [source, uploads, layer, mode, method, page]
     outputs = [units, summary, page, state, detail]
-    show.click(show_page, inputs, outputs, **HEAVY)
-    layer.input(lambda: 1, None, page).then(show_page, inputs, outputs, **HEAVY)
+    show.click(show_page, inputs, outputs, api_name="explorer_page", **CPU_HEAVY)
+    layer.input(lambda: 1, None, page).then(show_page, inputs, outputs, **CPU_HEAVY)
     for control in (mode, method):
-        control.input(show_page, inputs, outputs, **HEAVY)
-    prev.click(lambda p: max(1, int(p or 1) - 1), page, page).then(show_page, inputs, outputs, **HEAVY)
-    nxt.click(lambda p: int(p or 1) + 1, page, page).then(show_page, inputs, outputs, **HEAVY)
+        control.input(show_page, inputs, outputs, **CPU_HEAVY)
+    prev.click(lambda p: max(1, int(p or 1) - 1), page, page).then(show_page, inputs, outputs, **CPU_HEAVY)
+    nxt.click(lambda p: int(p or 1) + 1, page, page).then(show_page, inputs, outputs, **CPU_HEAVY)
     halt.click(stop, None, None)
-    units.select(show_unit, [state, mode, method], detail, **HEAVY)
+    units.select(show_unit, [state, mode, method], detail, **CPU_HEAVY)
     filters_button.click(zf_app.filters_image, None, filters)
