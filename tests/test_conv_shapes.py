@@ -221,13 +221,14 @@ def test_stack_example_table():
                                                       st.integers(1, 2), st.integers(1, 2)), min_size=1, max_size=4))
 def test_receptive_field_is_the_span_of_input_cells_an_output_cell_depends_on(nd, specs):
     rows = [[kind, 1, k, s, 0, d if kind == "conv" else 1] for kind, k, s, d in specs]
-    layers = make_stack((1, *(40,) * nd), rows)
+    n = 128  # large enough that 4 layers of stride 2 and dilated kernel 5 still fit: 128 -> 62 -> 29 -> 13 -> 5
+    layers = make_stack((1, *(n,) * nd), rows)
     net = nn.Sequential(*(layer.torch_layer() for layer in layers))
     for m in net.modules():
         if isinstance(m, nn.modules.conv._ConvNd):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
-    x = torch.ones(1, 1, *(40,) * nd, requires_grad=True)
+    x = torch.ones(1, 1, *(n,) * nd, requires_grad=True)
     net(x)[(0, 0, *(0,) * nd)].backward()
     touched = x.grad[0, 0].nonzero()
     span = tuple(int(touched[:, i].max() - touched[:, i].min() + 1) for i in range(nd))
