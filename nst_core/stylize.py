@@ -8,6 +8,7 @@ and returns that. Set the ``stop`` event to end early with the best image so far
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -143,11 +144,12 @@ class StyleTransfer:
             G = color.keep_content_colors(G, content01)
         return tensor_to_rgb(G)
 
-    def _optimizer(self, G: torch.Tensor) -> torch.optim.Optimizer:
+    def _optimizer(self, G: torch.Tensor, damping: float = 1.0) -> torch.optim.Optimizer:
+        """Adam, or L-BFGS with one iteration per step; ``damping`` scales the step size (halved on each blow-up)."""
         o = self.options
         if o.optimizer == "adam":
-            return torch.optim.Adam([G], lr=o.learning_rate)
-        return torch.optim.LBFGS([G], lr=1.0, max_iter=1, history_size=o.lbfgs_history,
+            return torch.optim.Adam([G], lr=o.learning_rate * damping)
+        return torch.optim.LBFGS([G], lr=damping, max_iter=1, history_size=o.lbfgs_history,
                                  tolerance_grad=0.0, tolerance_change=0.0)
 
     # --- the loop ------------------------------------------------------------------------------
@@ -172,6 +174,7 @@ class StyleTransfer:
             else:
                 init = F.interpolate(best_G, size=content01.shape[-2:], mode="bilinear", align_corners=False)
             G = init.detach().contiguous().requires_grad_(True)
+            damping = 1.0
             optimizer = self._optimizer(G)
             best_J, best_G, best_costs = float("inf"), G.detach().clone(), {}
 
@@ -194,6 +197,11 @@ class StyleTransfer:
                 G_before = G.detach().clone()
                 optimizer.step(closure)  # evaluates J at G_before, then moves G
                 keep_if_best(G_before)
+                if not math.isfinite(last["J"]):  # the last step blew up: go back to the best G, restart smaller
+                    damping /= 2
+                    with torch.no_grad():
+                        G.copy_(best_G)
+                    optimizer = self._optimizer(G, damping)
                 step += 1
                 preview = step % o.preview_every == 0
                 yield Progress(step, total_steps, stage, size, last["J_content"], last["J_style"], last["J_tv"],

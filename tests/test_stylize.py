@@ -108,3 +108,15 @@ def test_presets_set_size_steps_and_schedule():
     assert quick.size == 512 and quick.seed == 5 and len(quick.schedule()) == quick.scales
     with pytest.raises(ValueError, match="unknown preset 'Fast'"):
         preset_options("Fast")
+
+
+def test_a_step_that_blows_up_is_undone(skimage_dir):
+    """chelsea x ihc at 64 px: L-BFGS's third step overshoots to J = inf; the loop goes back and keeps going."""
+    import os
+    from nst_core.images import load_image
+    content, style = (load_image(os.path.join(skimage_dir, n)) for n in ("chelsea.png", "ihc.png"))
+    reports = list(StyleTransfer(StyleOptions(size=64, steps=25)).iter_stylize(content, [style]))
+    costs = [r.J for r in reports[:-1]]
+    assert not all(np.isfinite(costs))  # the blow-up happened ...
+    assert np.isfinite(costs[-1]) and costs[-1] < 0.5 * costs[0]  # ... and was recovered from
+    assert reports[-1].J <= min(c for c in costs if np.isfinite(c))  # the best, counting where the last step landed
