@@ -1,0 +1,286 @@
+"""nst_core against pastiche, in one run, on the same images, sizes, threads and objective.
+
+    python benchmarks/bench_stylize.py --out results.json            # the whole comparison (about half an hour)
+    python benchmarks/bench_stylize.py --out results.json --quick    # a shorter one for development
+
+Every measured run is a fresh process (benchmarks/peer_run.py), so load times and peak resident memory belong
+to one peer; the peers alternate in rounds so a change of machine load hits both. Measured:
+
+1. seconds per cost evaluation (one L-BFGS step = one forward + backward), median over steps after warm-up;
+2. time for nst_core's fast path to reach the objective value pastiche reaches after N steps (N = 300 at
+   512 px), both optimising pastiche's default objective (benchmarks/same_objective.py), the images both
+   optimisers hold (unclamped RGB [0, 1]) scored by one float32 function. (Neither optimiser keeps pixels
+   in range; the clamped pictures score far worse, and are reported too);
+3. weights load time and peak resident memory;
+4. the quality guard: the fast path and the float32 path at equal steps, scored by the float32 objective
+   (images saved side by side), and the app's Quick preset end to end at 512 px.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
+
+from same_objective import PasticheObjective, pastiche_weights, sample_pair  # noqa: E402
+
+from nst_core.options import PRESETS  # noqa: E402
+
+# The fast path: nst_core's defaults (bf16 autocast where the CPU has it, channels_last, truncated VGG19,
+# style Grams once) with a coarse-to-fine schedule; `steps` is the budget at the final size.
+FAST_PATH = {"scales": 2, "steps": 150, "preview_every": 2}
+FP32_PATH = {"precision": "fp32"}
+
+
+def load_average() -> float:
+    """The 1-minute load average (``uptime``): how busy the 2 cores were."""
+    return os.getloadavg()[0]
+
+
+class Runner:
+    """Runs peer_run.py in a fresh process per measurement, in a work folder with the sample images."""
+
+    def __init__(self, workdir: Path, threads: int):
+        self.workdir, self.threads, self.count = workdir, threads, 0
+        self.loads: list[list] = []
+
+    def images(self, size: int) -> tuple[str, str]:
+        content_png, style_png = self.workdir / f"content_{size}.png", self.workdir / f"style_{size}.png"
+        if not content_png.exists():
+            content, style = sample_pair(size)
+            Image.fromarray(content).save(content_png)
+            Image.fromarray(style).save(style_png)
+        return str(content_png), str(style_png)
+
+    def run(self, peer: str, size: int = 512, **kw) -> tuple[dict, Path]:
+        self.count += 1
+        out = self.workdir / f"{self.count:02d}_{peer}_{size}.json"
+        content, style = self.images(size)
+        cmd = [sys.executable, str(HERE / "peer_run.py"), peer, "--content", content, "--style", style,
+               "--size", str(size), "--threads", str(self.threads), "--out", str(out)]
+        for key, value in kw.items():
+            cmd += [f"--{key}", json.dumps(value) if isinstance(value, dict) else str(value)]
+        print(f"  [{self.count:02d}] {peer} {size} px {kw or ''}  (load {load_average():.1f})", flush=True)
+        self.loads.append([f"{self.count:02d}_{peer}_{size}", round(load_average(), 2)])
+        subprocess.run(cmd, check=True)
+        return json.loads(out.read_text()), out
+
+
+def nst_options(size: int, **kw) -> dict:
+    return {"size": size, "device": "cpu", **pastiche_weights(size, size), **kw}
+
+
+def steady_median(seconds: list[float], warmup: int) -> float:
+    """Median seconds per step after dropping the first ``warmup`` (one-off kernel set-up)."""
+    return statistics.median(seconds[warmup:])
+
+
+def step_seconds(report: dict) -> list[float]:
+    """Per-step seconds of an nst_core run, from its cumulative ``elapsed``."""
+    e = report["elapsed"]
+    return [b - a for a, b in zip([0.0] + e[:-1], e)]
+
+
+def measure_eval(runner: Runner, sizes, rounds: int, steps: int, warmup: int) -> dict:
+    """Seconds per evaluation, single scale, the peers alternating within each round."""
+    times = {size: {"pastiche": [], "nst_core": [], "nst_core_fp32": []} for size in sizes}
+    for _ in range(rounds):
+        for size in sizes:
+            rep, _ = runner.run("pastiche", size, steps=steps)
+            times[size]["pastiche"].append(steady_median(rep["step_seconds"], warmup))
+            for key, extra in (("nst_core", {}), ("nst_core_fp32", FP32_PATH)):
+                rep, _ = runner.run("nst_core", size, options=nst_options(size, steps=steps, scales=1,
+                                                                         preview_every=10 ** 6, **extra))
+                times[size][key].append(steady_median(step_seconds(rep), warmup))
+    return {size: {k: statistics.median(v) for k, v in t.items()} for size, t in times.items()}
+
+
+def load_raw(path: Path) -> torch.Tensor:
+    """An unclamped RGB [0, 1] batch saved by peer_run.py."""
+    return torch.from_numpy(np.load(path))
+
+
+def time_to_objective(report: dict, out: Path, objective: PasticheObjective, target: float) -> dict:
+    """First final-size preview of an nst_core run whose objective is <= ``target``: its elapsed time and step.
+
+    The optimiser's own cost trace (``J``, at the start of each step) locates the crossing; the one float32
+    function then checks the saved pictures around it, walking back while earlier ones also qualify.
+    """
+    snaps = report["snapshots"]
+    if not snaps:
+        return {"seconds": None, "step": None, "objective": None}
+
+    def score(i: int) -> float:
+        return objective(load_raw(out.with_name(f"{out.stem}_step{snaps[i][0]}.npy")))
+
+    trace = report["J"]
+    guess = next((i for i, (step, _) in enumerate(snaps) if step < len(trace) and trace[step] <= target), len(snaps) - 1)
+    i, value = guess, score(guess)
+    while value > target and i + 1 < len(snaps):
+        i += 1
+        value = score(i)
+    if value > target:
+        return {"seconds": None, "step": None, "objective": value, "best_step": snaps[i][0]}
+    while i > 0 and (earlier := score(i - 1)) <= target:
+        i, value = i - 1, earlier
+    return {"seconds": snaps[i][1], "step": snaps[i][0], "objective": value}
+
+
+def measure_time_to_objective(runner: Runner, size: int, n_steps: int, fast: dict) -> tuple[dict, np.ndarray]:
+    """pastiche's N-step objective and nst_core's time to it; nst_core runs before and after pastiche.
+
+    Also returns pastiche's picture and nst_core's final one side by side.
+    """
+    content, style = sample_pair(size)
+    objective = PasticheObjective(content, style)
+    opts = nst_options(size, **fast)
+    before = runner.run("nst_core", size, options=opts)
+    peer, peer_out = runner.run("pastiche", size, steps=n_steps)
+    after = runner.run("nst_core", size, options=opts)
+    target = objective(load_raw(peer_out.with_name(peer_out.stem + "_raw.npy")))
+    ours = [time_to_objective(rep, out, objective, target) for rep, out in (before, after)]
+    reached = [o["seconds"] for o in ours if o["seconds"] is not None]
+    pastiche_seconds = sum(peer["step_seconds"])
+    ours_seconds = statistics.median(reached) if len(reached) == len(ours) else None
+    return {
+        "steps": n_steps,
+        "pastiche_seconds": pastiche_seconds,
+        "pastiche_objective": target,
+        "pastiche_own_loss": peer["own_final_loss"],
+        "objective_mapping_rel_err": abs(target - peer["own_final_loss"]) / peer["own_final_loss"],
+        "pastiche_picture_objective": objective(np.load(peer_out.with_suffix(".npy"))),
+        "nst_core_runs": ours,
+        "nst_core_seconds": ours_seconds,
+        "nst_core_options": {k: v for k, v in fast.items()},
+        "nst_core_final_objective": [objective(load_raw(out.with_name(out.stem + "_raw.npy"))) for _, out in (before, after)],
+        "nst_core_picture_objective": [objective(np.load(out.with_suffix(".npy"))) for _, out in (before, after)],
+        "ratio": pastiche_seconds / ours_seconds if ours_seconds else None,
+        "peak_rss_mb": {"pastiche": peer["peak_rss_mb"],
+                        "nst_core": max(before[0]["peak_rss_mb"], after[0]["peak_rss_mb"])},
+    }, np.concatenate([np.load(peer_out.with_suffix(".npy")), np.load(before[1].with_suffix(".npy"))], axis=1)
+
+
+def measure_quality_guard(runner: Runner, size: int, steps: int, fast: dict, image_path: Path) -> dict:
+    """The fast path and the float32 path with equal steps, both scored by the float32 objective."""
+    content, style = sample_pair(size)
+    objective = PasticheObjective(content, style)
+    results, images = {}, []
+    for name, extra in (("fp32", FP32_PATH), ("fast", {})):
+        rep, out = runner.run("nst_core", size, options=nst_options(size, **{**fast, "steps": steps}, **extra))
+        image = np.load(out.with_suffix(".npy"))
+        images.append(image)
+        results[name] = {"objective": objective(load_raw(out.with_name(out.stem + "_raw.npy"))),
+                         "picture_objective": objective(image), "seconds": rep["total_seconds"]}
+    Image.fromarray(np.concatenate(images, axis=1)).save(image_path)
+    diff = (results["fast"]["objective"] - results["fp32"]["objective"]) / results["fp32"]["objective"] * 100
+    return {"size": size, "final_size_steps": steps, "options": fast, **results,
+            "fast_path_objective_diff_pct": diff, "image": str(image_path)}
+
+
+def measure_quick_preset(runner: Runner, repeats: int) -> dict:
+    """The app's Quick preset end to end (weights load + stylize) at its own size."""
+    size = PRESETS["Quick"]["size"]
+    seconds = [runner.run("quick_preset", size)[0]["seconds"] for _ in range(repeats)]
+    return {"size": size, "preset": PRESETS["Quick"], "seconds": seconds, "median_seconds": statistics.median(seconds)}
+
+
+def measure_load(runner: Runner, rounds: int) -> dict:
+    loads = {"pastiche": [], "nst_core": []}
+    for _ in range(rounds):
+        for peer in loads:
+            loads[peer].append(runner.run(f"{peer}_load", 512)[0]["load_seconds"])
+    return {peer: statistics.median(v) for peer, v in loads.items()}
+
+
+def print_table(r: dict) -> None:
+    rows = []
+    for size in r["sizes"]:
+        e = r[f"eval_seconds_{size}"]
+        rows.append((f"s / evaluation, {size} px (bf16 fast path)", e["pastiche"], e["nst_core"], r[f"eval_ratio_{size}"]))
+        rows.append((f"s / evaluation, {size} px (nst_core fp32)", e["pastiche"], e["nst_core_fp32"],
+                     e["pastiche"] / e["nst_core_fp32"]))
+    for size in r["tto_sizes"]:
+        t = r[f"time_to_objective_{size}"]
+        rows.append((f"s to pastiche's {t['steps']}-step objective, {size} px", t["pastiche_seconds"],
+                     t["nst_core_seconds"], t["ratio"]))
+    rows.append(("weights load, s", r["load_seconds"]["pastiche"], r["load_seconds"]["nst_core"],
+                 r["load_seconds"]["pastiche"] / r["load_seconds"]["nst_core"]))
+    rss = r[f"peak_rss_mb_{r['tto_sizes'][-1]}"]
+    rows.append((f"peak RSS, MB ({r['tto_sizes'][-1]} px)", rss["pastiche"], rss["nst_core"], rss["pastiche"] / rss["nst_core"]))
+    fmt = lambda v: "-" if v is None else f"{v:.3g}"  # noqa: E731
+    print(f"\n{'':46s} {'pastiche':>10s} {'nst_core':>10s} {'ratio':>7s}")
+    for name, a, b, ratio in rows:
+        print(f"{name:46s} {fmt(a):>10s} {fmt(b):>10s} {fmt(ratio):>7s}")
+    g = r["quality_guard"]
+    print(f"\nquality guard ({g['size']} px, {g['final_size_steps']} final-size steps): fp32 objective "
+          f"{g['fp32']['objective']:.5g}, fast {g['fast']['objective']:.5g}, diff {g['fast_path_objective_diff_pct']:+.2f} %"
+          f"  -> {g['image']}")
+    q = r["quick_preset"]
+    print(f"Quick preset end to end at {q['size']} px: {q['median_seconds']:.1f} s (runs {', '.join(f'{s:.1f}' for s in q['seconds'])})")
+    loads = [load for _, load in r["load_average"]]
+    print(f"load average (1 min) at the start of the runs: {min(loads):.1f} ... {max(loads):.1f} on {r['cpu_count']} cores")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="JSON results path")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and steps (development)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads for both peers")
+    parser.add_argument("--workdir", help="keep the runs' files here (default: a temporary folder)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(args.workdir or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        runner = Runner(workdir, args.threads)
+        sizes = (256, 512)
+        if args.quick:
+            rounds, eval_steps, tto = 1, 6, {512: 40}
+            guard_size, guard_steps, fast = 256, 30, {**FAST_PATH, "steps": 60}
+        else:
+            rounds, eval_steps, tto = 3, 10, {256: 300, 512: 300}
+            guard_size, guard_steps, fast = 512, FAST_PATH["steps"], FAST_PATH
+        r = {"command": " ".join(["python", "benchmarks/bench_stylize.py"] + (argv if argv is not None else sys.argv[1:])),
+             "quick": args.quick, "threads": args.threads, "torch": torch.__version__, "cpu": platform.processor(),
+             "cpu_count": os.cpu_count(), "sizes": list(sizes), "tto_sizes": list(tto),
+             "cuda": "not measured: no GPU was lent to this session"}
+        print("weights load ...", flush=True)
+        r["load_seconds"] = measure_load(runner, 3 if not args.quick else 1)
+        print("seconds per evaluation ...", flush=True)
+        for size, e in measure_eval(runner, sizes, rounds, eval_steps, warmup=3).items():
+            r[f"eval_seconds_{size}"] = e
+            r[f"eval_ratio_{size}"] = e["pastiche"] / e["nst_core"]
+        for size, n in tto.items():
+            print(f"time to pastiche's {n}-step objective at {size} px ...", flush=True)
+            t, pair = measure_time_to_objective(runner, size, n, fast)
+            t["image"] = str(out.with_name(f"{out.stem}_pastiche_vs_fast_{size}.png"))
+            Image.fromarray(pair).save(t["image"])
+            r[f"time_to_objective_{size}"] = t
+            r[f"time_to_objective_ratio_{size}"] = t["ratio"]
+            r[f"peak_rss_mb_{size}"] = t["peak_rss_mb"]
+        print("quality guard ...", flush=True)
+        image_path = out.with_name(out.stem + "_fp32_vs_fast.png")
+        r["quality_guard"] = measure_quality_guard(runner, guard_size, guard_steps, fast, image_path)
+        r["fast_path_objective_diff_pct"] = r["quality_guard"]["fast_path_objective_diff_pct"]
+        print("Quick preset ...", flush=True)
+        r["quick_preset"] = measure_quick_preset(runner, 1 if args.quick else 2)
+        r["load_average"] = runner.loads
+        out.write_text(json.dumps(r, indent=2))
+        print_table(r)
+        print(f"\nwrote {out}")
+
+
+if __name__ == "__main__":
+    main()
