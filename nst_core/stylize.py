@@ -22,7 +22,7 @@ from . import color
 from .images import resize_long_edge
 from .losses import content_cost, gram_matrix, style_cost, total_cost, total_variation
 from .options import StyleOptions
-from .vgg import LAYER_INDEX, LAYER_NAMES, VGG19, check_layer, load_vgg19, rgb_to_tensor, tensor_to_rgb
+from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
 
 
 @dataclass
@@ -94,29 +94,12 @@ class StyleTransfer:
     def features(self, rgb01: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
         """Activations of an RGB batch in [0, 1] at ``layers``, in the options' precision.
 
-        Under autocast, conv1_1 still runs in float32 and hands its output on in the low precision: bf16 keeps
-        8 significant bits, so it would round the Caffe-space input (up to +-152) by up to half a grey level
-        and the small pixel steps of late L-BFGS iterations would not register. Measured (256 px, 300 steps,
-        benchmarks/bench_stylize.py's objective): all-bf16 ends 21 % above the float32 path's cost, this 3.6 %,
-        for about 6 % more time per step.
+        Under autocast VGG19 keeps conv1_1 in float32 (see ``VGG19.forward``). Measured (256 px, 300 steps,
+        benchmarks/bench_stylize.py's objective): all-bf16 ends 21 % above the float32 path's cost, this 3.6 %.
         """
         x = self.model.normalize(rgb01).contiguous(memory_format=torch.channels_last)
-        low_precision = autocast_for(self.device, self.options.precision)
-        if isinstance(low_precision, contextlib.nullcontext):
+        with autocast_for(self.device, self.options.precision):
             return self.model(x, layers)
-        wanted = {check_layer(name) for name in layers}
-        out = {}
-        with low_precision:
-            dtype = torch.get_autocast_dtype(self.device.type)
-            for i in range(max(LAYER_INDEX[name] for name in wanted) + 1):
-                if i == 0:
-                    with torch.autocast(self.device.type, enabled=False):
-                        x = self.model.layers[0](x.float()).to(dtype)  # conv1_1 in float32
-                else:
-                    x = self.model.layers[i](x)
-                if LAYER_NAMES[i] in wanted:
-                    out[LAYER_NAMES[i]] = x
-        return out
 
     def targets(self, content01: torch.Tensor, styles01: Sequence[torch.Tensor]) -> tuple[torch.Tensor, list[dict]]:
         """The fixed targets, computed once: a^(C) at the content layer and each style's Gram matrices."""

@@ -141,7 +141,14 @@ class VGG19(nn.Module):
         out = {}
         x = batch
         for i in range(last + 1):
-            x = self.layers[i](x)
+            if i == 0 and torch.is_autocast_enabled(x.device.type):
+                # conv1_1 sees the raw input (Caffe: +-152 grey levels); bf16's 8 significant bits would round it
+                # by up to half a grey level, so it runs in float32 and hands on its output in the low precision.
+                dtype = torch.get_autocast_dtype(x.device.type)
+                with torch.autocast(x.device.type, enabled=False):
+                    x = self.layers[0](x.float()).to(dtype)
+            else:
+                x = self.layers[i](x)
             if LAYER_NAMES[i] in wanted:
                 out[LAYER_NAMES[i]] = x
         return out

@@ -116,3 +116,13 @@ def test_url_weights_use_torch_hub(monkeypatch, model):
     tv = vgg.load_vgg19(url)
     assert seen["url"] == url and seen["weights_only"] is True
     assert tv.identity == f"torchvision-vgg19:{url}"
+
+
+def test_conv1_1_stays_float32_under_bf16_autocast(model, tiny_pair):
+    """The raw input isn't rounded to bf16: conv1_1 under autocast is the float32 result, then cast."""
+    x = model.preprocess(tiny_pair[0][:32, :32])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = model(x, ["conv1_1", "conv1_2"])
+    ref = model(x, ["conv1_1"])["conv1_1"]
+    assert low["conv1_1"].dtype == torch.bfloat16 and low["conv1_2"].dtype == torch.bfloat16
+    assert torch.equal(low["conv1_1"], ref.to(torch.bfloat16))
