@@ -57,7 +57,7 @@ def run_pastiche(args) -> dict:
     np.save(out.with_suffix(".npy"), caffe_to_uint8(artist.pastiche))
     np.save(out.with_name(out.stem + "_raw.npy"), caffe_to_rgb01(artist.pastiche).numpy())
     return {"setup_seconds": setup, "step_seconds": step_seconds, "loss": losses, "peak_rss_mb": rss,
-            "own_final_loss": float(artist._calc_loss())}
+            "own_final_loss": float(artist._calc_loss().detach())}
 
 
 def run_nst_core(args) -> dict:
