@@ -15,11 +15,36 @@ def content_cost(a_C: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:
     return 0.5 * (a_C.float() - a_G.float()).pow(2).sum()
 
 
+class _Gram(torch.autograd.Function):
+    """G = F F^T for F of shape ``(n_C, n_H n_W)``; backward dL/dF = (dL/dG + dL/dG^T) F, one matrix product
+    (autograd's generic rule would take two, one per factor)."""
+
+    @staticmethod
+    def forward(ctx, f: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(f)
+        return f @ f.T
+
+    @staticmethod
+    def backward(ctx, dG: torch.Tensor) -> torch.Tensor:
+        (f,) = ctx.saved_tensors
+        S = dG + dG.T
+        if f.stride(0) == 1:  # f is a transposed view (a channels_last activation): keep the gradient in that layout
+            return (f.T @ S).T
+        return S @ f
+
+
+def unrolled(a: torch.Tensor) -> torch.Tensor:
+    """The ``(1, n_C, n_H, n_W)`` activation as F, ``n_C x (n_H n_W)``, in float32: a view when it can be."""
+    _, n_C, n_H, n_W = a.shape
+    a = a.float()
+    if a.is_contiguous(memory_format=torch.channels_last) and not a.is_contiguous():
+        return a.permute(0, 2, 3, 1).reshape(n_H * n_W, n_C).T  # channels_last: (n_H n_W) x n_C in memory
+    return a.reshape(n_C, n_H * n_W)
+
+
 def gram_matrix(a: torch.Tensor) -> torch.Tensor:
     """G_kk' = sum_i sum_j a_ijk * a_ijk'  -> an ``n_C x n_C`` matrix (float32)."""
-    _, n_C, n_H, n_W = a.shape
-    f = a.float().reshape(n_C, n_H * n_W)
-    return f @ f.T
+    return _Gram.apply(unrolled(a))
 
 
 def layer_style_cost(a_S: torch.Tensor, a_G: torch.Tensor) -> torch.Tensor:

@@ -82,3 +82,20 @@ def test_costs_are_float32_for_bf16_activations():
     assert gram_matrix(a).dtype == torch.float32
     assert layer_style_cost(a, b).dtype == torch.float32
     assert content_cost(a, b).dtype == torch.float32
+
+
+@pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
+def test_gram_gradient_matches_autograd_of_the_plain_product(memory_format):
+    """gram_matrix's one-product backward, (dG + dG^T) F, equals autograd through F F^T; layouts kept."""
+    g = torch.Generator().manual_seed(3)
+    a_S = torch.randn(1, 5, 4, 6, generator=g)
+    a_G = torch.randn(1, 5, 4, 6, generator=g).contiguous(memory_format=memory_format).requires_grad_(True)
+    weights = torch.randn(5, 5, generator=g)  # a non-symmetric dL/dG too
+    (layer_style_cost(a_S, a_G) + (weights * gram_matrix(a_G)).sum()).backward()
+    plain = a_G.detach().clone().contiguous().requires_grad_(True)
+    f = plain.reshape(5, 24)
+    G_plain, G_S = f @ f.T, a_S.reshape(5, 24) @ a_S.reshape(5, 24).T
+    ((G_S - G_plain).pow(2).sum() / (2.0 * 4 * 6 * 5) ** 2 + (weights * G_plain).sum()).backward()
+    assert torch.allclose(a_G.grad, plain.grad, rtol=1e-5, atol=1e-6)
+    assert a_G.grad.is_contiguous(memory_format=memory_format)
+    assert torch.allclose(gram_matrix(a_G.detach()), G_plain.detach(), rtol=1e-6, atol=1e-5)
