@@ -79,6 +79,9 @@ def autocast_for(device: torch.device, precision: str) -> contextlib.AbstractCon
     return torch.autocast(device.type, dtype=dtype)
 
 
+MAX_HALVINGS = 20  # a step that raised J is halved at most this many times
+
+
 class StyleTransfer:
     """Holds the VGG19 (loaded once per process) and runs stylizations with given options."""
 
@@ -148,18 +151,33 @@ class StyleTransfer:
             G = color.keep_content_colors(G, content01)
         return tensor_to_rgb(G)
 
-    def _optimizer(self, G: torch.Tensor, damping: float = 1.0) -> torch.optim.Optimizer:
-        """Adam, or L-BFGS with one iteration per step; ``damping`` scales the step size (halved on each blow-up)."""
+    def _optimizer(self, G: torch.Tensor) -> torch.optim.Optimizer:
+        """Adam, or L-BFGS with one iteration (one evaluation of J and its gradient) per step."""
         o = self.options
         if o.optimizer == "adam":
-            return torch.optim.Adam([G], lr=o.learning_rate * damping)
-        return torch.optim.LBFGS([G], lr=damping, max_iter=1, history_size=o.lbfgs_history,
+            return torch.optim.Adam([G], lr=o.learning_rate)
+        return torch.optim.LBFGS([G], lr=1.0, max_iter=1, history_size=o.lbfgs_history,
                                  tolerance_grad=0.0, tolerance_change=0.0)
+
+    @staticmethod
+    def _halve_last_step(optimizer: torch.optim.Optimizer, G: torch.Tensor, G_before: torch.Tensor) -> None:
+        """Move G back half-way to where the last step started; L-BFGS is told its step was half as long,
+        so the curvature pair it stores next (s = t d, y = change of the gradient) stays true."""
+        with torch.no_grad():
+            G.add_(G_before).mul_(0.5)
+        if isinstance(optimizer, torch.optim.LBFGS):
+            optimizer.state[G]["t"] /= 2
 
     # --- the loop ------------------------------------------------------------------------------
     def iter_stylize(self, content: np.ndarray, styles: Sequence[np.ndarray], *,
                      stop: threading.Event | None = None) -> Iterator[Progress]:
-        """Stylize RGB uint8 ``content`` with RGB uint8 ``styles``; yield a ``Progress`` per step."""
+        """Stylize RGB uint8 ``content`` with RGB uint8 ``styles``; yield a ``Progress`` per step.
+
+        Each step evaluates J and its gradient at G and hands both to the optimizer, which moves G. A step
+        that raised J (or made it infinite: L-BFGS without a line search can leap far while its curvature
+        estimate is young, as at the start of each stage) is halved until it doesn't, so J never rises
+        within a stage.
+        """
         o = self.options
         if len(styles) == 0:
             raise ValueError("at least one style image is needed")
@@ -178,34 +196,41 @@ class StyleTransfer:
             else:
                 init = F.interpolate(best_G, size=content01.shape[-2:], mode="bilinear", align_corners=False)
             G = init.detach().contiguous().requires_grad_(True)
-            damping = 1.0
             optimizer = self._optimizer(G)
             best_J, best_G, best_costs = float("inf"), G.detach().clone(), {}
+            G_before, J_before = None, float("inf")  # where the last step began, and J there
 
-            def closure():
+            def evaluate() -> torch.Tensor:
+                """J at G, with its gradient in G.grad."""
                 optimizer.zero_grad(set_to_none=True)
                 costs = self.costs(G, a_C, grams, blend)
                 costs["J"].backward()
                 last.update({k: float(v.detach()) for k, v in costs.items()})
-                return costs["J"]
+                return costs["J"].detach()
 
-            def keep_if_best(candidate: torch.Tensor):
+            def keep_if_best():
                 nonlocal best_J, best_G, best_costs
                 if last["J"] < best_J:
-                    best_J, best_G, best_costs = last["J"], candidate, dict(last)
+                    best_J, best_G, best_costs = last["J"], G.detach().clone(), dict(last)
 
             size = tuple(content01.shape[-2:])
             for _ in range(steps):
                 if stop is not None and stop.is_set():
                     break
-                G_before = G.detach().clone()
-                optimizer.step(closure)  # evaluates J at G_before, then moves G
-                keep_if_best(G_before)
-                if not math.isfinite(last["J"]):  # the last step blew up: go back to the best G, restart smaller
-                    damping /= 2
+                J = evaluate()
+                for _ in range(MAX_HALVINGS):
+                    if G_before is None or last["J"] <= J_before:
+                        break
+                    self._halve_last_step(optimizer, G, G_before)
+                    J = evaluate()
+                if not math.isfinite(last["J"]):  # nothing left to undo: start afresh from the best G
                     with torch.no_grad():
                         G.copy_(best_G)
-                    optimizer = self._optimizer(G, damping)
+                    optimizer, G_before = self._optimizer(G), None
+                    J = evaluate()
+                keep_if_best()
+                G_before, J_before = G.detach().clone(), last["J"]
+                optimizer.step(lambda: J)  # J and its gradient at G are already computed
                 step += 1
                 preview = step % o.preview_every == 0
                 yield Progress(step, total_steps, stage, size, last["J_content"], last["J_style"], last["J_tv"],
@@ -215,7 +240,7 @@ class StyleTransfer:
                 break
             with torch.no_grad():  # the cost where the last step landed
                 last.update({k: float(v) for k, v in self.costs(G, a_C, grams, blend).items()})
-            keep_if_best(G.detach().clone())
+            keep_if_best()
         final_content01 = rgb_to_tensor(resize_long_edge(content, o.size)).to(self.device)
         if best_G.shape[-2:] != final_content01.shape[-2:]:
             best_G = F.interpolate(best_G, size=final_content01.shape[-2:], mode="bilinear", align_corners=False)

@@ -2,6 +2,7 @@
 import threading
 
 import numpy as np
+import torch
 import pytest
 
 from nst_core import StyleOptions, StyleTransfer
@@ -110,8 +111,8 @@ def test_presets_set_size_steps_and_schedule():
         preset_options("Fast")
 
 
-def test_a_step_that_blows_up_is_undone(tiny_pair):
-    """A cost that turns infinite (as L-BFGS overshoots can) sends G back to the best image; the run goes on."""
+def test_a_step_that_blows_up_is_halved(tiny_pair):
+    """A step whose cost turns infinite (as L-BFGS overshoots can) is halved; the run goes on, never reporting inf."""
     content, style = tiny_pair
     transfer = StyleTransfer(StyleOptions(size=48, steps=12))
     real_costs, calls = transfer.costs, [0]
@@ -124,6 +125,27 @@ def test_a_step_that_blows_up_is_undone(tiny_pair):
     transfer.costs = costs
     reports = list(transfer.iter_stylize(content, [style]))
     J = [r.J for r in reports[:-1]]
-    assert not np.isfinite(J[3]) and all(np.isfinite(J[4:]))  # the blow-up is undone at once
+    assert len(J) == 12 and all(np.isfinite(J))
+    assert calls[0] >= 12 + 1 + 1  # 12 steps, the halved one re-evaluated, the last landing point
     assert J[-1] < 0.5 * J[0]
-    assert np.isfinite(reports[-1].J) and reports[-1].J <= min(j for j in J if np.isfinite(j))
+    assert np.isfinite(reports[-1].J) and reports[-1].J <= min(J)
+
+
+def test_cost_never_rises_within_a_stage(tiny_pair):
+    content, style = tiny_pair
+    reports = list(StyleTransfer(StyleOptions(size=64, steps=15, scales=2)).iter_stylize(content, [style]))[:-1]
+    for stage in (0, 1):
+        J = [r.J for r in reports if r.stage == stage]
+        assert len(J) > 10 and all(b <= a for a, b in zip(J, J[1:])), J
+
+
+def test_halving_a_step_keeps_lbfgs_curvature_pairs_true():
+    G = torch.zeros(1, 3, 4, 4, requires_grad=True)
+    optimizer = torch.optim.LBFGS([G], max_iter=1)
+    G.grad = torch.ones_like(G)
+    optimizer.step(lambda: torch.tensor(1.0))
+    G_before, step, t = torch.zeros_like(G), G.detach().clone(), float(optimizer.state[G]["t"])
+    StyleTransfer._halve_last_step(optimizer, G, G_before)
+    assert torch.allclose(G.detach(), step / 2) and optimizer.state[G]["t"] == t / 2
+    assert torch.allclose(optimizer.state[G]["d"].view_as(G) * optimizer.state[G]["t"], G.detach() - G_before)
+
