@@ -79,7 +79,15 @@ def autocast_for(device: torch.device, precision: str) -> contextlib.AbstractCon
     return torch.autocast(device.type, dtype=dtype)
 
 
-MAX_HALVINGS = 20  # a step that raised J is halved at most this many times
+MAX_BACKTRACKS = 10  # a step that raised J is shortened at most this many times
+
+
+def backtrack_factor(J_before: float, J_after: float, slope: float) -> float:
+    """How much of a step that raised J to keep: the minimum of the parabola through J(0) = ``J_before``,
+    J'(0) = ``slope`` and J(1) = ``J_after``, kept within [0.01, 0.5] (0.01 when J(1) is not finite)."""
+    if not math.isfinite(J_after) or slope >= 0:
+        return 0.01
+    return min(0.5, max(0.01, -slope / (2 * (J_after - J_before - slope))))
 
 
 class StyleTransfer:
@@ -160,13 +168,14 @@ class StyleTransfer:
                                  tolerance_grad=0.0, tolerance_change=0.0)
 
     @staticmethod
-    def _halve_last_step(optimizer: torch.optim.Optimizer, G: torch.Tensor, G_before: torch.Tensor) -> None:
-        """Move G back half-way to where the last step started; L-BFGS is told its step was half as long,
-        so the curvature pair it stores next (s = t d, y = change of the gradient) stays true."""
+    def _shorten_last_step(optimizer: torch.optim.Optimizer, G: torch.Tensor, G_before: torch.Tensor,
+                           factor: float) -> None:
+        """Move G back to ``factor`` of the way along the last step; L-BFGS is told its step was that long, so the
+        curvature pair it stores next (s = t d, y = change of the gradient) stays true."""
         with torch.no_grad():
-            G.add_(G_before).mul_(0.5)
+            G.sub_(G_before).mul_(factor).add_(G_before)
         if isinstance(optimizer, torch.optim.LBFGS):
-            optimizer.state[G]["t"] /= 2
+            optimizer.state[G]["t"] *= factor
 
     # --- the loop ------------------------------------------------------------------------------
     def iter_stylize(self, content: np.ndarray, styles: Sequence[np.ndarray], *,
@@ -175,8 +184,8 @@ class StyleTransfer:
 
         Each step evaluates J and its gradient at G and hands both to the optimizer, which moves G. A step
         that raised J (or made it infinite: L-BFGS without a line search can leap far while its curvature
-        estimate is young, as at the start of each stage) is halved until it doesn't, so J never rises
-        within a stage.
+        estimate is young, as at the start of each stage) is shortened (``backtrack_factor``) until it doesn't,
+        so J never rises within a stage.
         """
         o = self.options
         if len(styles) == 0:
@@ -198,7 +207,7 @@ class StyleTransfer:
             G = init.detach().contiguous().requires_grad_(True)
             optimizer = self._optimizer(G)
             best_J, best_G, best_costs = float("inf"), G.detach().clone(), {}
-            G_before, J_before = None, float("inf")  # where the last step began, and J there
+            G_before, J_before, grad_before = None, float("inf"), None  # where the last step began, J and dJ/dG there
 
             def evaluate() -> torch.Tensor:
                 """J at G, with its gradient in G.grad."""
@@ -218,10 +227,11 @@ class StyleTransfer:
                 if stop is not None and stop.is_set():
                     break
                 J = evaluate()
-                for _ in range(MAX_HALVINGS):
+                for _ in range(MAX_BACKTRACKS):
                     if G_before is None or last["J"] <= J_before:
                         break
-                    self._halve_last_step(optimizer, G, G_before)
+                    slope = float((grad_before * (G.detach() - G_before)).sum())
+                    self._shorten_last_step(optimizer, G, G_before, backtrack_factor(J_before, last["J"], slope))
                     J = evaluate()
                 if not math.isfinite(last["J"]):  # nothing left to undo: start afresh from the best G
                     with torch.no_grad():
@@ -229,7 +239,7 @@ class StyleTransfer:
                     optimizer, G_before = self._optimizer(G), None
                     J = evaluate()
                 keep_if_best()
-                G_before, J_before = G.detach().clone(), last["J"]
+                G_before, J_before, grad_before = G.detach().clone(), last["J"], G.grad.detach().clone()
                 optimizer.step(lambda: J)  # J and its gradient at G are already computed
                 step += 1
                 preview = step % o.preview_every == 0

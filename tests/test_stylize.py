@@ -6,6 +6,7 @@ import torch
 import pytest
 
 from nst_core import StyleOptions, StyleTransfer
+from nst_core.stylize import backtrack_factor
 from nst_core.options import preset_options
 
 
@@ -111,8 +112,8 @@ def test_presets_set_size_steps_and_schedule():
         preset_options("Fast")
 
 
-def test_a_step_that_blows_up_is_halved(tiny_pair):
-    """A step whose cost turns infinite (as L-BFGS overshoots can) is halved; the run goes on, never reporting inf."""
+def test_a_step_that_blows_up_is_shortened(tiny_pair):
+    """A step whose cost turns infinite (as L-BFGS overshoots can) is shortened; the run goes on, never reporting inf."""
     content, style = tiny_pair
     transfer = StyleTransfer(StyleOptions(size=48, steps=12))
     real_costs, calls = transfer.costs, [0]
@@ -126,7 +127,7 @@ def test_a_step_that_blows_up_is_halved(tiny_pair):
     reports = list(transfer.iter_stylize(content, [style]))
     J = [r.J for r in reports[:-1]]
     assert len(J) == 12 and all(np.isfinite(J))
-    assert calls[0] >= 12 + 1 + 1  # 12 steps, the halved one re-evaluated, the last landing point
+    assert calls[0] >= 12 + 1 + 1  # 12 steps, the shortened one re-evaluated, the last landing point
     assert J[-1] < 0.5 * J[0]
     assert np.isfinite(reports[-1].J) and reports[-1].J <= min(J)
 
@@ -139,13 +140,20 @@ def test_cost_never_rises_within_a_stage(tiny_pair):
         assert len(J) > 10 and all(b <= a for a, b in zip(J, J[1:])), J
 
 
-def test_halving_a_step_keeps_lbfgs_curvature_pairs_true():
+def test_shortening_a_step_keeps_lbfgs_curvature_pairs_true():
     G = torch.zeros(1, 3, 4, 4, requires_grad=True)
     optimizer = torch.optim.LBFGS([G], max_iter=1)
     G.grad = torch.ones_like(G)
     optimizer.step(lambda: torch.tensor(1.0))
     G_before, step, t = torch.zeros_like(G), G.detach().clone(), float(optimizer.state[G]["t"])
-    StyleTransfer._halve_last_step(optimizer, G, G_before)
-    assert torch.allclose(G.detach(), step / 2) and optimizer.state[G]["t"] == t / 2
+    StyleTransfer._shorten_last_step(optimizer, G, G_before, 0.25)
+    assert torch.allclose(G.detach(), step / 4) and float(optimizer.state[G]["t"]) == pytest.approx(t / 4)
     assert torch.allclose(optimizer.state[G]["d"].view_as(G) * optimizer.state[G]["t"], G.detach() - G_before)
 
+
+def test_backtrack_factor_is_the_parabolas_minimum_within_bounds():
+    # J(a) = 10 - 4a + 5a^2: J(0) = 10, J'(0) = -4, J(1) = 11 -> minimum at a = 0.4
+    assert backtrack_factor(10.0, 11.0, -4.0) == pytest.approx(0.4)
+    assert backtrack_factor(10.0, 1e9, -4.0) == 0.01  # a far overshoot: at most 100x shorter per try
+    assert 0.49 < backtrack_factor(10.0, 10.5, -40.0) <= 0.5  # a small rise after a steep descent: about half
+    assert backtrack_factor(10.0, float("inf"), -4.0) == 0.01
