@@ -105,8 +105,8 @@ class StyleTransfer:
     def features(self, rgb01: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
         """Activations of an RGB batch in [0, 1] at ``layers``, in the options' precision.
 
-        Under autocast VGG19 keeps conv1_1 in float32 (see ``VGG19.forward``). Measured (256 px, 300 steps,
-        benchmarks/bench_stylize.py's objective): all-bf16 ends 21 % above the float32 path's cost, this 3.6 %.
+        Under autocast VGG19 keeps conv1_1 in float32 (see ``VGG19.forward``). benchmarks/bench_stylize.py's
+        quality guard scores this path against the float32 one at equal steps (results/stylize.json: -0.9 %).
         """
         x = self.model.normalize(rgb01).contiguous(memory_format=torch.channels_last)
         with autocast_for(self.device, self.options.precision):

@@ -190,7 +190,7 @@ def build():
                         weight_slider("First style weight"), weight_slider("Second style weight"),
                         weight_slider("Third style weight"))
             preset = gr.Radio(list(PRESETS), value="Quick", label="Preset",
-                              info="Quick: 512 px in about 30 s on 2 CPU cores; Balanced about 2 min; Best (768 px) about 4 min.")
+                              info="Quick: 512 px in under 40 s on 2 CPU cores; Balanced and Best (768 px) take a few minutes.")
             with gr.Row():
                 run = gr.Button("Stylize", variant="primary", elem_id="stylize-button")
                 stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
