@@ -1,32 +1,5 @@
-"""The Gradio app: one Blocks page, one tab per UI module. ``python app.py`` serves it on port 7860."""
-import importlib
-import os
-
-import gradio as gr
-
-# (tab title, module with a ``build()`` that creates the tab's widgets inside the current Blocks)
-TABS = [
-    ("Stylize", "ui.stylize_tab"),
-    ("Layer-depth lab", "ui.layer_lab_tab"),
-    ("Convolutions 1D/2D/3D", "ui.conv_tab"),
-    ("Unit explorer", "ui.explorer_tab"),
-]
-MAX_UPLOAD = "10mb"  # larger uploads are refused before they reach any handler
-
-
-def build_app() -> gr.Blocks:
-    # delete_cache: every hour, drop cached previews and uploads older than an hour
-    with gr.Blocks(title="Neural Style Transfer Studio", delete_cache=(3600, 3600)) as demo:
-        gr.Markdown("# Neural Style Transfer Studio")
-        for title, module in TABS:
-            with gr.Tab(title):
-                importlib.import_module(module).build()
-    return demo
-
+"""The Hugging Face Spaces entry point: ``python app.py`` serves the studio (the code is in ``nst_studio``)."""
+from nst_studio.app import main
 
 if __name__ == "__main__":
-    build_app().queue(default_concurrency_limit=1, max_size=16).launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
-        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-        max_file_size=MAX_UPLOAD,
-    )
+    main()

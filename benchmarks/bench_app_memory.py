@@ -26,7 +26,7 @@ from gradio_client import Client, handle_file  # noqa: E402
 
 from app_server import serve_app  # noqa: E402
 from nst_core.options import PRESETS  # noqa: E402
-from ui.images import SKIMAGE_DATA  # noqa: E402
+from nst_studio.images import SKIMAGE_DATA  # noqa: E402
 
 TARGET_RSS_GB = 3.0
 TARGET_PAGE_S = 1.0

@@ -1,6 +1,6 @@
 """Explorer speed on this machine: scan throughput and page render time.
 
-* scan: views/s of ``explorer.zf_scan.scan`` over the built-in dataset (224 px views, all 16 conv layers at once,
+* scan: views/s of ``explorer.units.scan.scan`` over the built-in dataset (224 px views, all 16 conv layers at once,
   file decoding included), for each precision; plus the bare forward pass (decoded batch of 8 -> 16 conv layers)
   for fp32, bf16 autocast + channels_last, and bf16 weights + channels_last (what ``precision="bf16"`` runs);
 * agreement of each precision's top 9 with fp32's (same view and position at #1; overlap of the 9 views);
@@ -29,11 +29,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from explorer import zf_app  # noqa: E402
-from explorer.datasets import builtin_dataset, scan_views  # noqa: E402
-from explorer.zf_forward import rectified_activations  # noqa: E402
-from explorer.zf_index import ScanSettings  # noqa: E402
-from explorer.zf_scan import network_input, scan, scan_network  # noqa: E402
+from explorer.units import service  # noqa: E402
+from explorer.units.datasets import builtin_dataset, scan_views  # noqa: E402
+from explorer.units.forward import rectified_activations  # noqa: E402
+from explorer.units.index import ScanSettings  # noqa: E402
+from explorer.units.scan import network_input, scan, scan_network  # noqa: E402
 from nst_core.images import load_image  # noqa: E402
 from nst_core.vgg import CONV_LAYERS, load_vgg19  # noqa: E402
 
@@ -124,11 +124,11 @@ def main(argv=None) -> int:
 
     index = indexes[fastest]
     for layer in RENDER_LAYERS:
-        units, _ = zf_app.page_units(index, layer, 1)
-        row = {"patches_s": timed(lambda: zf_app.page_tiles(index, layer, units, "patches", "deconvnet"))[0]}
+        units, _ = service.page_units(index, layer, 1)
+        row = {"patches_s": timed(lambda: service.page_tiles(index, layer, units, "patches", "deconvnet"))[0]}
         if not args.no_projections:
-            zf_app.PROJECTIONS = zf_app.ProjectionMemory()  # forget earlier projections: time a cold page
-            row["projections_s"] = timed(lambda: zf_app.page_tiles(index, layer, units, "both", "deconvnet"))[0]
+            service.PROJECTIONS = service.ProjectionMemory()  # forget earlier projections: time a cold page
+            row["projections_s"] = timed(lambda: service.page_tiles(index, layer, units, "both", "deconvnet"))[0]
         results["render"][layer] = row
     results["load_after"] = os.getloadavg()
 

@@ -23,8 +23,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nst_core import StyleTransfer, load_image  # noqa: E402
-from ui.images import SKIMAGE_DATA  # noqa: E402
-from ui.layer_lab_tab import LAB_SIZE, LAB_STEPS, lab_panels  # noqa: E402
+from nst_studio.images import SKIMAGE_DATA  # noqa: E402
+from nst_studio.layer_lab_tab import LAB_SIZE, LAB_STEPS, lab_panels  # noqa: E402
 
 TARGET_GRID_S = 120.0
 

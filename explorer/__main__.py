@@ -20,11 +20,11 @@ from tqdm import tqdm
 from nst_core.images import ImageError
 from nst_core.vgg import CONV_LAYERS, load_vgg19
 
-from .datasets import DatasetError, open_dataset
-from .deconv import METHODS
-from .zf_index import PRECISIONS, BadIndexError, Index, ScanSettings, check_conv_layers
-from .zf_render import MODES, ViewLoader, labelled_page, page_cells, unit_label, unit_tile, units_by_peak
-from .zf_scan import cache_dir, cached_scan, scan
+from .units.datasets import DatasetError, open_dataset
+from .units.deconv import METHODS
+from .units.index import PRECISIONS, BadIndexError, Index, ScanSettings, check_conv_layers
+from .units.tiles import MODES, ViewLoader, labelled_page, page_cells, unit_label, unit_tile, units_by_peak
+from .units.scan import cache_dir, cached_scan, scan
 
 EXIT_BAD_INPUT = 2
 DEFAULTS = ScanSettings()

@@ -9,15 +9,15 @@ import pytest
 from gradio.data_classes import ImageData
 from PIL import Image
 
-from explorer.receptive_field import receptive_field
+from explorer.units.receptive_field import receptive_field
 from nst_core import StyleOptions, StyleTransfer
 from nst_core.metadata import read_settings, save_png
 from nst_core.options import PRESETS
 from nst_core.vgg import load_vgg19
-from ui import jobs, layer_lab_tab, stylize_tab
-from ui.images import image_input
-from ui.plots import CostHistory, cost_figure
-from ui.stylize_settings import build_options, format_style_layers, parse_style_layers
+from nst_studio import jobs, layer_lab_tab, stylize_tab
+from nst_studio.images import image_input
+from nst_studio.plots import CostHistory, cost_figure
+from nst_studio.stylize_settings import build_options, format_style_layers, parse_style_layers
 
 TINY = dict(size=32, steps=2, scales=1)
 

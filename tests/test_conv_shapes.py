@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from explorer.conv_shapes import (PRESETS, STACK_EXAMPLE, STACK_HEADERS, conv_output_shape, course_text, describe,
+from explorer.convs.shapes import (PRESETS, STACK_EXAMPLE, STACK_HEADERS, conv_output_shape, course_text, describe,
                                   input_shape_from, make_conv, make_pool, make_stack, parse_size, receptive_fields,
                                   stack_table, to_channels_last)
-from ui import conv_tab
+from nst_studio import conv_tab
 
 FAST = settings(max_examples=60, deadline=None)
 

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from explorer.conv_visuals import (SAMPLES, convolution_figure, correlate, ekg_signal, filter_names, make_filter,
+from explorer.convs.visuals import (SAMPLES, convolution_figure, correlate, ekg_signal, filter_names, make_filter,
                                    moving_clip, sample_photo, see_it, sphere_volume, window)
-from ui import conv_tab
+from nst_studio import conv_tab
 
 
 def test_ekg_has_one_r_peak_in_the_middle_of_each_beat():

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from explorer.__main__ import main
-from explorer.receptive_field import receptive_field
-from explorer.zf_index import Index
-from zf_helpers import write_random_images
+from explorer.units.receptive_field import receptive_field
+from explorer.units.index import Index
+from units_helpers import write_random_images
 
 
 @pytest.fixture

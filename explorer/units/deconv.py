@@ -26,8 +26,8 @@ from torch import nn
 from nst_core.vgg import LAYER_INDEX, VGG19, Preprocessing
 
 from .receptive_field import receptive_field
-from .zf_patches import cut_box
-from .zf_scan import network_input, scan_network
+from .patches import cut_box
+from .scan import network_input, scan_network
 
 METHODS = ("deconvnet", "guided")
 BATCH = 8

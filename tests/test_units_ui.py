@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ui import explorer_tab
+from nst_studio import explorer_tab
 
 
 class Request:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import gradio as gr
 import numpy as np
 
-from explorer.receptive_field import receptive_field
+from explorer.units.receptive_field import receptive_field
 from nst_core import StyleOptions, StyleTransfer
 
 from .images import SKIMAGE_DATA, image_input, load_input

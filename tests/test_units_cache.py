@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer import zf_scan
-from explorer.datasets import BUILTIN_NOT_PHOTOS, DatasetError, builtin_dataset, files_dataset, folder_dataset, zip_dataset
-from explorer.zf_index import Index, ScanSettings
-from explorer.zf_scan import cached_scan
+from explorer.units import scan as scan_module
+from explorer.units.datasets import BUILTIN_NOT_PHOTOS, DatasetError, builtin_dataset, files_dataset, folder_dataset, zip_dataset
+from explorer.units.index import Index, ScanSettings
+from explorer.units.scan import cached_scan
 from nst_core.vgg import load_vgg19
-from zf_helpers import write_random_images
+from units_helpers import write_random_images
 
 SETTINGS = ScanSettings(size=32, precision="fp32")
 
@@ -26,13 +26,13 @@ def model():
 def counted_scans(monkeypatch):
     """Records the layers of every real scan that cached_scan starts."""
     calls = []
-    real = zf_scan.scan
+    real = scan_module.scan
 
     def counting(model, dataset, layers, *args, **kw):
         calls.append(tuple(layers))
         return real(model, dataset, layers, *args, **kw)
 
-    monkeypatch.setattr(zf_scan, "scan", counting)
+    monkeypatch.setattr(scan_module, "scan", counting)
     return calls
 
 

@@ -19,9 +19,9 @@ from nst_core.vgg import VGG19
 from .datasets import load_view
 from .deconv import Request, signal_to_image, unit_projections
 from .receptive_field import receptive_field
-from .zf_index import Index
-from .zf_patches import cut_patch, inside_mask, padding_pattern
-from .zf_topk import NO_IMAGE
+from .index import Index
+from .patches import cut_patch, inside_mask, padding_pattern
+from .topk import NO_IMAGE
 
 MODES = ("patches", "projections", "both")
 CELL = 64  # pixels per patch in a tile

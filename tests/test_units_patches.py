@@ -4,10 +4,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer.receptive_field import receptive_field
-from explorer.zf_patches import cut_patch, padding_pattern
-from explorer.zf_render import Cell, dead_tile, dead_units, unit_tile, units_by_peak
-from explorer.zf_topk import TopK, spatial_maxima
+from explorer.units.receptive_field import receptive_field
+from explorer.units.patches import cut_patch, padding_pattern
+from explorer.units.tiles import Cell, dead_tile, dead_units, unit_tile, units_by_peak
+from explorer.units.topk import TopK, spatial_maxima
 from nst_core.vgg import CONV_LAYERS
 
 IMAGE = np.random.default_rng(0).integers(0, 256, (64, 48, 3), dtype=np.uint8)

@@ -16,10 +16,10 @@ from nst_core.vgg import CONV_LAYERS, VGG19, load_vgg19
 from .datasets import Dataset, DatasetError, builtin_dataset, files_dataset, zip_dataset
 from .filters import first_layer_filters
 from .receptive_field import receptive_field
-from .zf_index import Index, ScanSettings
-from .zf_render import (Cell, ViewLoader, dead_units, fit, grid, page_cells, unit_label, unit_tile,
+from .index import Index, ScanSettings
+from .tiles import (Cell, ViewLoader, dead_units, fit, grid, page_cells, unit_label, unit_tile,
                         units_by_peak)
-from .zf_scan import CACHE_ENV, Stopped, cache_dir, cached_scan
+from .scan import CACHE_ENV, Stopped, cache_dir, cached_scan
 
 UNITS_PER_PAGE = 16
 DETAIL_PX = 224  # each of a unit's patches in the detail view

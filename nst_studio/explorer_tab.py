@@ -1,17 +1,17 @@
 """The unit explorer tab (Zeiler & Fergus, 2013): for each unit of a VGG19 layer, the 9 dataset patches that excite
-it most, with deconvnet / guided-backprop projections. Widgets only; the work is in ``explorer.zf_app``."""
+it most, with deconvnet / guided-backprop projections. Widgets only; the work is in ``explorer.units.service``."""
 from __future__ import annotations
 
 import threading
 
 import gradio as gr
 
-from explorer import zf_app
-from explorer.datasets import DatasetError
-from explorer.deconv import METHODS
-from explorer.receptive_field import receptive_field
-from explorer.zf_render import MODES
-from explorer.zf_scan import Stopped
+from explorer.units import service
+from explorer.units.datasets import DatasetError
+from explorer.units.deconv import METHODS
+from explorer.units.receptive_field import receptive_field
+from explorer.units.tiles import MODES
+from explorer.units.scan import Stopped
 from nst_core.images import ImageError
 from nst_core.vgg import CONV_LAYERS
 
@@ -66,18 +66,18 @@ def show_page(source, uploads, layer, mode, method, page, request: gr.Request, p
     """Scan (first time only), then the page of units: gallery items, summary, page, state."""
     halt = stop_event(request)
     try:
-        dataset = zf_app.dataset_choice(source == BUILTIN, uploads)
-        index = zf_app.index_for(dataset, layer, stop=halt, progress=lambda done, total: progress(
+        dataset = service.dataset_choice(source == BUILTIN, uploads)
+        index = service.index_for(dataset, layer, stop=halt, progress=lambda done, total: progress(
             (done, total), desc=f"Scanning {dataset.name} (first time only)", unit="files"))
-        units, pages = zf_app.page_units(index, layer, int(page or 1))
+        units, pages = service.page_units(index, layer, int(page or 1))
         page = min(max(1, int(page or 1)), pages)
-        tiles = zf_app.page_tiles(index, layer, units, mode, method, stop=halt, progress=lambda done, total: progress(
+        tiles = service.page_tiles(index, layer, units, mode, method, stop=halt, progress=lambda done, total: progress(
             (done, total), desc="Projecting activations to pixels", unit="units"))
     except Stopped as e:
         raise gr.Error(f"Stopped: {e}") from None
     except (DatasetError, ImageError, ValueError) as e:
         raise gr.Error(str(e).splitlines()[0]) from None
-    summary = zf_app.layer_summary(index, layer) + f"\n\nPage {page} of {pages}. " + zf_app.cache_note()
+    summary = service.layer_summary(index, layer) + f"\n\nPage {page} of {pages}. " + service.cache_note()
     return tiles, summary, page, {"index": index, "layer": layer, "units": units}, []
 
 
@@ -87,7 +87,7 @@ def show_unit(state, mode, method, evt: gr.SelectData):
         raise gr.Error("Show a page of units first")
     unit = state["units"][evt.index]
     try:
-        return zf_app.unit_detail(state["index"], state["layer"], unit, mode, method)
+        return service.unit_detail(state["index"], state["layer"], unit, mode, method)
     except (ImageError, ValueError) as e:
         raise gr.Error(str(e).splitlines()[0]) from None
 
@@ -131,4 +131,4 @@ def build() -> None:
     nxt.click(lambda p: int(p or 1) + 1, page, page).then(show_page, inputs, outputs, **CPU_HEAVY)
     halt.click(stop, None, None)
     units.select(show_unit, [state, mode, method], detail, **CPU_HEAVY)
-    filters_button.click(zf_app.filters_image, None, filters)
+    filters_button.click(service.filters_image, None, filters)

@@ -23,9 +23,9 @@ from nst_core.vgg import LAYER_INDEX, VGG19
 
 from .datasets import Dataset, DatasetError, scan_views
 from .receptive_field import receptive_field
-from .zf_forward import rectified_activations
-from .zf_index import BadIndexError, Index, ScanSettings, ViewRef, check_conv_layers, scan_key
-from .zf_topk import TopK, spatial_maxima
+from .forward import rectified_activations
+from .index import BadIndexError, Index, ScanSettings, ViewRef, check_conv_layers, scan_key
+from .topk import TopK, spatial_maxima
 
 CACHE_ENV = "NST_EXPLORER_CACHE"
 Progress = Callable[[int, int], None]  # (files done, files in all)

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from skimage import data, transform
 
-from .conv_shapes import DIM_NAMES
+from .shapes import DIM_NAMES
 
 
 def ekg_signal(length: int = 600, beats: int = 5, noise: float = 0.03, seed: int = 0) -> np.ndarray:

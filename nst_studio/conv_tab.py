@@ -6,7 +6,7 @@ import functools
 
 import gradio as gr
 
-from explorer import conv_shapes, conv_visuals
+from explorer.convs import shapes as conv_shapes, visuals as conv_visuals
 
 INTRO = """
 ## Convolutions in 1D, 2D and 3D

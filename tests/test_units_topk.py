@@ -3,13 +3,13 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.datasets import folder_dataset
-from explorer.zf_index import ScanSettings
-from explorer.zf_scan import network_input, scan, scan_network
-from explorer.zf_topk import NO_IMAGE, TopK, spatial_maxima
+from explorer.units.datasets import folder_dataset
+from explorer.units.index import ScanSettings
+from explorer.units.scan import network_input, scan, scan_network
+from explorer.units.topk import NO_IMAGE, TopK, spatial_maxima
 from nst_core.images import load_image
 from nst_core.vgg import load_vgg19
-from zf_helpers import write_random_images
+from units_helpers import write_random_images
 
 
 def brute_force_top_k(acts: np.ndarray, k: int):

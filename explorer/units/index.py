@@ -17,7 +17,7 @@ import torch
 from nst_core.vgg import CONV_LAYERS
 
 from .datasets import Dataset, view_name
-from .zf_topk import TopK
+from .topk import TopK
 
 FORMAT = 2  # 2: values are rectified activations max(0, conv)
 PRECISIONS = ("auto", "fp32", "bf16")

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.deconv import METHODS, Request, project, rgb_signal, signal_to_image, unit_projections
-from explorer.receptive_field import receptive_field
-from explorer.zf_patches import cut_box, inside_mask
+from explorer.units.deconv import METHODS, Request, project, rgb_signal, signal_to_image, unit_projections
+from explorer.units.receptive_field import receptive_field
+from explorer.units.patches import cut_box, inside_mask
 from nst_core.vgg import load_vgg19
 
 UNITS = [("conv1_2", 5, 0, 3), ("conv2_1", 3, 15, 31), ("conv3_2", 7, 5, 0), ("conv4_1", 11, 2, 5),
