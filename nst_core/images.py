@@ -7,10 +7,12 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 
+from .checks import InputError
+
 MAX_PIXELS = 40_000_000  # refuse anything larger (Pillow's bomb guard starts warning at 89 M)
 
 
-class ImageError(ValueError):
+class ImageError(InputError):
     """A file that can't be used as an image. The message names the file and the problem."""
 
 

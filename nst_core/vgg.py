@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
+rom .checks import InputError
+
 # (channels, convolutions) per block: 16 convolutions in all.
 BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))
 
@@ -47,9 +49,9 @@ POOLINGS = ("max", "avg")
 
 
 def check_layer(name: str) -> str:
-    """Return ``name`` if it is a VGG19 layer, else raise ``ValueError`` listing the valid names."""
+    """Return ``name`` if it is a VGG19 layer, else raise ``InputError`` listing the valid names."""
     if name not in LAYER_INDEX:
-        raise ValueError(
+        raise InputError(
             f"unknown VGG19 layer {name!r}; valid layers are conv1_1 ... conv5_4, relu1_1 ... relu5_4, pool1 ... pool5"
         )
     return name

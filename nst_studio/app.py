@@ -4,6 +4,8 @@ import os
 
 import gradio as gr
 
+from .errors import guard_inputs
+
 # (tab title, module with a ``build()`` that creates the tab's widgets inside the current Blocks)
 TABS = [
     ("Stylize", "nst_studio.stylize_tab"),
@@ -21,6 +23,7 @@ def build_app() -> gr.Blocks:
         for title, module in TABS:
             with gr.Tab(title):
                 importlib.import_module(module).build()
+    guard_inputs(demo)
     return demo
 
 

@@ -1,0 +1,109 @@
+"""The one place where a failure becomes a sentence for the user.
+
+Expected bad input (``InputError`` and its kinds, or a ``gr.Error`` raised on purpose) is shown as it is and not
+logged as a traceback. Anything else is logged with its traceback on the server, and the user reads what happened
+and what to try, never the exception's own text.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+
+import gradio as gr
+
+from nst_core.checks import InputError
+
+log = logging.getLogger("nst_studio")
+
+
+def user_error(error: BaseException, doing: str) -> gr.Error:
+    """A ``gr.Error`` with one sentence for ``error``, raised while ``doing`` (e.g. "stylizing")."""
+    if isinstance(error, gr.Error):
+        return error
+    if isinstance(error, InputError):
+        return gr.Error(str(error).splitlines()[0], print_exception=False)
+    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
+        log.error("out of memory while %s", doing, exc_info=error)
+        return gr.Error(f"The server ran out of memory while {doing}. Try a smaller size or fewer images.",
+                        print_exception=False)
+    log.error("unexpected failure while %s", doing, exc_info=error)
+    return gr.Error(f"Something went wrong while {doing}; it has been logged on the server. "
+                    "Try again, or with a smaller size or other images.", print_exception=False)
+
+
+def bad_input(message: str) -> gr.Error:
+    """A ``gr.Error`` for input the user can fix: shown as it is, no traceback in the server log."""
+    return gr.Error(message, print_exception=False)
+
+
+def explained(doing: str) -> Callable[[Callable], Callable]:
+    """Decorate an event handler (function or generator) so that any failure reaches the user via ``user_error``.
+
+    The signature is kept (``functools.wraps``), so Gradio still injects ``gr.Request``, ``gr.Progress`` and event data.
+    """
+    def decorate(fn: Callable) -> Callable:
+        if inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def gen_wrapper(*args, **kwargs):
+                try:
+                    yield from fn(*args, **kwargs)
+                except Exception as e:
+                    raise user_error(e, doing) from None
+            return gen_wrapper
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as e:
+                raise user_error(e, doing) from None
+        return wrapper
+    return decorate
+
+
+def guard_inputs(blocks: gr.Blocks) -> None:
+    """Make every input component's own check (a slider's range, a dropdown's choices, a number's type) answer with
+    a sentence that names the control, its allowed values and the value received, instead of Gradio's nameless
+    message. A raw API call bypasses the widgets, so this is where such values enter."""
+    for block in blocks.blocks.values():
+        if isinstance(block, (gr.Slider, gr.Number, gr.Dropdown, gr.Radio, gr.Checkbox)):
+            block.preprocess = _named_preprocess(block)
+
+
+def _allowed(block) -> str:
+    if isinstance(block, (gr.Dropdown, gr.Radio)):
+        values = [str(v) for _, v in block.choices]
+        return "one of " + (", ".join(values) if len(values) <= 8 else f"{', '.join(values[:3])} … {values[-1]}")
+    if isinstance(block, gr.Checkbox):
+        return "true or false"
+    lo, hi = getattr(block, "minimum", None), getattr(block, "maximum", None)
+    kind = "a whole number" if getattr(block, "precision", None) == 0 or getattr(block, "step", None) == 1 else "a number"
+    if lo is not None and hi is not None:
+        return f"{kind} from {lo:g} to {hi:g}"
+    if lo is not None:
+        return f"{kind} of at least {lo:g}"
+    return kind
+
+
+def _named_preprocess(block):
+    preprocess = block.preprocess
+    label = block.label or block.elem_id or "a setting"
+
+    def checked(payload):
+        from nst_core.checks import shown
+        message = f"{label} must be {_allowed(block)}; got {shown(payload)}."
+        if isinstance(block, gr.Checkbox):
+            if not isinstance(payload, bool):
+                raise bad_input(message)
+            return payload
+        if isinstance(block, (gr.Slider, gr.Number)):
+            if isinstance(payload, bool) or not isinstance(payload, (int, float)) or payload != payload \
+                    or payload in (float("inf"), float("-inf")):
+                raise bad_input(message)
+        try:
+            return preprocess(payload)
+        except Exception:
+            raise bad_input(message) from None
+    return checked
