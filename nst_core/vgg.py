@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-rom .checks import InputError
+from .checks import InputError
 
 # (channels, convolutions) per block: 16 convolutions in all.
 BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))
