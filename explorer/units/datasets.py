@@ -187,8 +187,17 @@ def open_dataset(spec: str, store: str | os.PathLike, zooms: tuple[int, ...] | N
 
 # --- scan views ---------------------------------------------------------------------------------------------------
 def zoom_square(rgb: np.ndarray, side: int) -> np.ndarray:
-    """Resize so the short side is ``side`` (aspect kept, Lanczos), then centre-crop a ``side x side`` square."""
+    """Resize so the short side is ``side`` (aspect kept, Lanczos), then centre-crop a ``side x side`` square.
+
+    The project's rule for thin images: any image, down to 1 x 1 or a 1-pixel sliver, is enlarged to the size it
+    needs. A very long image is first centre-cropped to 2:1, so a sliver never becomes a huge resized copy.
+    """
     h, w = rgb.shape[:2]
+    if max(h, w) > 2 * min(h, w):
+        keep = 2 * min(h, w)
+        top, left = (h - min(h, keep)) // 2, (w - min(w, keep)) // 2
+        rgb = rgb[top:top + min(h, keep), left:left + min(w, keep)]
+        h, w = rgb.shape[:2]
     scale = side / min(h, w)
     rh, rw = max(side, round(h * scale)), max(side, round(w * scale))
     resized = resize_to(rgb, rh, rw)
