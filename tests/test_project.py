@@ -40,4 +40,4 @@ def test_torch_pinned_and_no_torchvision_anywhere():
 
 def test_readme_front_matter_pins_the_gradio_version():
     sdk = re.search(r"^sdk_version: (\S+)$", read("README.md"), re.M).group(1)
-    assert f"gradio=={sdk}" in read("requirements.txt").splitlines()
+    assert f"gradio[mcp]=={sdk}" in read("requirements.txt").splitlines()
