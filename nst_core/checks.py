@@ -65,10 +65,10 @@ def whole_number(name: str, value: Any, lo: int | None = None, hi: int | None = 
     return number
 
 
-def one_of(name: str, value: Any, choices: Iterable[str]) -> str:
-    """``value`` if it is one of ``choices``, else ``InputError`` listing them."""
+def one_of(name: str, value: Any, choices: Iterable[str], described: str | None = None) -> str:
+    """``value`` if it is one of ``choices``, else ``InputError`` listing them (or saying ``described``)."""
     choices = list(choices)
     if not isinstance(value, str) or value not in choices:
-        listed = ", ".join(choices) if len(choices) <= 8 else f"{', '.join(choices[:3])} … {choices[-1]}"
-        raise InputError(f"{name} must be one of {listed}; got {shown(value)}.")
+        listed = described or "one of " + ", ".join(choices)
+        raise InputError(f"{name} must be {listed}; got {shown(value)}.")
     return value

@@ -9,11 +9,13 @@ import dataclasses
 import os
 import signal
 import sys
+import tempfile
 import threading
 
 from tqdm import tqdm
 
-from .images import ImageError, load_image
+from .checks import InputError
+from .images import load_image
 from .metadata import read_settings, save_png
 from .options import StyleOptions
 from .vgg import BLOCKS, LAYER_NAMES
@@ -53,6 +55,23 @@ def _list_layers() -> str:
         names = [n for n in LAYER_NAMES if n.lstrip("convrelupol")[0] == str(block)]
         rows.append(f"block {block} ({channels} channels): " + " ".join(names))
     return "\n".join(rows)
+
+
+def check_output(path: str, extension: str) -> None:
+    """Refuse, before any work, an output that can't be written: wrong extension, an existing folder, a missing or
+    unwritable folder (a file is made and removed there to be sure)."""
+    if os.path.isdir(path):
+        raise UsageError(f"the output {path!r} is a folder; give a file name ending in {extension}")
+    if not path.lower().endswith(extension):
+        raise UsageError(f"the output must be a {extension} file, got {path!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"the output folder {folder!r} does not exist; create it first")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise UsageError(f"can't write into the output folder {folder!r} ({e.strerror or e})") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,11 +121,7 @@ def run(argv: list[str] | None = None) -> int:
         raise UsageError("give a content image and at least one style image: CONTENT STYLE [STYLE ...] -o OUT.png")
     if not args.output:
         raise UsageError("give the output file with -o OUT.png")
-    if not args.output.lower().endswith(".png"):
-        raise UsageError(f"the output must be a .png file, got {args.output!r}")
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(out_dir):
-        raise UsageError(f"the output folder {out_dir!r} does not exist")
+    check_output(args.output, ".png")
     options = options_from_args(args)
     content = load_image(args.content)
     styles = [load_image(s) for s in args.styles]
@@ -137,6 +152,9 @@ def run(argv: list[str] | None = None) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         return run(argv)
-    except (UsageError, ImageError, ValueError, FileNotFoundError) as e:
+    except (UsageError, InputError) as e:
         print(f"nst_core: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as e:  # e.g. the output folder became unwritable or the disk filled up during the run
+        print(f"nst_core: error: could not write {e.filename or 'a file'}: {e.strerror or e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -10,6 +10,7 @@ from PIL import Image, ImageOps
 from .checks import InputError
 
 MAX_PIXELS = 40_000_000  # refuse anything larger (Pillow's bomb guard starts warning at 89 M)
+MIN_SIDE = 16  # every side of an image fed to VGG19 is enlarged to at least this (relu5_x sees it at 1 x 1)
 
 
 class ImageError(InputError):
@@ -69,11 +70,16 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.n
     return np.asarray(rgb, dtype=np.uint8).copy()
 
 
-def resize_long_edge(rgb: np.ndarray, size: int) -> np.ndarray:
-    """Resize so the long edge is ``size`` pixels, aspect kept (Lanczos), at least 1 px each side."""
+def resize_long_edge(rgb: np.ndarray, size: int, min_side: int = MIN_SIDE) -> np.ndarray:
+    """Resize so the long edge is ``size`` pixels, aspect kept (Lanczos).
+
+    The project's one rule for thin images: no side ends up shorter than ``min_side`` (VGG19's four poolings before
+    conv5 need 16 px), so a 1 x 1 image becomes a square and a 1-pixel sliver is stretched across its thin side.
+    """
     h, w = rgb.shape[:2]
     scale = size / max(h, w)
-    new = (max(1, round(w * scale)), max(1, round(h * scale)))
+    floor = min(min_side, size)
+    new = (max(floor, round(w * scale)), max(floor, round(h * scale)))
     if new == (w, h):
         return rgb
     return np.asarray(Image.fromarray(rgb).resize(new, Image.LANCZOS))

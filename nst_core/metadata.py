@@ -15,12 +15,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from .checks import InputError
 from .options import StyleOptions
 
 SETTINGS_KEY = "nst:settings"
 WEIGHTS_KEY = "nst:weights"
 VERSION_KEY = "nst:version"
 FORMAT_VERSION = "1"
+MAX_SETTINGS_CHARS = 16_384  # settings JSON is about 700 characters; anything far larger is not ours
 
 
 def png_info(options: StyleOptions, weights_identity: str, extra: dict[str, str] | None = None) -> PngImagePlugin.PngInfo:
@@ -52,13 +54,33 @@ def save_png(path: str | os.PathLike, rgb: np.ndarray, options: StyleOptions, we
 
 
 def read_settings(path: str | os.PathLike) -> tuple[StyleOptions, str] | None:
-    """The (options, weights identity) stored in a PNG made by ``save_png``, or None if it has none."""
-    with Image.open(path) as img:
-        text = getattr(img, "text", None) or {}
+    """The (options, weights identity) stored in a PNG made by ``save_png``, or None if it has none.
+
+    The stored JSON goes through ``StyleOptions.from_dict``, the same validation as the form and the command line; a
+    damaged, oversized or tampered chunk raises ``InputError`` naming the file and the problem.
+    """
+    name = os.path.basename(str(path))
+    try:
+        with Image.open(path) as img:
+            text = dict(getattr(img, "text", None) or {})
+    except (OSError, ValueError, SyntaxError, UnicodeError, Image.DecompressionBombError):
+        raise InputError(f"{name}: not a PNG whose settings can be read (the file or a text chunk is damaged "
+                         "or too large).") from None
     if SETTINGS_KEY not in text:
         return None
+    raw = text[SETTINGS_KEY]
+    if not isinstance(raw, str) or len(raw) > MAX_SETTINGS_CHARS:
+        raise InputError(f"{name}: its stored settings are too large ({len(raw):,} characters; at most "
+                         f"{MAX_SETTINGS_CHARS:,}).")
     try:
-        options = StyleOptions.from_dict(json.loads(text[SETTINGS_KEY]))
-    except (ValueError, TypeError) as e:
-        raise ValueError(f"{os.path.basename(str(path))}: its stored settings are invalid ({e})") from None
-    return options, text.get(WEIGHTS_KEY, "")
+        stored = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InputError(f"{name}: its stored settings are not valid JSON.") from None
+    try:
+        options = StyleOptions.from_dict(stored)
+    except InputError as e:
+        raise InputError(f"{name}: its stored settings are invalid: {e}") from None
+    except TypeError:
+        raise InputError(f"{name}: its stored settings are invalid.") from None
+    identity = text.get(WEIGHTS_KEY, "")
+    return options, identity if isinstance(identity, str) and len(identity) <= 200 else ""

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 
-from .vgg import FEATURE_LAYERS, POOLINGS, check_layer
+from .checks import InputError, one_of, real_number, shown, whole_number
+from .vgg import FEATURE_LAYERS, POOLINGS
 
 INITS = ("content", "noise", "style", "content+noise")
 OPTIMIZERS = ("lbfgs", "adam")
@@ -13,6 +13,11 @@ PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DEFAULT_STYLE_LAYERS = {"relu1_1": 0.2, "relu2_1": 0.2, "relu3_1": 0.2, "relu4_1": 0.2, "relu5_1": 0.2}
 MIN_STAGE_SIZE = 32
+MAX_SIZE, MAX_STEPS, MAX_SCALES = 4096, 100_000, 6
+MAX_WEIGHT = 1e12  # alpha, beta, lambda, TV and blend weights: any finite number up to this
+MAX_SEED = 2**63 - 1
+MAX_STYLES = 16
+LAYERS_SAID = "a conv or relu layer of VGG19 (conv1_1 … conv5_4, relu1_1 … relu5_4)"
 
 
 def _help(text: str, **kw):
@@ -55,38 +60,45 @@ class StyleOptions:
         self.validate()
 
     def validate(self) -> "StyleOptions":
-        """Raise ``ValueError`` with a one-line message naming the first bad setting."""
-        def need(ok: bool, msg: str):
-            if not ok:
-                raise ValueError(msg)
-
-        need(isinstance(self.size, int) and self.size >= MIN_STAGE_SIZE, f"size must be an integer >= {MIN_STAGE_SIZE}, got {self.size!r}")
-        need(self.size <= 4096, f"size must be at most 4096 pixels, got {self.size}")
-        need(isinstance(self.steps, int) and self.steps >= 0, f"steps must be a non-negative integer, got {self.steps!r}")
-        need(isinstance(self.scales, int) and 1 <= self.scales <= 6, f"scales must be between 1 and 6, got {self.scales!r}")
-        need(self.size / 2 ** (self.scales - 1) >= MIN_STAGE_SIZE,
-             f"scales={self.scales} makes the coarsest size smaller than {MIN_STAGE_SIZE} px; use fewer scales or a larger size")
-        need(self.content_layer in FEATURE_LAYERS,
-             f"content layer must be a conv or relu layer (conv1_1 ... relu5_4), got {self.content_layer!r}")
-        need(len(self.style_layers) > 0, "at least one style layer is needed")
-        for layer, lam in self.style_layers.items():
-            check_layer(layer)
-            need(layer in FEATURE_LAYERS, f"style layer must be a conv or relu layer, got {layer!r}")
-            need(math.isfinite(lam) and lam >= 0, f"style layer weight for {layer} must be >= 0, got {lam}")
-        for name in ("alpha", "beta", "tv_weight", "learning_rate"):
-            v = getattr(self, name)
-            need(isinstance(v, (int, float)) and math.isfinite(v) and v >= 0, f"{name} must be a number >= 0, got {v!r}")
-        need(self.alpha > 0 or self.beta > 0, "alpha and beta can't both be 0")
-        need(all(math.isfinite(w) and w >= 0 for w in self.style_blend) and (not self.style_blend or sum(self.style_blend) > 0),
-             f"style blend weights must be >= 0 and not all 0, got {list(self.style_blend)}")
-        need(0.1 <= self.style_scale <= 4, f"style scale must be between 0.1 and 4, got {self.style_scale}")
-        need(self.init in INITS, f"init must be one of {', '.join(INITS)}, got {self.init!r}")
-        need(self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        need(self.pooling in POOLINGS, f"pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
-        need(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
-        need(self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
-        need(isinstance(self.lbfgs_history, int) and self.lbfgs_history >= 1, "L-BFGS history must be >= 1")
-        need(isinstance(self.preview_every, int) and self.preview_every >= 1, "preview_every must be >= 1")
+        """Check every setting, raising ``InputError`` with one sentence naming the first bad one, its allowed range
+        and the value received. Values that arrive as text or floats (a raw API call, a PNG's stored settings) are
+        turned into the field's type here, the one place every entry point goes through."""
+        self.size = whole_number("size", self.size, MIN_STAGE_SIZE, MAX_SIZE)
+        self.steps = whole_number("steps", self.steps, 0, MAX_STEPS)
+        self.scales = whole_number("scales", self.scales, 1, MAX_SCALES)
+        if self.size / 2 ** (self.scales - 1) < MIN_STAGE_SIZE:
+            raise InputError(f"scales={self.scales} makes the coarsest size smaller than {MIN_STAGE_SIZE} px at "
+                             f"size {self.size}; use fewer scales or a larger size.")
+        self.content_layer = one_of("content layer", self.content_layer, FEATURE_LAYERS, LAYERS_SAID)
+        if not isinstance(self.style_layers, dict) or not self.style_layers:
+            raise InputError("style layers must name at least one layer with its weight, e.g. relu1_1: 0.2; "
+                             f"got {shown(self.style_layers)}.")
+        self.style_layers = {one_of("style layer", layer, FEATURE_LAYERS, LAYERS_SAID):
+                             real_number(f"style layer weight λ of {layer}", lam, 0, MAX_WEIGHT)
+                             for layer, lam in self.style_layers.items()}
+        for name, label in (("alpha", "alpha"), ("beta", "beta"), ("tv_weight", "TV weight")):
+            setattr(self, name, real_number(label, getattr(self, name), 0, MAX_WEIGHT))
+        if self.alpha == 0 and self.beta == 0:
+            raise InputError("alpha and beta can't both be 0: nothing would be optimised.")
+        self.learning_rate = real_number("learning rate", self.learning_rate, 0, 1)
+        if not isinstance(self.style_blend, (list, tuple)) or len(self.style_blend) > MAX_STYLES:
+            raise InputError(f"style blend must be a list of at most {MAX_STYLES} weights; got {shown(self.style_blend)}.")
+        self.style_blend = tuple(real_number("style blend weight", w, 0, MAX_WEIGHT) for w in self.style_blend)
+        if self.style_blend and sum(self.style_blend) == 0:
+            raise InputError("style blend weights can't all be 0; give at least one style a weight above 0.")
+        self.style_scale = real_number("style scale", self.style_scale, 0.1, 4)
+        if not isinstance(self.preserve_color, bool):
+            raise InputError(f"preserve color must be true or false; got {shown(self.preserve_color)}.")
+        self.init = one_of("init", self.init, INITS)
+        self.optimizer = one_of("optimizer", self.optimizer, OPTIMIZERS)
+        self.lbfgs_history = whole_number("L-BFGS history", self.lbfgs_history, 1, 1000)
+        self.seed = whole_number("seed", self.seed, 0, MAX_SEED)
+        self.pooling = one_of("pooling", self.pooling, POOLINGS)
+        if not isinstance(self.weights, str) or not self.weights or len(self.weights) > 4096:
+            raise InputError(f"weights must be 'caffe', a .pth path or a URL; got {shown(self.weights)}.")
+        self.device = one_of("device", self.device, DEVICES)
+        self.precision = one_of("precision", self.precision, PRECISIONS)
+        self.preview_every = whole_number("preview every", self.preview_every, 1, MAX_STEPS)
         return self
 
     def schedule(self) -> list[tuple[int, int]]:
@@ -98,7 +110,7 @@ class StyleOptions:
         if not self.style_blend:
             return [1.0 / n_styles] * n_styles
         if len(self.style_blend) != n_styles:
-            raise ValueError(f"{len(self.style_blend)} style blend weights given for {n_styles} style images")
+            raise InputError(f"{len(self.style_blend)} style blend weights given for {n_styles} style images; give one per style image.")
         total = sum(self.style_blend)
         return [w / total for w in self.style_blend]
 
@@ -109,10 +121,18 @@ class StyleOptions:
 
     @classmethod
     def from_dict(cls, d: dict) -> "StyleOptions":
-        """Rebuild options from ``to_dict`` output; unknown keys are ignored, missing ones take defaults."""
+        """Rebuild options from ``to_dict`` output (missing keys take defaults), through the same ``validate``.
+
+        Stored settings are input like any other: a key this version doesn't know is refused, not ignored.
+        """
+        if not isinstance(d, dict):
+            raise InputError(f"settings must be a JSON object of setting: value; got {shown(d)}.")
         names = {f.name for f in dataclasses.fields(cls)}
-        kw = {k: v for k, v in d.items() if k in names}
-        if "style_blend" in kw:
+        unknown = sorted(str(k) for k in d if k not in names)
+        if unknown:
+            raise InputError(f"unknown setting {shown(unknown[0])}; known settings are {', '.join(sorted(names))}.")
+        kw = dict(d)
+        if isinstance(kw.get("style_blend"), list):
             kw["style_blend"] = tuple(kw["style_blend"])
         return cls(**kw)
 
@@ -128,5 +148,5 @@ PRESETS: dict[str, dict] = {
 def preset_options(name: str, **overrides) -> StyleOptions:
     """``StyleOptions`` for a preset (Quick / Balanced / Best), with any other settings overridden."""
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        raise InputError(f"preset must be one of {', '.join(PRESETS)}; got {shown(name)}.")
     return StyleOptions(**{**PRESETS[name], **overrides})

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from . import color
 from .images import resize_long_edge
 from .losses import content_cost, gram_matrix, style_cost, total_cost, total_variation
+from .checks import InputError
 from .options import StyleOptions
 from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
 
@@ -189,7 +190,7 @@ class StyleTransfer:
         """
         o = self.options
         if len(styles) == 0:
-            raise ValueError("at least one style image is needed")
+            raise InputError("at least one style image is needed.")
         blend = o.blend_weights(len(styles))
         schedule = o.schedule()
         total_steps = sum(steps for _, steps in schedule)

@@ -191,7 +191,7 @@ def torchvision_state(state_dict: dict[str, torch.Tensor]) -> dict[str, tuple[to
         try:
             state[name] = (state_dict[f"features.{i}.weight"].float(), state_dict[f"features.{i}.bias"].float())
         except KeyError as e:
-            raise ValueError(f"not a torchvision VGG19 state dict: missing key {e.args[0]!r}") from None
+            raise InputError(f"not a torchvision VGG19 state dict: missing key {e.args[0]!r}") from None
     return state
 
 
@@ -207,10 +207,18 @@ def load_vgg19(weights: str = "caffe", pooling: str = "max") -> VGG19:
         path = caffe_weights_path()
         return VGG19(load_caffe_state(path), CAFFE_PREPROCESSING, f"caffe-vgg19:{_file_hash(path)}", pooling)
     if weights.startswith(("http://", "https://")):
-        sd = torch.hub.load_state_dict_from_url(weights, map_location="cpu", weights_only=True)
+        try:
+            sd = torch.hub.load_state_dict_from_url(weights, map_location="cpu", weights_only=True)
+        except OSError as e:  # no network, HTTP error, full disk
+            raise InputError(f"VGG19 weights {weights!r}: could not download them ({e}); use 'caffe' offline") from None
         return VGG19(torchvision_state(sd), TORCHVISION_PREPROCESSING, f"torchvision-vgg19:{weights}", pooling)
     path = Path(weights)
     if not path.is_file():
-        raise FileNotFoundError(f"VGG19 weights {weights!r}: no such file (use 'caffe', a .pth path or a URL)")
-    sd = torch.load(path, map_location="cpu", weights_only=True)
+        raise InputError(f"VGG19 weights {weights!r}: no such file (use 'caffe', a .pth path or a URL)")
+    try:
+        sd = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # torch raises pickle, zip and runtime errors for a file that is not a state dict
+        raise InputError(f"VGG19 weights {path.name}: not a PyTorch state dict") from None
+    if not isinstance(sd, dict):
+        raise InputError(f"VGG19 weights {path.name}: not a PyTorch state dict")
     return VGG19(torchvision_state(sd), TORCHVISION_PREPROCESSING, f"torchvision-vgg19:{_file_hash(path)}", pooling)
