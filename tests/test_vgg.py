@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from nst_core import vgg
+from nst_core.checks import InputError
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +95,11 @@ def test_torchvision_loader_rejects_a_wrong_state_dict(tmp_path):
 
 
 def test_missing_weights_file_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no such file"):
+    with pytest.raises(InputError, match="no such file"):
         vgg.load_vgg19(str(tmp_path / "nope.pth"))
+    (tmp_path / "junk.pth").write_bytes(b"not a pickle")
+    with pytest.raises(InputError, match="junk.pth: not a PyTorch state dict"):
+        vgg.load_vgg19(str(tmp_path / "junk.pth"))
 
 
 def test_url_weights_use_torch_hub(monkeypatch, model):
