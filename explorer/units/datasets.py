@@ -3,22 +3,30 @@
 A dataset is a folder and a sorted list of files in it. Each readable file becomes one or more *scan views* of
 ``size x size`` pixels: at zoom z the image is resized so its short side is z*size, centre-cropped to a
 z*size square and cut into z x z tiles (zoom 1: the whole centre square; zoom 2: four close-ups).
-Unreadable files are not filtered here: the scan skips them and reports them by name.
+Unreadable files are not filtered here: the scan skips them and reports them by name. Damaged zips give what they
+can: members with a bad CRC or broken data are left out and listed, and a zip cut off before its central directory
+is read member by member from its local headers up to the cut.
 """
 from __future__ import annotations
 
 import hashlib
+import json
+import mmap
 import os
 import shutil
+import struct
 import tempfile
 import zipfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
+from nst_core.checks import InputError
 from nst_core.images import load_image, resize_to
 
 BUILTIN = "builtin"
@@ -30,23 +38,58 @@ BUILTIN_NOT_PHOTOS = ("chessboard_GRAY.png", "chessboard_RGB.png", "color.png", 
 BUILTIN_ZOOMS = (1, 2)
 MAX_ZIP_BYTES = 2_000_000_000  # uncompressed
 MAX_FILES = 10_000
+SKIPPED_NOTE = ".skipped.json"  # inside an extracted zip: members that could not be extracted, with why
 
 
-class DatasetError(ValueError):
+class DatasetError(InputError):
     """A dataset that can't be used at all (missing folder, bad zip, no files). The message says which and why."""
 
 
 @dataclass(frozen=True)
+class Item:
+    """One dataset entry to read: its name, and its bytes as a file ``path`` or as ``data``."""
+
+    name: str
+    path: str | None = None
+    data: bytes | None = None
+
+    def rgb(self) -> np.ndarray:
+        """The entry as RGB uint8, checked as every input image is (``ImageError`` naming the entry)."""
+        if self.data is None:
+            return load_image(self.path)
+        with tempfile.TemporaryDirectory(prefix="nst-item-") as tmp:
+            path = os.path.join(tmp, os.path.basename(self.name))
+            with open(path, "wb") as f:
+                f.write(self.data)
+            return load_image(path)
+
+
+@dataclass(frozen=True)
 class Dataset:
-    """``files`` (paths relative to ``root``, sorted) scanned at each zoom in ``zooms``."""
+    """``files`` (paths relative to ``root``, sorted) scanned at each zoom in ``zooms``; ``skipped``: entries that
+    never became files (a damaged zip's members), as (name, why)."""
 
     name: str
     root: str
     files: tuple[str, ...]
     zooms: tuple[int, ...] = (1,)
+    skipped: tuple[tuple[str, str], ...] = ()
 
     def path(self, file: str) -> str:
         return os.path.join(self.root, file)
+
+    def count(self) -> int:
+        return len(self.files)
+
+    def items(self, start: int = 0) -> Iterator[Item]:
+        """The files from position ``start`` on, in order."""
+        for file in self.files[start:]:
+            yield Item(file, self.path(file))
+
+    def finished(self, names: list[str], used: set[str]) -> Dataset:
+        """The dataset as an index keeps it, ``used`` being the item names its top-k show (a folder's files are
+        all on disk already)."""
+        return self
 
     def fingerprint(self) -> str:
         """sha256 over the zooms and every (relative name, sha256 of the file's bytes)."""
@@ -54,6 +97,22 @@ class Dataset:
         for file in self.files:
             digest.update(file.encode() + b"\0" + file_hash(self.path(file)).encode() + b"\0")
         return digest.hexdigest()[:24]
+
+
+class Source(Protocol):
+    """What a scan reads: a folder-like ``Dataset`` or a streamed Hub dataset (hub.py)."""
+
+    name: str
+    zooms: tuple[int, ...]
+    skipped: tuple[tuple[str, str], ...]
+
+    def count(self) -> int | None: ...  # items in all (None: not known before the end)
+
+    def items(self, start: int = 0) -> Iterator[Item]: ...
+
+    def fingerprint(self) -> str: ...
+
+    def finished(self, names: list[str], used: set[str]) -> Dataset: ...
 
 
 def file_hash(path: str | os.PathLike) -> str:
@@ -107,9 +166,26 @@ def folder_dataset(folder: str | os.PathLike, zooms: tuple[int, ...] = (1,), nam
     if not os.path.isdir(folder):
         raise DatasetError(f"{folder}: no such folder")
     files = list_files(folder)
+    skipped = read_skipped_note(folder)
+    name = name or os.path.basename(os.path.abspath(folder))
     if not files:
-        raise DatasetError(f"{folder}: the folder has no files")
-    return Dataset(name or os.path.basename(os.path.abspath(folder)), os.path.abspath(folder), files, tuple(zooms))
+        raise DatasetError(f"{name}: no usable files" + (f" ({describe_skipped(skipped)})" if skipped else "")
+                           + "; add JPEG or PNG images")
+    return Dataset(name, os.path.abspath(folder), files, tuple(zooms), skipped)
+
+
+def describe_skipped(skipped) -> str:
+    """``"3 skipped: a.jpg: bad CRC; ..."``, the first three reasons."""
+    shown = "; ".join(why for _, why in list(skipped)[:3])
+    return f"{len(skipped)} skipped: {shown}" + ("; ..." if len(skipped) > 3 else "")
+
+
+def read_skipped_note(folder: str | os.PathLike) -> tuple[tuple[str, str], ...]:
+    try:
+        with open(os.path.join(folder, SKIPPED_NOTE)) as f:
+            return tuple((name, why) for name, why in json.load(f))
+    except (OSError, ValueError):
+        return ()
 
 
 def _store_folder(store: str | os.PathLike, key: str, fill) -> str:
@@ -127,28 +203,138 @@ def _store_folder(store: str | os.PathLike, key: str, fill) -> str:
     return final
 
 
+def unsafe_member(filename: str) -> bool:
+    """An absolute path, a drive letter or ``..``: a zip entry that would land outside its folder."""
+    parts = Path(filename).parts
+    return filename.startswith(("/", "\\")) or ".." in parts or bool(parts and ":" in parts[0])
+
+
+def extract_members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], folder: str) -> list[tuple[str, str]]:
+    """Extract each member into ``folder``; a member with a bad CRC or broken data is removed and listed."""
+    skipped = []
+    for m in members:
+        try:
+            archive.extract(m, folder)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as e:
+            Path(folder, m.filename).unlink(missing_ok=True)
+            why = "bad CRC" if "CRC" in str(e) else "damaged data"
+            skipped.append((m.filename, f"{m.filename}: the zip holds {why} for this file"))
+    return skipped
+
+
+LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # PK\3\4, version, flags, method, time, date, crc, sizes, name, extra
+
+
+def inflate(data, start: int, limit: int) -> tuple[bytes, int | None]:
+    """Raw deflate from ``data[start:]``: (content, offset where the stream ended), the offset None when the data
+    stops first. More than ``limit`` bytes out: ``DatasetError``."""
+    stream, out, pos, size = zlib.decompressobj(-15), [], start, 0
+    while not stream.eof and pos < len(data):
+        chunk = data[pos:pos + (1 << 20)]
+        out.append(stream.decompress(chunk))
+        size += len(out[-1])
+        if size > limit:
+            raise DatasetError(f"the zip is too large (at most {MAX_ZIP_BYTES:,} bytes)")
+        pos += len(chunk)
+    return b"".join(out), (pos - len(stream.unused_data) if stream.eof else None)
+
+
+def salvage_members(data, folder: str) -> list[tuple[str, str]]:
+    """A zip without its central directory (cut off): walk the local headers from the start and extract each
+    member whose data is complete and matches its CRC (stored or deflated). Returns the members left out."""
+    skipped, pos, total = [], 0, 0
+    while data[pos:pos + 4] == b"PK\x03\x04" and pos + LOCAL_HEADER.size <= len(data):
+        _, _, flags, method, _, _, crc, csize, _, name_len, extra_len = LOCAL_HEADER.unpack_from(data, pos)
+        name = bytes(data[pos + LOCAL_HEADER.size:pos + LOCAL_HEADER.size + name_len]).decode("utf-8", "replace")
+        start = pos + LOCAL_HEADER.size + name_len + extra_len
+        if unsafe_member(name):
+            raise DatasetError(f"unsafe path in the zip: {name!r}")
+        if method == 8:
+            try:
+                content, end = inflate(data, start, MAX_ZIP_BYTES - total)
+            except zlib.error:
+                skipped.append((name, f"{name}: the zip holds damaged data for this file"))
+                break
+            complete = end is not None
+        elif method == 0 and not flags & 0x08:
+            content, end = bytes(data[start:start + csize]), start + csize
+            complete = end <= len(data)
+        else:
+            skipped.append((name, f"{name}: the zip is cut off and this file's size is unknown"))
+            break
+        total += len(content)
+        if total > MAX_ZIP_BYTES:
+            raise DatasetError(f"the zip is too large (at most {MAX_ZIP_BYTES:,} bytes)")
+        if flags & 0x08 and complete:  # the CRC follows the data, in a data descriptor (signed PK\7\8 or not)
+            signed = data[end:end + 4] == b"PK\x07\x08"
+            complete = end + (16 if signed else 12) <= len(data)
+            crc = struct.unpack_from("<L", data, end + 4 * signed)[0] if complete else None
+            end += 16 if signed else 12
+        if not complete:
+            skipped.append((name, f"{name}: the zip is cut off inside this file"))
+            break
+        if not name.endswith("/") and not _is_hidden(name):
+            if zlib.crc32(content) != crc:
+                skipped.append((name, f"{name}: the zip holds bad CRC for this file"))
+            else:
+                target = Path(folder, name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+        pos = end
+    return skipped
+
+
+def write_skipped_note(folder: str, skipped: list[tuple[str, str]]) -> None:
+    if skipped:
+        with open(os.path.join(folder, SKIPPED_NOTE), "w") as f:
+            json.dump(skipped, f)
+
+
 def zip_dataset(zip_path: str | os.PathLike, store: str | os.PathLike, zooms: tuple[int, ...] = (1,)) -> Dataset:
     """The files of a zip archive, extracted once into ``store/<sha256 of the zip>``.
 
     Entries with absolute paths or ``..`` are refused; at most MAX_ZIP_BYTES uncompressed, MAX_FILES files.
+    Members that fail their CRC or can't be decompressed are left out and listed as skipped; a truncated zip
+    (no central directory) is salvaged up to the cut.
     """
     name = os.path.basename(str(zip_path))
     try:
         archive = zipfile.ZipFile(zip_path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise DatasetError(f"{name}: not a readable zip file ({e})") from None
+    except zipfile.BadZipFile:
+        return salvaged_zip_dataset(zip_path, store, zooms)
+    except OSError as e:
+        raise DatasetError(f"{name}: not a readable zip file ({e.strerror or e})") from None
     with archive:
         for m in archive.infolist():
-            parts = Path(m.filename).parts
-            if m.filename.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
+            if unsafe_member(m.filename):
                 raise DatasetError(f"{name}: unsafe path in the zip: {m.filename!r}")
         members = [m for m in archive.infolist() if not m.is_dir() and not _is_hidden(m.filename)]
         if not members:
-            raise DatasetError(f"{name}: the zip has no files")
+            raise DatasetError(f"{name}: the zip has no files; add JPEG or PNG images")
         if len(members) > MAX_FILES or sum(m.file_size for m in members) > MAX_ZIP_BYTES:
             raise DatasetError(f"{name}: the zip is too large (at most {MAX_FILES} files, {MAX_ZIP_BYTES:,} bytes)")
-        folder = _store_folder(store, "zip-" + file_hash(zip_path)[:24],
-                               lambda tmp: archive.extractall(tmp, members))
+
+        def fill(tmp: str):
+            write_skipped_note(tmp, extract_members(archive, members, tmp))
+
+        folder = _store_folder(store, "zip-" + file_hash(zip_path)[:24], fill)
+    return folder_dataset(folder, zooms, name=os.path.splitext(name)[0])
+
+
+def salvaged_zip_dataset(zip_path: str | os.PathLike, store: str | os.PathLike, zooms: tuple[int, ...]) -> Dataset:
+    """A zip whose end is missing: its complete members up to the cut (see ``salvage_members``)."""
+    name = os.path.basename(str(zip_path))
+    with open(zip_path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04" or os.path.getsize(zip_path) <= LOCAL_HEADER.size:
+            raise DatasetError(f"{name}: not a readable zip file (no zip header)")
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            def fill(tmp: str):
+                try:
+                    write_skipped_note(tmp, salvage_members(data, tmp))
+                except DatasetError as e:
+                    raise DatasetError(f"{name}: {e}") from None
+
+            folder = _store_folder(store, "zip-" + file_hash(zip_path)[:24], fill)
     return folder_dataset(folder, zooms, name=os.path.splitext(name)[0])
 
 

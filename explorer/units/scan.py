@@ -7,10 +7,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import itertools
 import math
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,11 @@ from nst_core.images import ImageError, load_image
 from nst_core.stylize import cpu_supports_bf16
 from nst_core.vgg import LAYER_INDEX, VGG19
 
-from .datasets import Dataset, DatasetError, scan_views
+from .datasets import DatasetError, Item, Source, describe_skipped, scan_views
 from .receptive_field import receptive_field
 from .forward import rectified_activations
 from .index import BadIndexError, Index, ScanSettings, ViewRef, check_conv_layers, scan_key
+from .shards import BatchResult, ScanState, views_of
 from .topk import TopK, spatial_maxima
 
 CACHE_ENV = "NST_EXPLORER_CACHE"
@@ -84,58 +86,91 @@ def units_of(model: nn.Module, layer: str) -> int:
     return model.layers[LAYER_INDEX[layer]].out_channels
 
 
-def scan(model: VGG19, dataset: Dataset, layers: Sequence[str], settings: ScanSettings = ScanSettings(), *,
-         progress: Progress | None = None, stop: threading.Event | None = None) -> Index:
+def read_views(items: Sequence[Item], size: int, zooms: tuple[int, ...]) -> tuple[list[str | None], np.ndarray]:
+    """Decode ``items`` (the same checks as every input image): why each one was skipped (None: read), and the
+    readable ones' views ``(V, size, size, 3)`` uint8 in ``views_of(zooms)`` order per item."""
+    errors, views = [], []
+    for item in items:
+        try:
+            rgb = item.rgb()
+        except ImageError as e:
+            errors.append(str(e))
+        else:
+            errors.append(None)
+            views += [view for zoom in zooms for _, view in scan_views(rgb, size, zoom)]
+    return errors, np.stack(views) if views else np.zeros((0, size, size, 3), np.uint8)
+
+
+def top_of_views(net: VGG19, views: np.ndarray, layers: Sequence[str], settings: ScanSettings) -> dict[str, TopK]:
+    """Each layer's top ``settings.k`` per unit over ``views`` (ids 0 ... V-1), ``settings.batch_size`` views per
+    forward pass."""
+    tops = {layer: TopK.empty(units_of(net, layer), settings.k) for layer in layers}
+    with torch.inference_mode():
+        for start in range(0, len(views), settings.batch_size):
+            chunk = views[start:start + settings.batch_size]
+            ids = torch.arange(start, start + len(chunk))
+            for layer, act in rectified_activations(net, network_input(net, list(chunk)), layers):
+                values, ys, xs = spatial_maxima(act, settings.per_image, suppression_radius(layer))
+                tops[layer].update(values, ids, ys, xs)
+    return tops
+
+
+def items_per_batch(settings: ScanSettings, zooms: tuple[int, ...]) -> int:
+    """Dataset items per batch: enough for about ``settings.batch_size`` views."""
+    return max(1, settings.batch_size // len(views_of(zooms)))
+
+
+def local_batches(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSettings,
+                  start: int) -> Iterator[BatchResult]:
+    """The local engine: this process reads, preprocesses and runs VGG19, one batch of items at a time."""
+    net = scan_network(model, settings.precision)
+    items = dataset.items(start)
+    while chunk := list(itertools.islice(items, items_per_batch(settings, dataset.zooms))):
+        errors, views = read_views(chunk, settings.size, dataset.zooms)
+        yield BatchResult([item.name for item in chunk], errors, top_of_views(net, views, layers, settings))
+
+
+def scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSettings = ScanSettings(), *,
+         progress: Progress | None = None, stop: threading.Event | None = None, engine: str = "local",
+         checkpoint: str | os.PathLike | None = None) -> Index:
     """Top ``settings.k`` per unit of each conv layer in ``layers`` over every view of ``dataset``.
 
-    Unreadable files are skipped and listed in ``index.skipped``; raises ``DatasetError`` when no file is readable
-    and ``Stopped`` when ``stop`` is set.
+    ``engine``: ``"local"`` (this process) or ``"ray"`` (Ray Data, see engines.py); both give the same index.
+    With ``checkpoint``, progress is saved there at every shard end and a stopped scan resumes from it. Unreadable
+    items are skipped and listed in ``index.skipped``; raises ``DatasetError`` when none is readable and
+    ``Stopped`` when ``stop`` is set.
     """
     settings = resolved(settings)
     layers = check_conv_layers(layers)
-    net = scan_network(model, settings.precision)
-    tops = {layer: TopK.empty(units_of(model, layer), settings.k) for layer in layers}
-    radius = {layer: suppression_radius(layer) for layer in layers}
-    views: list[ViewRef] = []
-    skipped: list[tuple[str, str]] = []
-    batch: list[tuple[int, np.ndarray]] = []
-
-    def run_batch():
-        ids = torch.tensor([i for i, _ in batch])
-        with torch.inference_mode():
-            for layer, act in rectified_activations(net, network_input(net, [v for _, v in batch]), layers):
-                values, ys, xs = spatial_maxima(act, settings.per_image, radius[layer])
-                tops[layer].update(values, ids, ys, xs)
-        batch.clear()
-
-    for done, file in enumerate(dataset.files, start=1):
+    empty = {layer: TopK.empty(units_of(model, layer), settings.k) for layer in layers}
+    state = ScanState.start(empty, dataset.zooms, checkpoint)
+    if engine == "ray":
+        from .engines import ray_batches  # Ray starts only when asked for
+        batches = ray_batches(model, dataset, layers, settings, state.done)
+    else:
+        batches = local_batches(model, dataset, layers, settings, state.done)
+    total = dataset.count() or 0
+    for batch in batches:
         if stop is not None and stop.is_set():
-            raise Stopped("scan stopped; nothing was saved")
-        try:
-            rgb = load_image(dataset.path(file))
-        except ImageError as e:
-            skipped.append((file, str(e)))
-        else:
-            for zoom in dataset.zooms:
-                for tile, view in scan_views(rgb, settings.size, zoom):
-                    views.append(ViewRef(file, zoom, tile))
-                    batch.append((len(views) - 1, view))
-                    if len(batch) == settings.batch_size:
-                        run_batch()
+            raise Stopped("scan stopped; finished shards are kept for the next run")
+        state.add(batch)
         if progress is not None:
-            progress(done, len(dataset.files))
-    if batch:
-        run_batch()
-    if not views:
-        raise DatasetError(f"{dataset.name}: no readable images ({len(skipped)} files skipped)")
-    return Index(model.identity, repr(model.preprocessing), settings, dataset, dataset.fingerprint(), views, skipped,
-                 tops)
+            progress(state.done, max(total, state.done))
+    tops = state.finish()
+    skipped = list(dataset.skipped) + state.skipped
+    if not state.views:
+        raise DatasetError(f"{dataset.name}: no readable images ({describe_skipped(skipped)}); "
+                           "add JPEG or PNG images")
+    used = {state.views[i].file for top in tops.values() for i in top.image.unique().tolist() if i >= 0}
+    return Index(model.identity, repr(model.preprocessing), settings, dataset.finished(state.names, used),
+                 dataset.fingerprint(), state.views, skipped, tops)
 
 
-def cached_scan(model: VGG19, dataset: Dataset, layers: Sequence[str], settings: ScanSettings = ScanSettings(), *,
+def cached_scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSettings = ScanSettings(), *,
                 cache: str | os.PathLike | None = None, progress: Progress | None = None,
-                stop: threading.Event | None = None) -> Index:
-    """``scan``, but reusing ``<cache>/index-<key>.pt``: only layers not in it yet are scanned (then saved)."""
+                stop: threading.Event | None = None, engine: str = "local") -> Index:
+    """``scan``, but reusing ``<cache>/index-<key>.pt``: only layers not in it yet are scanned (then saved). A
+    stopped scan leaves ``<cache>/partial/<key>-<layers>.pt``; the same call later resumes from it."""
     settings = resolved(settings)
     key = scan_key(model.identity, repr(model.preprocessing), settings, dataset.fingerprint())
     path = cache_dir(cache) / f"index-{key}.pt"
@@ -146,9 +181,11 @@ def cached_scan(model: VGG19, dataset: Dataset, layers: Sequence[str], settings:
     layers = check_conv_layers(layers)
     missing = [layer for layer in layers if index is None or layer not in index.layers]
     if missing:
-        fresh = scan(model, dataset, missing, settings, progress=progress, stop=stop)
+        checkpoint = cache_dir(cache) / "partial" / f"{key}-{'-'.join(missing)}.pt"
+        fresh = scan(model, dataset, missing, settings, progress=progress, stop=stop, engine=engine,
+                     checkpoint=checkpoint)
         index = fresh if index is None else index.merged(fresh)
         index.save(path)
     elif progress is not None:
-        progress(len(dataset.files), len(dataset.files))
+        progress(len(index.dataset.files), len(index.dataset.files))
     return index

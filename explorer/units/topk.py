@@ -64,19 +64,29 @@ class TopK:
     def update(self, values: torch.Tensor, image_ids: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor) -> None:
         """Merge candidates ``(N, C, m)`` of images ``image_ids`` ``(N,)`` into the kept top k."""
         n, c, m = values.shape
-        k = self.value.shape[1]
 
         def units_first(t: torch.Tensor) -> torch.Tensor:
             return t.permute(1, 0, 2).reshape(c, n * m)
 
         images = image_ids.view(n, 1, 1).expand(n, c, m)
-        value = torch.cat([self.value, units_first(values.float())], 1)
-        image = torch.cat([self.image, units_first(images)], 1)
-        y = torch.cat([self.y, units_first(ys)], 1)
-        x = torch.cat([self.x, units_first(xs)], 1)
+        self.merge(TopK(units_first(values.float()), units_first(images), units_first(ys), units_first(xs)))
+
+    def merge(self, other: TopK) -> None:
+        """top_k(self ∪ other), per unit: the reduction that combines partial scans (batches, shards, workers).
+        ``other`` holds candidates ``(C, M)`` in any order; empty slots (-inf) never displace real ones."""
+        k = self.value.shape[1]
+        value = torch.cat([self.value, other.value.float()], 1)
         self.value, order = value.topk(k, dim=1)
-        self.image, self.y, self.x = image.gather(1, order), y.gather(1, order), x.gather(1, order)
+        self.image, self.y, self.x = (torch.cat([mine, theirs], 1).gather(1, order) for mine, theirs in
+                                      ((self.image, other.image), (self.y, other.y), (self.x, other.x)))
         self.image.masked_fill_(self.value == float("-inf"), NO_IMAGE)
+
+    def where_images(self, keep: torch.Tensor, offset: int = 0) -> TopK:
+        """A copy holding only entries whose image id is in ``keep`` (bool, by image id), ids shifted by
+        ``offset``; the rest become empty slots."""
+        ok = torch.cat([keep, torch.zeros(1, dtype=torch.bool)])[self.image]  # NO_IMAGE (-1) reads the False
+        return TopK(self.value.masked_fill(~ok, float("-inf")), torch.where(ok, self.image + offset, NO_IMAGE),
+                    self.y.clone(), self.x.clone())
 
     def as_dict(self) -> dict[str, torch.Tensor]:
         return {"value": self.value, "image": self.image, "y": self.y, "x": self.x}
