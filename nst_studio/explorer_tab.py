@@ -120,15 +120,20 @@ def build() -> None:
         filters_button = gr.Button("Show the filters")
         filters = gr.Image(label="conv1_1 filters", format="png", interactive=False)
 
-    source.change(lambda s: gr.update(visible=s == UPLOAD), source, uploads)
+    source.change(lambda s: gr.update(visible=s == UPLOAD), source, uploads, api_visibility="private")
     inputs = [source, uploads, layer, mode, method, page]
     outputs = [units, summary, page, state, detail]
-    show.click(show_page, inputs, outputs, api_name="explorer_page", **CPU_HEAVY)
-    layer.input(lambda: 1, None, page).then(show_page, inputs, outputs, **CPU_HEAVY)
+    show.click(show_page, inputs, outputs, api_name="explorer_page", **CPU_HEAVY,
+               api_description="One page of a VGG19 conv layer's units (Zeiler & Fergus): each unit's top dataset "
+                               "patches (and projections), a summary of the layer, the page number.")
+    layer.input(lambda: 1, None, page, api_visibility="private").then(
+        show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
     for control in (mode, method):
-        control.input(show_page, inputs, outputs, **CPU_HEAVY)
-    prev.click(lambda p: max(1, int(p or 1) - 1), page, page).then(show_page, inputs, outputs, **CPU_HEAVY)
-    nxt.click(lambda p: int(p or 1) + 1, page, page).then(show_page, inputs, outputs, **CPU_HEAVY)
-    halt.click(stop, None, None)
-    units.select(show_unit, [state, mode, method], detail, **CPU_HEAVY)
-    filters_button.click(service.filters_image, None, filters)
+        control.input(show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
+    prev.click(lambda p: max(1, int(p or 1) - 1), page, page, api_visibility="private").then(
+        show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
+    nxt.click(lambda p: int(p or 1) + 1, page, page, api_visibility="private").then(
+        show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
+    halt.click(stop, None, None, api_visibility="private")
+    units.select(show_unit, [state, mode, method], detail, api_visibility="private", **CPU_HEAVY)
+    filters_button.click(service.filters_image, None, filters, api_visibility="private")

@@ -167,5 +167,8 @@ def build():
                                             {"left": "$", "right": "$", "display": False}])
     outputs = [content_row, style_row, status]
     running = run.click(run_lab, [content, style, size, steps, sublayer, seed], outputs, api_name="layer_lab",
-                        show_progress="minimal", **CPU_HEAVY)
-    stop_button.click(stop_lab, outputs=outputs, cancels=[running], api_name="stop_lab", concurrency_limit=None)
+                        show_progress="minimal", **CPU_HEAVY,
+                        api_description="Gatys et al.'s Fig. 1: reconstruct the content image from relu1_1 ... "
+                                        "relu5_1 and the style from growing sets of layers; streams both rows.")
+    stop_button.click(stop_lab, outputs=outputs, cancels=[running], api_name="stop_lab", concurrency_limit=None,
+                      api_description="Stop this session's lab run, keeping the panels finished so far.")
