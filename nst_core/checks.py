@@ -21,17 +21,21 @@ def shown(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def _num(x) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
 def _span(lo, hi) -> str:
     if hi is None:
-        return f"at least {lo:g}"
-    return f"from {lo:g} to {hi:g}"
+        return f"at least {_num(lo)}"
+    return f"from {_num(lo)} to {_num(hi)}"
 
 
 def real_number(name: str, value: Any, lo: float | None = None, hi: float | None = None) -> float:
     """``value`` as a finite float in [lo, hi] (either end may be None), else ``InputError`` naming ``name``."""
     wanted = f"a number {_span(lo, hi)}" if lo is not None else "a number"
     if hi is not None and lo is None:
-        wanted = f"a number up to {hi:g}"
+        wanted = f"a number up to {_num(hi)}"
     if isinstance(value, bool):
         raise InputError(f"{name} must be {wanted}; got {shown(value)}.")
     try:

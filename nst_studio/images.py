@@ -1,6 +1,7 @@
 """Image inputs of the app: uploads that fail give one-line errors; scikit-image's sample pictures."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import gradio as gr
@@ -9,6 +10,9 @@ import skimage.data
 from PIL import Image
 
 from nst_core import ImageError, load_image
+from nst_core.checks import InputError
+
+from .errors import bad_input
 
 MAX_INPUT_PIXELS = 16_000_000  # uploads larger than this (e.g. 4000 x 4000) are refused
 SKIMAGE_DATA = Path(skimage.data.__file__).parent  # sample photos and textures that ship with scikit-image
@@ -27,23 +31,21 @@ def image_input(value: str | None = None, *, label: str, **kwargs) -> gr.Image:
     def checked_preprocess(payload):
         try:
             return preprocess(payload)
-        except gr.Error:
-            raise
         except Image.DecompressionBombError:
-            raise gr.Error(f"{label}: the image is too large") from None
+            raise bad_input(f"{label}: the image is too large.") from None
         except Exception:
-            name = getattr(payload, "orig_name", None) or "the upload"
-            raise gr.Error(f"{label}: {name} is not an image file Pillow can read") from None
+            name = os.path.basename(str(getattr(payload, "orig_name", None) or "the upload"))
+            raise bad_input(f"{label}: {name} is not an image file Pillow can read.") from None
 
     image.preprocess = checked_preprocess
     return image
 
 
 def load_input(path: str | None, what: str) -> np.ndarray:
-    """The upload at ``path`` as RGB uint8; a missing or unusable image is a one-line ``gr.Error``."""
+    """The upload at ``path`` as RGB uint8; a missing or unusable image is an ``InputError`` naming the input."""
     if not path:
-        raise gr.Error(f"Please give a {what}.")
+        raise InputError(f"Please give a {what}.")
     try:
         return load_image(path, max_pixels=MAX_INPUT_PIXELS)
     except ImageError as e:
-        raise gr.Error(f"{what}: {e}") from None
+        raise InputError(f"{what}: {e}") from None

@@ -15,8 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import gradio as gr
-
 # Every CPU-heavy event shares this concurrency group: one job at a time on a 2-core Space.
 CPU_HEAVY = {"concurrency_id": "cpu-heavy", "concurrency_limit": 1}
 # Seconds a job may run before it is stopped and shows its best result (override with NST_JOB_BUDGET_S).
@@ -51,7 +49,7 @@ class Job:
                 if time.monotonic() - start > self._budget_s and not self.stop_event.is_set():
                     self.over_budget = True
                     self.stop_event.set()
-        except Exception as e:  # handed to the consumer, which turns it into a one-line gr.Error
+        except Exception as e:  # handed to the consumer, whose handler turns it into a sentence (errors.py)
             self.error = e
         finally:
             self.finished.set()
@@ -75,31 +73,50 @@ class Job:
 
 
 class JobBoard:
-    """The latest job of each (session, tab) key, so a Stop button can find the job of its own session."""
+    """The latest job of each (session, tab) key, so a Stop button can find the job of its own session.
+
+    A run first ``wait``s (an unqueued event, the moment the button is pressed) and then ``run``s when the queue
+    gives it its turn; Stop in between means "don't start it", and ``stop`` says so.
+    """
+
+    QUEUED = object()  # what ``stop`` returns for a run that was still waiting for its turn
 
     def __init__(self):
         self._jobs: dict[str, Job] = {}
+        self._waiting: set[str] = set()
+        self._cancelled: set[str] = set()
         self._lock = threading.Lock()
+
+    def wait(self, key: str) -> None:
+        """A run was asked for under ``key``; until it starts, a Stop cancels it."""
+        with self._lock:
+            self._waiting.add(key)
+            self._cancelled.discard(key)
 
     def run(self, key: str, work: Callable[[Job], Iterator[Any]]) -> Iterator[Any]:
         """Start ``work`` under ``key`` (stopping any job still running there) and relay its items.
 
-        A failure inside the job becomes a one-line ``gr.Error``; the server keeps serving.
+        The job's own failure is re-raised here, for the handler's ``explained`` to turn into a sentence.
         """
-        job = Job(work, JOB_BUDGET_S)
         with self._lock:
+            self._waiting.discard(key)
+            if key in self._cancelled:  # Stop was pressed while it waited: never start it
+                self._cancelled.discard(key)
+                return
+            job = Job(work, JOB_BUDGET_S)
             old, self._jobs[key] = self._jobs.get(key), job
         if old is not None:
             old.stop_event.set()
-        try:
-            yield from job.stream()
-        except Exception as e:
-            first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise gr.Error(f"The job failed: {first_line}") from None
+        yield from job.stream()
 
     def stop(self, key: str) -> Any | None:
-        """Stop the job under ``key`` and return its final item; None if there is none or it failed."""
+        """Stop the job under ``key`` and return its final item; ``QUEUED`` if the run had not started yet;
+        None if there is no job or it failed."""
         with self._lock:
+            if key in self._waiting:
+                self._waiting.discard(key)
+                self._cancelled.add(key)
+                return self.QUEUED
             job = self._jobs.get(key)
         if job is None:
             return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from nst_core import StyleOptions
+from nst_core.checks import InputError, real_number, shown
 from nst_core.vgg import load_vgg19
 
 STRENGTH_RANGE = (-2.0, 8.0)  # log10(beta / alpha) on the slider
@@ -26,9 +27,9 @@ def parse_style_layers(text: str) -> dict[str, float]:
         try:
             layers[name] = float(weight) if weight else 1.0
         except ValueError:
-            raise ValueError(f"style layers: {item!r} is not 'layer: weight' (e.g. 'relu3_1: 0.2')") from None
+            raise InputError(f"style layers: {shown(item)} is not 'layer: weight' (e.g. 'relu3_1: 0.2').") from None
     if not layers:
-        raise ValueError("style layers: give at least one, e.g. 'relu1_1: 0.2, relu2_1: 0.2'")
+        raise InputError("style layers: give at least one, e.g. 'relu1_1: 0.2, relu2_1: 0.2'.")
     return layers
 
 
@@ -49,33 +50,13 @@ def style_strength(options: StyleOptions) -> float:
 
 def build_options(*, size, steps, scales, content_layer, style_layers, style_strength, tv_weight, init,
                   optimizer, learning_rate, style_scale, preserve_color, seed, blend) -> StyleOptions:
-    """``StyleOptions`` from the tab's control values; raises ``ValueError`` naming the first bad one."""
-    def integer(name, value):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a number, got {value!r}") from None
-        if not math.isfinite(number) or number != round(number):
-            raise ValueError(f"{name} must be a whole number, got {value!r}")
-        return int(number)
-
-    def number(name, value):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a number, got {value!r}") from None
-
-    strength = number("style strength", style_strength)
-    if not STRENGTH_RANGE[0] <= strength <= STRENGTH_RANGE[1]:
-        raise ValueError(f"style strength log10(beta/alpha) must be between {STRENGTH_RANGE[0]:g} and "
-                         f"{STRENGTH_RANGE[1]:g}, got {strength:g}")
+    """``StyleOptions`` from the tab's control values; its ``validate`` names the first bad one (``InputError``)."""
+    strength = real_number("style strength log10(beta/alpha)", style_strength, *STRENGTH_RANGE)
     return StyleOptions(
-        size=integer("size", size), steps=integer("steps", steps), scales=integer("scales", scales),
-        content_layer=str(content_layer), style_layers=parse_style_layers(style_layers),
-        alpha=1.0, beta=float(f"{10.0 ** strength:.6g}"), tv_weight=number("TV weight", tv_weight), init=str(init),
-        optimizer=str(optimizer), learning_rate=number("learning rate", learning_rate),
-        style_scale=number("style scale", style_scale), preserve_color=bool(preserve_color),
-        seed=integer("seed", seed), style_blend=tuple(number("style weight", w) for w in blend),
+        size=size, steps=steps, scales=scales, content_layer=content_layer,
+        style_layers=parse_style_layers(style_layers), alpha=1.0, beta=float(f"{10.0 ** strength:.6g}"),
+        tv_weight=tv_weight, init=init, optimizer=optimizer, learning_rate=learning_rate, style_scale=style_scale,
+        preserve_color=preserve_color, seed=seed, style_blend=tuple(blend),
     )
 
 

@@ -17,11 +17,13 @@ import gradio as gr
 import numpy as np
 
 from nst_core import Progress, StyleOptions, StyleTransfer
+from nst_core.checks import InputError
 from nst_core.metadata import read_settings, save_png
 from nst_core.options import INITS, OPTIMIZERS, PRESETS, preset_options
 from nst_core.vgg import FEATURE_LAYERS
 
 from .images import SKIMAGE_DATA, image_input, load_input
+from .errors import explained
 from .jobs import CPU_HEAVY, Job, JobBoard, session_key
 from .plots import CostHistory, cost_figure
 from .stylize_settings import (SLIDER_RANGES, STRENGTH_RANGE, build_options, clamp_to_sliders, format_style_layers,
@@ -30,6 +32,7 @@ from .stylize_settings import (SLIDER_RANGES, STRENGTH_RANGE, build_options, cla
 RESULTS_DIR = Path(tempfile.gettempdir()) / "nst-studio-results"
 RESULT_MAX_AGE_S = 3600  # result PNGs older than this are deleted when a new one is written
 STATUS_EVERY_S = 0.25  # at most this often a status-only update is sent (and at the start of each stage)
+RESULT_HEIGHT = 420  # px: the result box keeps this height from the first preview to the last
 PLOT_EVERY_S = 2.0  # at most this often the cost plot is redrawn (rendering it takes ~0.25 s of CPU)
 EXAMPLES = [  # (content, style) pairs from scikit-image's sample photos and textures
     ("chelsea.png", "hubble_deep_field.jpg"),
@@ -39,6 +42,7 @@ EXAMPLES = [  # (content, style) pairs from scikit-image's sample photos and tex
     ("motorcycle_left.png", "brick.png"),
 ]
 QUICK = preset_options("Quick")
+CUSTOM = "Custom"  # the preset shown when size, steps and scales match no preset
 JOBS = JobBoard()
 
 
@@ -70,8 +74,9 @@ def final_line(p: Progress, job: Job) -> str:
     return f"Done: {p.step} steps in {p.elapsed:.1f} s, {w}×{h} px, J = {p.J:.3g}. The PNG carries its settings."
 
 
-def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.ndarray]):
-    """The job: each item is (image, cost plot, status, download) with ``gr.skip()`` where nothing changed."""
+def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.ndarray], content_path: str):
+    """The job: each item is (image, cost plot, status, download, before/after) with ``gr.skip()`` where nothing
+    changed; the last item is the best image, as a PNG carrying its settings, beside the content image."""
     def work(job: Job):
         st = StyleTransfer(options)
         history, n_stages = CostHistory(), len(options.schedule())
@@ -80,7 +85,7 @@ def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.nda
         for p in st.iter_stylize(content, styles, stop=job.stop_event):
             if p.done:
                 path = save_result(p.image, options, st.model.identity)
-                yield path, cost_figure(history), final_line(p, job), path
+                yield path, cost_figure(history), final_line(p, job), path, (content_path, path)
                 return
             history.add(p.step, p.stage, p.J_content, p.J_style, p.J, options.alpha, options.beta)
             now = time.monotonic()
@@ -89,11 +94,12 @@ def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.nda
             plot = gr.skip()
             if p.image is not None and now - last_plot >= PLOT_EVERY_S:
                 plot, last_plot = cost_figure(history), now
-            yield gr.skip() if p.image is None else p.image, plot, status_line(p, n_stages), gr.skip()
+            yield gr.skip() if p.image is None else p.image, plot, status_line(p, n_stages), gr.skip(), gr.skip()
             last_sent, last_stage = now, p.stage
     return work
 
 
+@explained("stylizing")
 def stylize(content: str | None, style: str | None, style_2: str | None = None, style_3: str | None = None,
             style_weight: float = 1.0, style_2_weight: float = 1.0, style_3_weight: float = 1.0,
             size: int = QUICK.size, steps: int = QUICK.steps, scales: int = QUICK.scales,
@@ -104,43 +110,48 @@ def stylize(content: str | None, style: str | None, style_2: str | None = None, 
             seed: int = QUICK.seed, request: gr.Request = None):
     """Stylize ``content`` with ``style`` (and optionally two more styles, blended by their weights).
 
-    Yields (image, cost plot, status, PNG path) as the job runs; the last image is the best one, a PNG
-    carrying its settings.
+    Yields (image, cost plot, status, PNG path, (content, result) pair) as the job runs; the last image is the
+    best one, a PNG carrying its settings.
     """
     given = [(s, w) for s, w in ((style, style_weight), (style_2, style_2_weight), (style_3, style_3_weight)) if s]
     content_rgb = load_input(content, "content image")
     if not given:
-        raise gr.Error("Please give at least one style image.")
+        raise InputError("Please give at least one style image.")
     styles = [load_input(s, "style image") for s, _ in given]
-    try:
-        options = build_options(
-            size=size, steps=steps, scales=scales, content_layer=content_layer, style_layers=style_layers,
-            style_strength=strength, tv_weight=tv_weight, init=init, optimizer=optimizer,
-            learning_rate=learning_rate, style_scale=style_scale, preserve_color=preserve_color, seed=seed,
-            blend=[w for _, w in given])
-    except ValueError as e:
-        raise gr.Error(str(e)) from None
-    yield from JOBS.run(session_key(request, "stylize"), stylize_work(options, content_rgb, styles))
+    options = build_options(
+        size=size, steps=steps, scales=scales, content_layer=content_layer, style_layers=style_layers,
+        style_strength=strength, tv_weight=tv_weight, init=init, optimizer=optimizer,
+        learning_rate=learning_rate, style_scale=style_scale, preserve_color=preserve_color, seed=seed,
+        blend=[w for _, w in given])
+    yield from JOBS.run(session_key(request, "stylize"), stylize_work(options, content_rgb, styles, content))
+
+
+def ask_to_stylize(request: gr.Request = None) -> None:
+    """The moment Stylize is pressed (before the queue starts the job): a Stop from now on cancels it."""
+    JOBS.wait(session_key(request, "stylize"))
 
 
 def stop(request: gr.Request = None):
-    """End this session's stylization now; returns its best image so far (or leaves the outputs alone)."""
+    """End this session's stylization now; returns its best image so far (or says the job never started)."""
     item = JOBS.stop(session_key(request, "stylize"))
-    return item if item is not None else (gr.skip(), gr.skip(), "Stopped.", gr.skip())
+    if item is JOBS.QUEUED:
+        return gr.skip(), gr.skip(), "Stopped before it started: the job was still waiting for its turn.", gr.skip(), gr.skip()
+    return item if item is not None else (gr.skip(), gr.skip(), "Stopped.", gr.skip(), gr.skip())
 
 
+@explained("reading the PNG's settings")
 def restore_settings(path: str | None):
-    """Read the settings stored in a PNG made by this app (or the CLI) and put them into the controls."""
+    """Read the settings stored in a PNG made by this app (or the CLI) and put them into the controls (the preset
+    shows which one they match, or Custom)."""
     if not path:
-        return (gr.skip(),) * (len(SETTING_NAMES) + 1)
+        return (gr.skip(),) * (len(SETTING_NAMES) + 2)
+    name = os.path.basename(path)
     try:
         stored = read_settings(path)
-    except ValueError as e:  # its message names the file
-        raise gr.Error(str(e)) from None
     except OSError:
-        raise gr.Error(f"{os.path.basename(path)}: not an image file Pillow can read") from None
+        raise InputError(f"{name}: not an image file Pillow can read.") from None
     if stored is None:
-        raise gr.Error(f"{os.path.basename(path)} carries no settings; only PNGs made by this app or its CLI do.")
+        raise InputError(f"{name} carries no settings; only PNGs made by this app or its CLI do.")
     o, identity = stored
     notes = restore_notes(o, identity)
     if len(o.style_blend) > 3:
@@ -153,8 +164,9 @@ def restore_settings(path: str | None):
                   style_scale=o.style_scale, preserve_color=o.preserve_color, seed=o.seed,
                   style_weight=blend[0], style_2_weight=blend[1], style_3_weight=blend[2])
     notes += clamp_to_sliders(values)
-    message = f"Restored the settings of {os.path.basename(path)}" + (f" (note: {'; '.join(notes)})." if notes else ".")
-    return (*(values[name] for name in SETTING_NAMES), message)
+    message = f"Restored the settings of {name}" + (f" (note: {'; '.join(notes)})." if notes else ".")
+    preset = preset_of(values["size"], values["steps"], values["scales"])
+    return (*(values[name] for name in SETTING_NAMES), preset, message)
 
 
 # The setting controls, in the order restore_settings returns them (names of ``stylize``'s parameters).
@@ -164,9 +176,17 @@ SETTING_NAMES = ("size", "steps", "scales", "content_layer", "style_layers", "st
 
 
 def preset_values(name: str):
-    """Size, steps and scales of a preset."""
+    """Size, steps and scales of a preset (Custom leaves them as they are)."""
+    if name not in PRESETS:
+        return gr.skip(), gr.skip(), gr.skip()
     p = PRESETS[name]
     return p["size"], p["steps"], p["scales"]
+
+
+def preset_of(size, steps, scales) -> str:
+    """The preset whose size, steps and scales these are, else Custom."""
+    return next((name for name, p in PRESETS.items() if (p["size"], p["steps"], p["scales"]) == (size, steps, scales)),
+                CUSTOM)
 
 
 def build():
@@ -189,8 +209,9 @@ def build():
                     style_weight, style_2_weight, style_3_weight = (
                         weight_slider("First style weight"), weight_slider("Second style weight"),
                         weight_slider("Third style weight"))
-            preset = gr.Radio(list(PRESETS), value="Quick", label="Preset",
-                              info="Quick: 512 px in under 40 s on 2 CPU cores; Balanced and Best (768 px) take a few minutes.")
+            preset = gr.Radio([*PRESETS, CUSTOM], value="Quick", label="Preset", elem_id="preset-radio",
+                              info="Quick: 512 px in under 40 s on 2 CPU cores; Balanced and Best (768 px) take a "
+                                   "few minutes. Custom: your own size, steps and scales (Advanced settings).")
             with gr.Row():
                 run = gr.Button("Stylize", variant="primary", elem_id="stylize-button")
                 stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
@@ -222,11 +243,20 @@ def build():
                 reproduce = gr.File(label="Reproduce: drop a PNG made here to restore its settings",
                                     file_types=[".png"], type="filepath", height=90)
         with gr.Column(scale=1):
+            # a fixed box: small early previews are scaled up to fill it (CSS in app.py), so it never jumps
             result = gr.Image(label="Result", type="filepath", interactive=False, elem_id="result-image",
-                              buttons=["download", "fullscreen"])
+                              buttons=["download", "fullscreen"], height=RESULT_HEIGHT)
             status = gr.Textbox(label="Status", interactive=False, elem_id="status-line")
-            plot = gr.Plot(label="Costs per step", elem_id="cost-plot")
-            download = gr.DownloadButton("Download the PNG (with its settings)", elem_id="download-button")
+            with gr.Tabs():
+                with gr.Tab("Costs"):
+                    plot = gr.Plot(label="Costs per step", elem_id="cost-plot")
+                with gr.Tab("Before / after"):
+                    compare = gr.ImageSlider(label="Content ↔ result (drag the handle)", type="filepath",
+                                             interactive=False, elem_id="before-after", height=RESULT_HEIGHT,
+                                             max_height=RESULT_HEIGHT)
+            with gr.Row():
+                download = gr.DownloadButton("Download the PNG (with its settings)", elem_id="download-button")
+                gr.DeepLinkButton("Share this result", visible=bool(os.environ.get("SPACE_ID")))  # Spaces only
     gr.Examples([[str(SKIMAGE_DATA / c), str(SKIMAGE_DATA / s)] for c, s in EXAMPLES], inputs=[content, style],
                 label="Examples (scikit-image sample photos and textures)", cache_examples=False)
 
@@ -234,12 +264,20 @@ def build():
                     strength=strength, tv_weight=tv_weight, init=init, optimizer=optimizer,
                     learning_rate=learning_rate, style_scale=style_scale, preserve_color=preserve_color, seed=seed,
                     style_weight=style_weight, style_2_weight=style_2_weight, style_3_weight=style_3_weight)
-    outputs = [result, plot, status, download]
-    running = run.click(stylize, inputs=[content, style, style_2, style_3, style_weight, style_2_weight, style_3_weight,
-                                     size, steps, scales, content_layer, style_layers, strength, tv_weight, init,
-                                     optimizer, learning_rate, style_scale, preserve_color, seed],
-                    outputs=outputs, api_name="stylize", show_progress="minimal", **CPU_HEAVY)
-    stop_button.click(stop, outputs=outputs, cancels=[running], api_name="stop", concurrency_limit=None)
-    preset.change(preset_values, preset, [size, steps, scales], api_visibility="undocumented", queue=False)
-    reproduce.upload(restore_settings, reproduce, [controls[name] for name in SETTING_NAMES] + [status],
-                     api_name="restore_settings", concurrency_limit=None)
+    outputs = [result, plot, status, download, compare]
+    asked = run.click(ask_to_stylize, queue=False, api_visibility="private")
+    running = asked.then(
+        stylize, inputs=[content, style, style_2, style_3, style_weight, style_2_weight, style_3_weight, size, steps,
+                         scales, content_layer, style_layers, strength, tv_weight, init, optimizer, learning_rate,
+                         style_scale, preserve_color, seed],
+        outputs=outputs, api_name="stylize", show_progress="minimal",
+        api_description="Stylize a content image with one to three style images (Gatys et al.); streams previews, "
+                        "and ends with the stylized PNG, which carries its settings.", **CPU_HEAVY)
+    stop_button.click(stop, outputs=outputs, cancels=[running], api_name="stop", concurrency_limit=None,
+                      api_description="Stop this session's stylization; returns the best image so far.")
+    preset.input(preset_values, preset, [size, steps, scales], api_visibility="private", queue=False)
+    for control in (size, steps, scales):
+        control.input(preset_of, [size, steps, scales], preset, api_visibility="private", queue=False)
+    reproduce.upload(restore_settings, reproduce, [controls[name] for name in SETTING_NAMES] + [preset, status],
+                     api_name="restore_settings", concurrency_limit=None,
+                     api_description="Read the settings stored in a PNG made by this app and return them.")

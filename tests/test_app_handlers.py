@@ -14,6 +14,7 @@ from nst_core.metadata import read_settings, save_png
 from nst_core.options import PRESETS
 from nst_core.vgg import load_vgg19
 from nst_studio import jobs, stylize_tab
+from nst_studio.errors import explained
 from nst_studio.images import image_input
 from nst_studio.plots import CostHistory, cost_figure
 from nst_studio.stylize_settings import build_options, format_style_layers, parse_style_layers
@@ -47,13 +48,14 @@ def test_stylize_streams_previews_and_status_then_a_png_carrying_its_settings(pa
     items = list(stylize_tab.stylize(*pair, size=64, steps=5, scales=2, content_layer="relu3_2",
                                      style_layers="relu1_1: 0.5, relu3_1: 0.5", request=request("run")))
     *progress, final = items
-    statuses = [status for _, _, status, _ in progress]
+    statuses = [status for _, _, status, _, _ in progress]
     assert statuses[0].startswith("Step 1/15 · stage 1/2 at 32×21 px")
     assert any(s.startswith("Step 11/15 · stage 2/2 at 64×42 px") for s in statuses)  # each stage's first step
     previews = [image for image, *_ in progress if isinstance(image, np.ndarray)]
     assert previews and all(p.shape[2] == 3 for p in previews)
-    path, figure, status, download = final
+    path, figure, status, download, (before, after) = final
     assert status.startswith("Done: 15 steps") and path == download
+    assert (before, after) == (pair[0], path)  # the before/after slider: content against the result
     assert Image.open(path).size == (64, 42)
     options, identity = read_settings(path)
     assert (options.size, options.steps, options.scales, options.content_layer) == (64, 5, 2, "relu3_2")
@@ -64,7 +66,7 @@ def test_stylize_streams_previews_and_status_then_a_png_carrying_its_settings(pa
 
 
 def test_several_style_images_are_blended_with_their_weights(pair):
-    *_, (path, _, status, _) = stylize_tab.stylize(pair[0], pair[1], pair[1], None, 0.25, 0.75, 1.0, **TINY,
+    *_, (path, _, status, _, _) = stylize_tab.stylize(pair[0], pair[1], pair[1], None, 0.25, 0.75, 1.0, **TINY,
                                                    request=request("blend"))
     assert read_settings(path)[0].style_blend == (0.25, 0.75)
 
@@ -72,14 +74,19 @@ def test_several_style_images_are_blended_with_their_weights(pair):
 @pytest.mark.parametrize("change, message", [
     (dict(content=None), "Please give a content image."),
     (dict(style=None), "Please give at least one style image."),
-    (dict(size=10), "size must be an integer >= 32, got 10"),
-    (dict(steps=2.5), "steps must be a whole number, got 2.5"),
-    (dict(style_layers="relu9_9: 1"), "unknown VGG19 layer 'relu9_9'"),
+    (dict(size=10), "size must be a whole number from 32 to 4096; got 10."),
+    (dict(steps=2.5), "steps must be a whole number from 0 to 100000; got 2.5."),
+    (dict(steps=float("nan")), "steps must be a whole number from 0 to 100000; got nan."),
+    (dict(seed=10**30), "seed must be a whole number from 0 to 9223372036854775807; got 1000000000000000000000000000000."),
+    (dict(tv_weight=float("inf")), "TV weight must be a number from 0 to 1e+12; got inf."),
+    (dict(learning_rate="fast"), "learning rate must be a number from 0 to 1; got 'fast'."),
+    (dict(style_layers="relu9_9: 1"), "style layer must be a conv or relu layer of VGG19"),
+    (dict(style_layers="relu1_1: -3"), "style layer weight λ of relu1_1 must be a number from 0 to 1e+12; got -3.0."),
     (dict(style_layers="relu1_1: lots"), "style layers: 'relu1_1: lots' is not 'layer: weight'"),
-    (dict(content_layer="pool2"), "content layer must be a conv or relu layer"),
-    (dict(strength=12), "style strength log10(beta/alpha) must be between -2 and 8, got 12"),
-    (dict(init="sideways"), "init must be one of content, noise, style, content+noise, got 'sideways'"),
-    (dict(style_weight=0), "style blend weights must be >= 0 and not all 0"),
+    (dict(content_layer="pool2"), "content layer must be a conv or relu layer of VGG19"),
+    (dict(strength=12), "style strength log10(beta/alpha) must be a number from -2 to 8; got 12."),
+    (dict(init="sideways"), "init must be one of content, noise, style, content+noise; got 'sideways'."),
+    (dict(style_weight=0), "style blend weights can't all be 0"),
 ])
 def test_missing_inputs_and_nonsense_settings_give_one_line_errors(pair, change, message):
     kwargs = dict(content=pair[0], style=pair[1], **TINY) | change
@@ -94,20 +101,26 @@ def test_bad_and_too_large_uploads_give_one_line_errors(pair, tmp_path):
     Image.new("1", (4100, 4100)).save(huge)  # 16.8 M pixels, a few kB on disk
     assert first_error(stylize_tab.stylize(str(garbage), pair[1], **TINY, request=request("x"))) == \
         "content image: garbage.png: not an image file Pillow can read"
+    # a 1-pixel sliver and a 1 x 1 image follow the one rule: enlarged to a 16 px side, never a crash
+    sliver, dot = tmp_path / "sliver.png", tmp_path / "dot.png"
+    Image.new("RGB", (300, 1), "red").save(sliver)
+    Image.new("RGB", (1, 1), "blue").save(dot)
+    *_, (path, *_) = stylize_tab.stylize(str(sliver), str(dot), size=64, steps=1, scales=2, request=request("thin"))
+    assert Image.open(path).size == (64, 16)
     error = first_error(stylize_tab.stylize(pair[0], str(huge), **TINY, request=request("x")))
     assert error.startswith("style image: huge.png: the image is too large (4100x4100")
     # the widget itself turns what Gradio can't open into a one-line error naming the input
     with pytest.raises(gr.Error) as info:
         image_input(label="Content image", render=False).preprocess(ImageData(path=str(garbage),
                                                                                orig_name="garbage.png"))
-    assert info.value.message == "Content image: garbage.png is not an image file Pillow can read"
+    assert info.value.message == "Content image: garbage.png is not an image file Pillow can read."
 
 
 def test_stop_ends_the_job_at_once_and_shows_the_best_image(pair):
     gen = stylize_tab.stylize(*pair, size=64, steps=500, scales=1, request=request("stopper"))
     next(gen)  # the job is running
     started = time.monotonic()
-    path, _, status, download = stylize_tab.stop(request("stopper"))
+    path, _, status, download, _ = stylize_tab.stop(request("stopper"))
     assert time.monotonic() - started < 20
     assert status.startswith("Stopped at step ") and "best image so far" in status
     assert Image.open(path).size == (64, 42) and download == path
@@ -118,6 +131,15 @@ def test_stop_ends_the_job_at_once_and_shows_the_best_image(pair):
 
 def test_stop_with_nothing_running_leaves_the_outputs_alone():
     assert stylize_tab.stop(request("idle"))[2] == "Stopped."
+
+
+def test_stop_while_the_job_waits_in_the_queue_cancels_it_and_says_so(pair):
+    *_, done = stylize_tab.stylize(*pair, **TINY, request=request("queued"))  # an earlier result exists
+    stylize_tab.ask_to_stylize(request("queued"))  # Stylize pressed; the queue hasn't started it yet
+    image, plot, status, download, compare = stylize_tab.stop(request("queued"))
+    assert status == "Stopped before it started: the job was still waiting for its turn."
+    assert image is not done[0] and isinstance(image, type(gr.skip()))  # the old result is not shown again
+    assert list(stylize_tab.stylize(*pair, **TINY, request=request("queued"))) == []  # when its turn came: nothing ran
 
 
 def test_closing_the_handler_stops_its_job(pair):
@@ -131,7 +153,7 @@ def test_closing_the_handler_stops_its_job(pair):
 
 def test_a_job_over_its_time_budget_ends_with_its_best_image(pair, monkeypatch):
     monkeypatch.setattr(jobs, "JOB_BUDGET_S", 0.0)
-    *_, (path, _, status, _) = stylize_tab.stylize(*pair, size=32, steps=200, scales=1, request=request("slow"))
+    *_, (path, _, status, _, _) = stylize_tab.stylize(*pair, size=32, steps=200, scales=1, request=request("slow"))
     assert status.startswith("Time budget reached: stopped at step 1/200")
     assert Image.open(path).size == (32, 21)
 
@@ -142,9 +164,9 @@ def test_restoring_a_png_puts_its_settings_back_into_the_controls(tmp_path):
                            optimizer="adam", learning_rate=0.05, style_scale=0.5, preserve_color=True, seed=7,
                            style_blend=(0.25, 0.75))
     path = save_png(tmp_path / "made.png", np.zeros((8, 8, 3), np.uint8), options, load_vgg19().identity)
-    *values, message = stylize_tab.restore_settings(str(path))
+    *values, preset, message = stylize_tab.restore_settings(str(path))
     controls = dict(zip(stylize_tab.SETTING_NAMES, values))
-    assert message == "Restored the settings of made.png."
+    assert message == "Restored the settings of made.png." and preset == "Custom"
     blend = [controls.pop(k) for k in ("style_weight", "style_2_weight", "style_3_weight")]
     assert blend == [0.25, 0.75, 1.0]
     rebuilt = build_options(**{("style_strength" if k == "strength" else k): v for k, v in controls.items()},
@@ -155,7 +177,7 @@ def test_restoring_a_png_puts_its_settings_back_into_the_controls(tmp_path):
 def test_restoring_notes_what_the_app_cannot_reproduce_and_refuses_plain_pngs(tmp_path):
     options = StyleOptions(pooling="avg", size=3000, steps=0, style_blend=(2.0, 6.0))
     odd = save_png(tmp_path / "odd.png", np.zeros((8, 8, 3), np.uint8), options, "other-weights")
-    *values, message = stylize_tab.restore_settings(str(odd))
+    *values, preset, message = stylize_tab.restore_settings(str(odd))
     controls = dict(zip(stylize_tab.SETTING_NAMES, values))
     assert "pooling='avg' is fixed to 'max' here" in message and "other VGG19 weights (other-weights)" in message
     assert "size=3000 is outside the app's 32–2048" in message and "steps=0 is outside the app's 1–1000" in message
@@ -165,15 +187,20 @@ def test_restoring_notes_what_the_app_cannot_reproduce_and_refuses_plain_pngs(tm
     Image.new("RGB", (8, 8)).save(plain)
     broken.write_bytes(b"not a png")
     for path, expected in ((plain, "plain.png carries no settings"),
-                           (broken, "broken.png: not an image file Pillow can read")):
+                           (broken, "broken.png: not a PNG whose settings can be read")):
         with pytest.raises(gr.Error) as info:
             stylize_tab.restore_settings(str(path))
         assert info.value.message.startswith(expected)
 
 
-def test_presets_set_size_steps_and_scales():
+def test_presets_set_size_steps_and_scales_and_the_radio_follows_them(tmp_path):
     for name, preset in PRESETS.items():
         assert stylize_tab.preset_values(name) == (preset["size"], preset["steps"], preset["scales"])
+        assert stylize_tab.preset_of(preset["size"], preset["steps"], preset["scales"]) == name
+    assert stylize_tab.preset_of(512, 13, 4) == "Custom"
+    balanced = save_png(tmp_path / "b.png", np.zeros((8, 8, 3), np.uint8), StyleOptions(**PRESETS["Balanced"]),
+                        load_vgg19().identity)
+    assert stylize_tab.restore_settings(str(balanced))[-2] == "Balanced"
 
 
 def test_the_default_style_strength_gives_back_the_default_beta_exactly():
@@ -204,18 +231,21 @@ def test_cost_plot_marks_stages_and_skips_zeros_and_diverged_steps():
     assert list(ax.lines[3].get_xdata()) == [3, 3]  # the stage marker
 
 
-def test_job_errors_become_one_line_gradio_errors_and_a_new_job_stops_the_old():
+def test_job_errors_become_sentences_and_a_new_job_stops_the_old(caplog):
     board = jobs.JobBoard()
 
     def failing(job):
         yield "first"
-        raise RuntimeError("the engine broke\nwith a long traceback")
+        raise RuntimeError("CUDA error: illegal memory access at /srv/app/nst_core/vgg.py:88")
 
-    relay = board.run("k", failing)
+    relay = explained("stylizing")(board.run)("k", failing)
     assert next(relay) == "first"
     with pytest.raises(gr.Error) as info:
         next(relay)
-    assert info.value.message == "The job failed: the engine broke"
+    message = info.value.message
+    assert message.startswith("Something went wrong while stylizing; it has been logged on the server.")
+    assert "RuntimeError" not in message and "/srv" not in message and "CUDA" not in message
+    assert "CUDA error" in caplog.text and "Traceback" in caplog.text  # the detail is in the server log
 
     def endless(job):
         while not job.stop_event.is_set():
