@@ -1,4 +1,5 @@
-"""The Gradio app: one Blocks page, one tab per module. ``nst-studio`` (or ``python app.py``) serves it on port 7860."""
+"""The Gradio app: one Blocks page, one tab per module. ``nst-studio`` (or
+``python app.py``) serves it on port 7860, with MCP at ``/gradio_api/mcp/``."""
 import importlib
 import os
 
@@ -14,6 +15,7 @@ TABS = [
     ("Unit explorer", "nst_studio.explorer_tab"),
 ]
 MAX_UPLOAD = "10mb"  # larger uploads are refused before they reach any handler
+STYLE = os.path.join(os.path.dirname(__file__), "style.css")  # the page's CSS, one block per tab
 
 
 def build_app() -> gr.Blocks:
@@ -28,11 +30,14 @@ def build_app() -> gr.Blocks:
 
 
 def main():
-    """Serve the app on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (default 0.0.0.0:7860)."""
+    """Serve the app on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (default 0.0.0.0:7860), and its named endpoints as
+    MCP tools at /gradio_api/mcp/ (streamable HTTP)."""
     build_app().queue(default_concurrency_limit=1, max_size=16).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         max_file_size=MAX_UPLOAD,
+        mcp_server=True,
+        css_paths=[STYLE],
     )
 
 
