@@ -3,7 +3,9 @@
     python -m explorer scan DATASET --layers conv1_1 conv5_4 --out INDEX.pt
     python -m explorer render INDEX.pt --layer conv5_4 --units top16 --mode both -o grid.png
 
-DATASET is ``builtin`` (scikit-image's sample photos), a folder or a ``.zip``. Bad input prints one line on
+DATASET is ``builtin`` (scikit-image's sample photos), a folder, a ``.zip`` or ``hf:OWNER/NAME[:split[:column]]``
+(a Hugging Face dataset, streamed). ``--engine ray`` runs the scan on Ray Data (a local Ray, or the cluster at
+$RAY_ADDRESS); a stopped scan resumes from its last finished shard when run again. Bad input prints one line on
 stderr and exits with status 2; nothing half-written is left behind.
 """
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .units.datasets import DatasetError, open_dataset
 from .units.deconv import METHODS
 from .units.index import PRECISIONS, BadIndexError, Index, ScanSettings, check_conv_layers
 from .units.tiles import MODES, ViewLoader, labelled_page, page_cells, unit_label, unit_tile, units_by_peak
-from .units.scan import cache_dir, cached_scan, scan
+from .units.scan import ENGINES, cache_dir, cached_scan, scan
 
 EXIT_BAD_INPUT = 2
 DEFAULTS = ScanSettings()
@@ -67,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m explorer", description="Zeiler & Fergus explorer: top-k dataset patches per unit.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     s = sub.add_parser("scan", help="scan a dataset and write an index")
-    s.add_argument("dataset", help="'builtin', a folder of images or a .zip")
+    s.add_argument("dataset", help="'builtin', a folder of images, a .zip or hf:OWNER/NAME[:split[:column]]")
     s.add_argument("--layers", nargs="+", default=["all"], help="conv layers (names, comma lists or 'all')")
     s.add_argument("--out", required=True, help="index file to write (.pt)")
     s.add_argument("--size", type=int, default=DEFAULTS.size, help="scan views are SIZE x SIZE pixels")
@@ -79,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--zooms", default=None, help="comma list, e.g. 1,2 (default: 1,2 for builtin, else 1)")
     s.add_argument("--cache", default=None, help=f"cache folder (default {cache_dir()})")
     s.add_argument("--no-cache", action="store_true", help="scan afresh, don't read or write the cache")
+    s.add_argument("--engine", choices=ENGINES, default="local",
+                   help="local: this process; ray: Ray Data actors (the cluster at $RAY_ADDRESS, else a local Ray)")
     r = sub.add_parser("render", help="draw units' top patches from an index")
     r.add_argument("index", help="index file written by 'scan'")
     r.add_argument("--layer", required=True, choices=CONV_LAYERS, metavar="LAYER")
@@ -107,18 +111,19 @@ def run_scan(args) -> int:
     layers = parse_layers(args.layers)
     dataset = open_dataset(args.dataset, cache_dir(args.cache) / "datasets", parse_zooms(args.zooms))
     model = load_vgg19("caffe")
-    with tqdm(total=len(dataset.files), unit="file", desc=f"scanning {dataset.name}") as bar:
+    with tqdm(total=dataset.count(), unit="file", desc=f"scanning {dataset.name}") as bar:
         def progress(done: int, total: int):
             bar.update(done - bar.n)
 
         if args.no_cache:
-            index = scan(model, dataset, layers, settings, progress=progress)
+            index = scan(model, dataset, layers, settings, progress=progress, engine=args.engine)
         else:
-            index = cached_scan(model, dataset, layers, settings, cache=args.cache, progress=progress)
+            index = cached_scan(model, dataset, layers, settings, cache=args.cache, progress=progress,
+                                engine=args.engine)
     index.save(args.out)
     for file, why in index.skipped:
         print(f"skipped {why}", file=sys.stderr)
-    print(f"{len(index.views)} views of {len(dataset.files) - len(index.skipped)} images, "
+    print(f"{len(index.views)} views of {len({v.file for v in index.views})} images, "
           f"{len(index.skipped)} files skipped; layers {', '.join(layers)} -> {args.out}")
     return 0
 
@@ -164,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"explorer: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("explorer: stopped", file=sys.stderr)
+        print("explorer: stopped (a scan run again resumes after its last finished shard)", file=sys.stderr)
         return 130
 
 

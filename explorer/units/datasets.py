@@ -360,15 +360,20 @@ def files_dataset(paths: Iterable[str | os.PathLike], store: str | os.PathLike,
     return folder_dataset(folder, zooms, name=f"{len(paths)} uploaded files")
 
 
-def open_dataset(spec: str, store: str | os.PathLike, zooms: tuple[int, ...] | None = None) -> Dataset:
-    """``"builtin"``, a folder or a ``.zip`` file -> Dataset (zooms default: BUILTIN_ZOOMS for builtin, else (1,))."""
+def open_dataset(spec: str, store: str | os.PathLike, zooms: tuple[int, ...] | None = None) -> Source:
+    """``"builtin"``, a folder, a ``.zip`` file or ``hf:OWNER/NAME[:split[:column]]`` (a streamed Hugging Face
+    dataset) -> a dataset to scan (zooms default: BUILTIN_ZOOMS for builtin, else (1,))."""
     if spec == BUILTIN:
         return builtin_dataset(zooms or BUILTIN_ZOOMS)
+    if spec.startswith("hf:"):
+        from .hub import hub_dataset  # imports the datasets library, which takes seconds: only when asked for
+
+        return hub_dataset(spec, store, zooms or (1,))
     if os.path.isdir(spec):
         return folder_dataset(spec, zooms or (1,))
     if os.path.isfile(spec) and spec.lower().endswith(".zip"):
         return zip_dataset(spec, store, zooms or (1,))
-    raise DatasetError(f"{spec}: not 'builtin', a folder or a .zip file")
+    raise DatasetError(f"{spec}: not 'builtin', a folder, a .zip file or hf:OWNER/NAME")
 
 
 # --- scan views ---------------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from .topk import TopK, spatial_maxima
 
 CACHE_ENV = "NST_EXPLORER_CACHE"
 Progress = Callable[[int, int], None]  # (files done, files in all)
+ENGINES = ("local", "ray")
 
 
 class Stopped(Exception):
