@@ -20,11 +20,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-from app_server import free_port  # noqa: E402
+from app_server import free_port, wait_until_serving  # noqa: E402
 from mcp_client import call_tool, text_of  # noqa: E402
 
 COURSE_3D = {"input_sizes": "14x14x14", "input_channels": 3, "filters": 16, "kernel_size": "5"}
@@ -59,21 +58,6 @@ def copy_source(target: str) -> None:
             shutil.copy2(source, os.path.join(target, name))
 
 
-def wait_for(url: str, proc: subprocess.Popen, log_path: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        if proc.poll() is not None:
-            raise CheckFailed(f"nst-studio exited with {proc.returncode}:\n{open(log_path).read()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise CheckFailed(f"nst-studio did not answer on {url} within {START_TIMEOUT_S} s") from None
-            time.sleep(1)
-
-
 def check(work: str) -> None:
     started = time.monotonic()
     source, venv, empty = (os.path.join(work, name) for name in ("source", "venv", "empty"))
@@ -103,7 +87,10 @@ def check(work: str) -> None:
         proc = subprocess.Popen(["nst-studio"], cwd=empty, stdout=log, stderr=subprocess.STDOUT,
                                 env={**env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)})
     try:
-        wait_for(f"http://127.0.0.1:{port}/", proc, log_path)
+        try:
+            wait_until_serving(f"http://127.0.0.1:{port}/", proc, log_path, START_TIMEOUT_S, "nst-studio")
+        except RuntimeError as e:
+            raise CheckFailed(str(e)) from None
         step("MCP tools/call conv_output_shape (14x14x14x3, 16 filters of 5x5x5x3)", started)
         result = call_tool(f"http://127.0.0.1:{port}/gradio_api/mcp/", "conv_output_shape", COURSE_3D)
         text = text_of(result)

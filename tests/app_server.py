@@ -24,6 +24,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(url: str, proc: subprocess.Popen, log_path: str, timeout: float, name: str = "app.py"):
+    """Return once ``url`` answers 200; ``RuntimeError`` (with the log's tail) if ``proc`` exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}: {open(log_path).read()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not answer on {url} within {timeout:.0f} s") from None
+            time.sleep(0.5)
+
+
 @contextlib.contextmanager
 def serve_app(log_path: str, timeout: float = 120.0, **env: str):
     """Yield the ``Server`` (URL, process id) of a freshly started app; its output goes to ``log_path``."""
@@ -35,18 +51,7 @@ def serve_app(log_path: str, timeout: float = 120.0, **env: str):
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=environ, stdout=log,
                                 stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"app.py exited with {proc.returncode}: {open(log_path).read()[-2000:]}")
-                try:
-                    with urllib.request.urlopen(url, timeout=5) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"app.py did not answer on {url} within {timeout:.0f} s") from None
-                    time.sleep(0.5)
+            wait_until_serving(url, proc, log_path, timeout)
             yield Server(url, proc.pid)
         finally:
             proc.terminate()
