@@ -1,0 +1,66 @@
+"""Feature visualisation settings: every default in one place, read by ``python -m explorer visualize`` and the tab.
+
+The image that maximises one unit is found by gradient ascent (Olah, Mordvintsev & Schubert, *Feature
+Visualization*, Distill 2017). ``validate()`` is the one check of these values, whichever way they arrive.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from nst_core.checks import InputError, one_of, real_number, whole_number
+
+OBJECTIVES = ("channel", "neuron")
+PARAMS = ("fourier", "pixel")
+PRECISIONS = ("auto", "fp32", "bf16")
+MIN_SIZE, MAX_SIZE = 32, 512
+MAX_STEPS, MAX_SCALES, MAX_SEED = 5000, 4, 2**63 - 1
+
+
+def _help(text: str, **kw):
+    return field(metadata={"help": text}, **kw)
+
+
+@dataclass(frozen=True)
+class VisSettings:
+    """How one unit's image is synthesised: maximise the objective over an image of ``size`` pixels."""
+
+    size: int = _help("image side in pixels", default=128)
+    steps: int = _help("Adam steps in all, split evenly over the coarse-to-fine sizes", default=128)
+    scales: int = _help("coarse-to-fine: number of sizes, each half the next (1 = full size only)", default=2)
+    learning_rate: float = _help("Adam's step size on the image parameters", default=0.05)
+    seed: int = _help("random seed of the start image and the transforms (same seed, same pixels)", default=0)
+    objective: str = _help("channel: mean of max(0, conv) over space; neuron: its centre position",
+                           default="channel")
+    param: str = _help("fourier: decorrelated spectrum (1/f scaled); pixel: the pixels themselves",
+                       default="fourier")
+    decorrelate: bool = _help("colour decorrelation matching VGG's input statistics", default=True)
+    transforms: bool = _help("transformation robustness: pad, jitter, scale, rotate at every step", default=True)
+    precision: str = _help("convolutions in bf16 (auto: where the CPU has bf16 instructions) or fp32",
+                           default="auto")
+    batch: int = _help("units optimised at once, one per batch item", default=16)
+
+    def validate(self) -> "VisSettings":
+        whole_number("size", self.size, MIN_SIZE, MAX_SIZE)
+        whole_number("steps", self.steps, 1, MAX_STEPS)
+        whole_number("scales", self.scales, 1, MAX_SCALES)
+        real_number("learning rate", self.learning_rate, 1e-5, 10)
+        whole_number("seed", self.seed, 0, MAX_SEED)
+        one_of("objective", self.objective, OBJECTIVES)
+        one_of("parameterisation", self.param, PARAMS)
+        one_of("precision", self.precision, PRECISIONS)
+        whole_number("batch", self.batch, 1, 256)
+        if self.size >> (self.scales - 1) < MIN_SIZE // 2:
+            raise InputError(f"size {self.size} with {self.scales} scales starts below {MIN_SIZE // 2} px; "
+                             "use fewer scales or a larger size.")
+        return self
+
+    def replace(self, **changes) -> "VisSettings":
+        return dataclasses.replace(self, **changes).validate()
+
+    def sizes(self) -> list[tuple[int, int]]:
+        """The coarse-to-fine schedule: (size, steps) per stage, sizes halving back from ``size``."""
+        sizes = [self.size >> k for k in reversed(range(self.scales))]
+        share = [self.steps // self.scales] * self.scales
+        share[-1] += self.steps - sum(share)
+        return [(s, n) for s, n in zip(sizes, share) if n > 0]
