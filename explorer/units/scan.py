@@ -4,6 +4,7 @@ activation max(0, conv). ``cached_scan`` reuses results on disk.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -151,12 +152,13 @@ def scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSet
     else:
         batches = local_batches(model, dataset, layers, settings, state.done)
     total = dataset.count() or 0
-    for batch in batches:
-        if stop is not None and stop.is_set():
-            raise Stopped("scan stopped; finished shards are kept for the next run")
-        state.add(batch)
-        if progress is not None:
-            progress(state.done, max(total, state.done))
+    with contextlib.closing(batches):  # a stopped Ray pipeline shuts down here
+        for batch in batches:
+            if stop is not None and stop.is_set():
+                raise Stopped("scan stopped; finished shards are kept for the next run")
+            state.add(batch)
+            if progress is not None:
+                progress(state.done, max(total, state.done))
     tops = state.finish()
     skipped = list(dataset.skipped) + state.skipped
     if not state.views:

@@ -54,10 +54,10 @@ class ScanState:
     current: dict[str, TopK] = field(default_factory=dict)  # the open shard
 
     @classmethod
-    def start(cls, empty: dict[str, TopK], zooms: tuple[int, ...], checkpoint: str | os.PathLike | None = None,
-              shard_items: int = SHARD_ITEMS) -> ScanState:
+    def start(cls, empty: dict[str, TopK], zooms: tuple[int, ...], checkpoint: str | os.PathLike | None = None
+              ) -> ScanState:
         """A fresh state, or the one saved in ``checkpoint`` (left by a stopped scan of the same key and layers)."""
-        state = cls(zooms, empty, shard_items, checkpoint=Path(checkpoint) if checkpoint else None)
+        state = cls(zooms, empty, SHARD_ITEMS, checkpoint=Path(checkpoint) if checkpoint else None)
         if state.checkpoint is not None and state.checkpoint.is_file():
             try:
                 saved = torch.load(state.checkpoint, map_location="cpu", weights_only=True)
@@ -66,7 +66,7 @@ class ScanState:
                 state.skipped = [tuple(s) for s in saved["skipped"]]
                 state.tops = {layer: TopK(**top) for layer, top in saved["tops"].items()}
             except Exception:  # a damaged checkpoint only costs a rescan
-                state = cls(zooms, empty, shard_items, checkpoint=state.checkpoint)
+                state = cls(zooms, empty, SHARD_ITEMS, checkpoint=state.checkpoint)
         state.current = {layer: TopK.empty(*top.value.shape) for layer, top in state.tops.items()}
         return state
 
