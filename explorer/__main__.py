@@ -2,6 +2,7 @@
 
     python -m explorer scan DATASET --layers conv1_1 conv5_4 --out INDEX.pt
     python -m explorer render INDEX.pt --layer conv5_4 --units top16 --mode both -o grid.png
+    python -m explorer visualize conv3_1 --units 0-3 --size 96 --seed 0 --save-dir DIR -o grid.png
 
 DATASET is ``builtin`` (scikit-image's sample photos), a folder, a ``.zip`` or ``hf:OWNER/NAME[:split[:column]]``
 (a Hugging Face dataset, streamed). ``--engine ray`` runs the scan on Ray Data (a local Ray, or the cluster at
@@ -20,16 +21,19 @@ from PIL import Image
 from tqdm import tqdm
 
 from nst_core.images import ImageError
-from nst_core.vgg import CONV_LAYERS, load_vgg19
+from nst_core.vgg import BLOCKS, CONV_LAYERS, load_vgg19
 
 from .units.datasets import DatasetError, open_dataset
 from .units.deconv import METHODS
 from .units.index import PRECISIONS, BadIndexError, Index, ScanSettings, check_conv_layers
 from .units.tiles import MODES, ViewLoader, labelled_page, page_cells, unit_label, unit_tile, units_by_peak
 from .units.scan import ENGINES, cache_dir, cached_scan, scan
+from .units.render import render_units
+from .units.vis_settings import OBJECTIVES, PARAMS, VisSettings
 
 EXIT_BAD_INPUT = 2
 DEFAULTS = ScanSettings()
+VIS = VisSettings()
 
 
 class UsageError(Exception):
@@ -47,22 +51,42 @@ def parse_layers(items: list[str]) -> tuple[str, ...]:
     return CONV_LAYERS if names == ["all"] else check_conv_layers(names)
 
 
-def parse_units(text: str, index: Index, layer: str) -> list[int]:
-    """``topN`` (the N highest peaks), ``A-B`` (inclusive) or ``a,b,c`` -> unit numbers of ``layer``."""
-    units = index.top(layer).value.shape[0]
+def parse_units(text: str, count: int, layer: str, ranked: list[int] | None = None) -> list[int]:
+    """``topN`` (the N highest peaks, or units 0 … N-1 without a ranking), ``A-B`` (inclusive) or ``a,b,c`` ->
+    unit numbers of ``layer``, which has ``count`` units."""
     try:
         if text.startswith("top"):
-            return units_by_peak(index, layer)[:int(text[3:])]
-        chosen = []
-        for part in text.split(","):
-            first, _, last = part.partition("-")
-            chosen += range(int(first), int(last or first) + 1)
+            chosen = (ranked or list(range(count)))[:int(text[3:])]
+        else:
+            chosen = []
+            for part in text.split(","):
+                first, _, last = part.partition("-")
+                chosen += range(int(first), int(last or first) + 1)
     except ValueError:
         raise UsageError(f"--units {text!r}: write topN, A-B or a,b,c") from None
-    bad = [u for u in chosen if not 0 <= u < units]
+    bad = [u for u in chosen if not 0 <= u < count]
     if bad or not chosen:
-        raise UsageError(f"--units {text!r}: {layer} has units 0 ... {units - 1}")
+        raise UsageError(f"--units {text!r}: {layer} has units 0 ... {count - 1}")
     return chosen
+
+
+def check_output(flag: str, path: str, suffix: str) -> str:
+    """An output file path that can be written: right suffix, an existing writable folder, not a directory."""
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} {path}: is a folder; give a file name ending in {suffix}")
+    if not path.lower().endswith(suffix):
+        raise UsageError(f"{flag} {path}: the output must be a {suffix} file")
+    return check_folder(flag, os.path.dirname(os.path.abspath(path)), shown=path)
+
+
+def check_folder(flag: str, folder: str, shown: str | None = None) -> str:
+    """An existing folder this process may write in."""
+    shown = shown or folder
+    if not os.path.isdir(folder):
+        raise UsageError(f"{flag} {shown}: no such folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {shown}: the folder is not writable")
+    return folder
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,6 +115,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--method", choices=METHODS, default="deconvnet", help="projection method")
     r.add_argument("--columns", type=int, default=4)
     r.add_argument("-o", "--output", required=True, help="PNG to write")
+    v = sub.add_parser("visualize", help="synthesise the image each unit responds to most (feature visualisation)")
+    v.add_argument("layer", choices=CONV_LAYERS, metavar="LAYER", help="conv layer, conv1_1 ... conv5_4")
+    v.add_argument("--units", default="top16", help="topN (units 0 ... N-1), A-B or a,b,c (default top16)")
+    v.add_argument("--size", type=int, default=VIS.size, help="image side in pixels")
+    v.add_argument("--steps", type=int, default=VIS.steps, help="Adam steps in all (coarse to fine)")
+    v.add_argument("--scales", type=int, default=VIS.scales, help="coarse-to-fine sizes, each half the next")
+    v.add_argument("--seed", type=int, default=VIS.seed)
+    v.add_argument("--objective", choices=OBJECTIVES, default=VIS.objective)
+    v.add_argument("--param", choices=PARAMS, default=VIS.param, help="image parameterisation")
+    v.add_argument("--no-decorrelate", action="store_true", help="leave out the colour decorrelation")
+    v.add_argument("--no-transforms", action="store_true", help="leave out jitter, scale and rotation")
+    v.add_argument("--precision", choices=PRECISIONS, default=VIS.precision)
+    v.add_argument("--columns", type=int, default=4)
+    v.add_argument("--save-dir", default=None, help="write each unit's image as DIR/{LAYER}_unit{u}.png")
+    v.add_argument("-o", "--output", default=None, help="labelled grid PNG to write")
     return p
 
 
@@ -107,6 +146,7 @@ def parse_zooms(text: str | None) -> tuple[int, ...] | None:
 
 
 def run_scan(args) -> int:
+    check_output("--out", args.out, ".pt")
     settings = ScanSettings(args.size, args.k, args.per_image, args.precision, args.batch_size).validate()
     layers = parse_layers(args.layers)
     dataset = open_dataset(args.dataset, cache_dir(args.cache) / "datasets", parse_zooms(args.zooms))
@@ -141,13 +181,10 @@ def save_png_atomic(path: str, rgb: np.ndarray) -> None:
 
 
 def run_render(args) -> int:
-    if not args.output.lower().endswith(".png"):
-        raise UsageError(f"-o {args.output}: the output must be a .png file")
-    if not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
-        raise UsageError(f"-o {args.output}: no such folder")
+    check_output("-o", args.output, ".png")
     index = Index.load(args.index)
-    index.top(args.layer)
-    units = parse_units(args.units, index, args.layer)
+    units = parse_units(args.units, index.top(args.layer).value.shape[0], args.layer,
+                        units_by_peak(index, args.layer))
     model = load_vgg19("caffe") if args.mode != "patches" else None
     loader = ViewLoader(index)
     cells = {}
@@ -161,10 +198,40 @@ def run_render(args) -> int:
     return 0
 
 
+def run_visualize(args) -> int:
+    if args.output is None and args.save_dir is None:
+        raise UsageError("say where to write: -o GRID.png, --save-dir DIR or both")
+    if args.output is not None:
+        check_output("-o", args.output, ".png")
+    if args.save_dir is not None:
+        check_folder("--save-dir", args.save_dir)
+    settings = VisSettings(size=args.size, steps=args.steps, scales=args.scales, seed=args.seed,
+                           objective=args.objective, param=args.param, decorrelate=not args.no_decorrelate,
+                           transforms=not args.no_transforms, precision=args.precision).validate()
+    units = parse_units(args.units, BLOCKS[int(args.layer[4]) - 1][0], args.layer)  # convN_M: block N's width
+    model = load_vgg19("caffe")
+    with tqdm(total=-(-len(units) // settings.batch) * settings.steps, unit="step",
+              desc=f"visualizing {args.layer}") as bar:
+        images, _ = render_units(model, args.layer, units, settings,
+                                 progress=lambda record, first: bar.update(0 if record.done else 1))
+    if args.save_dir is not None:
+        for unit, image in zip(units, images):
+            save_png_atomic(os.path.join(args.save_dir, f"{args.layer}_unit{unit}.png"), image)
+    if args.output is not None:
+        save_png_atomic(args.output, labelled_page(list(images), [f"{args.layer}:{u}" for u in units],
+                                                   args.columns))
+    print(f"{len(units)} units of {args.layer} -> " + " and ".join(
+        p for p in (args.output, args.save_dir and os.path.join(args.save_dir, f"{args.layer}_unit*.png")) if p))
+    return 0
+
+
+COMMANDS = {"scan": run_scan, "render": run_render, "visualize": run_visualize}
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return run_scan(args) if args.command == "scan" else run_render(args)
+        return COMMANDS[args.command](args)
     except (UsageError, DatasetError, BadIndexError, ImageError, ValueError, OSError) as e:
         print(f"explorer: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
