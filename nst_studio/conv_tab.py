@@ -1,12 +1,21 @@
 """The 1D / 2D / 3D convolution playground tab: one layer's shapes (formula and real torch layer), stacks of layers
-with their receptive field, and convolutions to watch on a heartbeat, a photo and a volume."""
-from __future__ import annotations
+with their receptive field, and convolutions to watch on a heartbeat, a photo and a volume.
 
-import functools
+Every value goes through ``explorer.convs`` (``ConvSpec.validate``, ``make_stack``, ``see_it``), which names a bad
+field, its range and the value received. Figures and stack tables are made when their sub-tab is first shown, not
+while the app is built."""
+from __future__ import annotations
 
 import gradio as gr
 
-from explorer.convs import shapes as conv_shapes, visuals as conv_visuals
+from explorer.convs.figures import see_it
+from explorer.convs.kernels import filter_names
+from explorer.convs.samples import SAMPLE_EXTENT, SAMPLES
+from explorer.convs.shapes import DIM_NAMES, PRESETS, ConvSpec, describe, input_shape_from
+from explorer.convs.stacks import STACK_COLUMNS, STACK_EXAMPLE, make_stack
+from explorer.convs.text import STACK_HEADERS, TORCH_BUDGET, describe_stack, stack_table
+
+from .errors import explained
 
 INTRO = """
 ## Convolutions in 1D, 2D and 3D
@@ -20,108 +29,110 @@ frames). Per spatial dimension, with kernel k, stride s, padding p, dilation d (
 The filter always spans all the input's channels (the number of channels in the filter must match the number of
 channels in the input), and each filter makes one output channel: 14×14×14×3 ⊛ 16 filters 5×5×5×3 → 10×10×10×16.
 """
+LIMITS = (f"Any size is answered (every number up to 1,000,000,000); a kernel that does not fit gives an empty "
+          f"output and says why. {TORCH_BUDGET}")
+STACK_WIDTHS = ["15%", "12%", "14%", "14%", "10%", "11%", "9%", "8%", "7%"]  # one per STACK_HEADERS, 100 % in all
+SEE_IT_3D = ("Left: the volume, with the filter's box (orange) where it sits now. Middle: the input's depth slices "
+             "under the filter, its footprint boxed, each above the filter slice that multiplies it. Right: the "
+             "output slice with the cell their sum makes. Move the sliders to move the filter.")
 
 
-def teaching_errors(fn):
-    """Show the core's ValueError (a teaching sentence) as a gr.Error in the page instead of a traceback."""
-    @functools.wraps(fn)
-    def wrapper(*args):
-        try:
-            return fn(*args)
-        except ValueError as error:
-            raise gr.Error(str(error)) from None
-    return wrapper
-
-
-@teaching_errors
+@explained("computing the layer's output shape")
 def layer_report(sizes, channels, filters, kernel, stride, padding, dilation, groups, transposed, output_padding,
                  filter_channels) -> str:
-    """The Markdown account of one layer, from the form's values."""
-    size = conv_shapes.parse_size
-    conv = conv_shapes.make_conv(conv_shapes.input_shape_from(channels, sizes), filters, size(kernel), size(stride),
-                                 size(padding), size(dilation), groups, transposed, size(output_padding),
-                                 size(filter_channels))
-    return conv_shapes.describe(conv)
+    """The output shape of one convolution or transposed convolution (1D, 2D or 3D) in the course's notation and
+    PyTorch's, with the formula per dimension, the weight shape, parameters, multiply-adds and the torch check."""
+    return describe(ConvSpec(sizes, channels, filters, kernel, stride, padding, dilation, groups, transposed,
+                             output_padding, filter_channels).validate())
 
 
-def preset_form(name: str) -> list:
-    """The form's values for a preset of the seeds' examples."""
-    a = conv_shapes.preset_arguments(name)
-    channels, *sizes = a["input_shape"]
-    return ["×".join(map(str, sizes)), channels, a["out_channels"], str(a["kernel_size"]), str(a["stride"]),
-            str(a["padding"]), str(a["dilation"]), a["groups"], a["transposed"], str(a["output_padding"]),
-            str(a["filter_channels"] or "")]
+@explained("filling in the example")
+def preset_form(name: str | None) -> list:
+    """The form's values for a preset of the seeds' examples; a dropdown closed without a choice changes nothing."""
+    if name is None:
+        return [gr.skip()] * len(ConvSpec().values())
+    return ConvSpec.from_preset(name).values()
 
 
-@teaching_errors
+@explained("computing the stack")
 def stack_report(sizes, channels, rows) -> tuple[list[list], str]:
-    """The table of shapes, parameters, MACs and receptive fields of the layers typed in, and a summary."""
-    layers = conv_shapes.make_stack(conv_shapes.input_shape_from(channels, sizes), rows)
-    return conv_shapes.stack_table(layers), conv_shapes.describe_stack(layers)
+    """Shapes, weights, parameters, multiply-adds and receptive field after each layer of a stack (conv, max pool,
+    avg pool), and a one-sentence summary."""
+    layers = make_stack(input_shape_from(channels, sizes), rows)
+    return stack_table(layers), describe_stack(layers)
 
 
-@teaching_errors
+@explained("drawing the convolution")
 def see_it_view(sample, filter_name, size, *position):
     """The figure of the 'see it work' view (its title gives the highlighted output cell as a sum)."""
-    return conv_visuals.see_it(sample, filter_name, size, position)[0]
+    return see_it(sample, filter_name, size, position)[0]
 
 
 def _layer_section() -> None:
-    presets = gr.Dropdown(list(conv_shapes.PRESETS), label="the course's examples", value=None)
+    presets = gr.Dropdown(list(PRESETS), label="the course's examples", value=None)
+    spec = ConvSpec()
     with gr.Row():
-        sizes = gr.Textbox("14×14×14", label="input sizes (1, 2 or 3 numbers)")
-        channels = gr.Number(3, label="input channels", precision=0)
-        filters = gr.Number(16, label="number of filters", precision=0)
-        kernel = gr.Textbox("5", label="kernel size (one number or one per dimension)")
-        filter_channels = gr.Textbox("3", label="channels of each filter (blank: as needed)")
+        sizes = gr.Textbox(spec.sizes, label="input sizes (1, 2 or 3 numbers)")
+        channels = gr.Number(spec.channels, label="input channels", step=1)
+        filters = gr.Number(spec.filters, label="number of filters", step=1)
+        kernel = gr.Textbox(spec.kernel, label="kernel size (one number or one per dimension)")
+        filter_channels = gr.Textbox(spec.filter_channels, label="channels of each filter (blank: as needed)")
     with gr.Row():
-        stride = gr.Textbox("1", label="stride")
-        padding = gr.Textbox("0", label="padding (number, 'valid' or 'same')")
-        dilation = gr.Textbox("1", label="dilation")
-        groups = gr.Number(1, label="groups", precision=0)
-        transposed = gr.Checkbox(False, label="transposed convolution")
-        output_padding = gr.Textbox("0", label="output padding (transposed only)")
+        stride = gr.Textbox(spec.stride, label="stride")
+        padding = gr.Textbox(spec.padding, label="padding (number, 'valid' or 'same')")
+        dilation = gr.Textbox(spec.dilation, label="dilation")
+        groups = gr.Number(spec.groups, label="groups", step=1)
+        transposed = gr.Checkbox(spec.transposed, label="transposed convolution")
+        output_padding = gr.Textbox(spec.output_padding, label="output padding (transposed only)")
     fields = [sizes, channels, filters, kernel, stride, padding, dilation, groups, transposed, output_padding,
               filter_channels]
     button = gr.Button("Compute the output shape", variant="primary")
-    report = gr.Markdown(layer_report(*(field.value for field in fields)))
+    report = gr.Markdown(describe(spec.validate()))  # arithmetic and a tiny torch layer: milliseconds
+    gr.Markdown(LIMITS, elem_classes="conv-limits")
     texts = [field.submit for field in fields if isinstance(field, (gr.Textbox, gr.Number))]
-    gr.on([button.click, transposed.input, *texts], layer_report, fields, report)
-    presets.input(preset_form, presets, fields).then(layer_report, fields, report)
+    gr.on([button.click, transposed.input, *texts], layer_report, fields, report, api_name="conv_layer",
+          api_description="One convolution layer (1D/2D/3D, or transposed): its output shape in both notations, "
+                          "the size formula per dimension, weights, parameters, multiply-adds and the torch check. "
+                          "Sizes and per-dimension values are text such as '14×14×14' or '5'.")
+    presets.input(preset_form, presets, fields, api_visibility="private", queue=False).success(
+        layer_report, fields, report, api_visibility="private")
 
 
-def _stack_section() -> None:
+def _stack_section(tab: gr.Tab) -> None:
     gr.Markdown("### Stacks: layers one after another\nLayers: conv, max pool, avg pool (a pool's stride defaults to "
-                "its kernel). Receptive field r and jump j per layer: r ← r + d·(k − 1)·j, j ← j·s.")
+                "its kernel). Receptive field r and jump j per layer: r ← r + d·(k − 1)·j, j ← j·s. A layer whose "
+                "kernel does not fit has an empty output, and the stack ends there.")
     with gr.Row():
         sizes = gr.Textbox("32×32", label="input sizes")
-        channels = gr.Number(3, label="input channels", precision=0)
-    rows = gr.Dataframe(conv_shapes.STACK_EXAMPLE, headers=list(conv_shapes.STACK_COLUMNS), type="array",
-                        datatype="str", interactive=True, column_count=len(conv_shapes.STACK_COLUMNS),
-                        label="layers (edit, add or blank out rows)")
+        channels = gr.Number(3, label="input channels", step=1)
+    rows = gr.Dataframe(STACK_EXAMPLE, headers=list(STACK_COLUMNS), type="array", datatype="str", interactive=True,
+                        column_count=len(STACK_COLUMNS), label="layers (edit, add or blank out rows)")
     button = gr.Button("Compute the stack", variant="primary")
-    table, summary = stack_report(sizes.value, channels.value, conv_shapes.STACK_EXAMPLE)
-    result = gr.Dataframe(table, headers=list(conv_shapes.STACK_HEADERS), interactive=False, label="after each layer")
-    text = gr.Markdown(summary)
-    gr.on([button.click, sizes.submit, channels.submit], stack_report, [sizes, channels, rows], [result, text])
+    result = gr.Dataframe(headers=list(STACK_HEADERS), interactive=False, wrap=True, label="after each layer",
+                          elem_id="conv-stack-result", column_widths=STACK_WIDTHS)
+    text = gr.Markdown()
+    gr.on([button.click, sizes.submit, channels.submit], stack_report, [sizes, channels, rows], [result, text],
+          api_name="conv_stack",
+          api_description="A stack of conv / max pool / avg pool layers: shape, weights, parameters, multiply-adds, "
+                          "receptive field and jump after each layer, and a summary.")
+    tab.select(stack_report, [sizes, channels, rows], [result, text], api_visibility="private")
 
 
-def _see_it_section(nd: int) -> None:
-    samples = list(conv_visuals.SAMPLES[nd])
+def _see_it_section(nd: int, tab: gr.Tab) -> None:
+    samples = list(SAMPLES[nd])
     with gr.Row():
         sample = gr.Dropdown(samples, value=samples[0], label="input")
-        filter_name = gr.Dropdown(conv_visuals.filter_names(nd), value=conv_visuals.filter_names(nd)[-1],
-                                  label="filter")
+        filter_name = gr.Dropdown(filter_names(nd), value=filter_names(nd)[-1], label="filter")
         size = gr.Slider(1, 15, value=9 if nd == 1 else 5, step=1, label="filter size F")
-    extent = conv_visuals.sample_extent(nd)
     with gr.Row():
         position = [gr.Slider(0, n - 1, value=n // 2, step=1, label=f"output cell: {name} index")
-                    for n, name in zip(extent, conv_shapes.DIM_NAMES[nd])]
+                    for n, name in zip(SAMPLE_EXTENT[nd], DIM_NAMES[nd])]
     controls = [sample, filter_name, size, *position]
-    gr.Markdown("The filter at the chosen output cell; orange: the input cells that make it.")
-    plot = gr.Plot(see_it_view(*(control.value for control in controls)), show_label=False)
-    gr.on([control.change for control in controls], see_it_view, controls, plot, trigger_mode="always_last",
-          show_progress="minimal")
+    gr.Markdown(SEE_IT_3D if nd == 3 else "The filter at the chosen output cell; orange: the input cells that make "
+                "it.")
+    plot = gr.Plot(show_label=False, elem_id=f"conv-see-it-{nd}d")
+    gr.on([tab.select, *(control.change for control in controls)], see_it_view, controls, plot,
+          trigger_mode="always_last", show_progress="minimal", api_visibility="private")
 
 
 def build() -> None:
@@ -129,8 +140,8 @@ def build() -> None:
     gr.Markdown(INTRO)
     with gr.Tab("One layer"):
         _layer_section()
-    with gr.Tab("Stacks"):
-        _stack_section()
+    with gr.Tab("Stacks") as tab:
+        _stack_section(tab)
     for nd in (1, 2, 3):
-        with gr.Tab(f"See it work: {nd}D"):
-            _see_it_section(nd)
+        with gr.Tab(f"See it work: {nd}D") as tab:
+            _see_it_section(nd, tab)

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from explorer.convs.shapes import (PRESETS, STACK_EXAMPLE, STACK_HEADERS, conv_output_shape, course_text, describe,
-                                  input_shape_from, make_conv, make_pool, make_stack, parse_size, receptive_fields,
-                                  stack_table, to_channels_last)
+from explorer.convs.shapes import (PRESETS, conv_output_shape, course_text, describe, input_shape_from, make_conv,
+                                  make_pool, parse_size, to_channels_last)
+from explorer.convs.stacks import STACK_EXAMPLE, make_stack, receptive_fields
+from explorer.convs.text import STACK_HEADERS, stack_table
 from nst_studio import conv_tab
 
 FAST = settings(max_examples=60, deadline=None)
@@ -72,7 +73,9 @@ def test_formula_matches_the_real_torch_layer(cfg):
 @given(nd=st.integers(1, 3), C=st.integers(1, 4), F=st.integers(1, 4), k=st.integers(1, 5), s=st.integers(1, 3),
        d=st.integers(1, 3), g=st.integers(1, 3), n=st.integers(1, 5), transposed=st.booleans(), op=st.integers(0, 3),
        p=st.sampled_from([0, 1, 2, 3, "valid", "same"]))
-def test_engine_refuses_exactly_what_torch_refuses(nd, C, F, k, s, d, g, n, transposed, op, p):
+def test_engine_refuses_or_empties_exactly_what_torch_refuses(nd, C, F, k, s, d, g, n, transposed, op, p):
+    """Where torch refuses a layer, the engine either refuses it with a sentence (an invalid layer) or answers an
+    empty output with a sentence (a kernel that does not fit); where torch answers, the engine gives its shape."""
     cfg = dict(input_shape=(C, *(n,) * nd), out_channels=F, kernel_size=k, stride=s, padding=p, dilation=d,
                groups=g, transposed=transposed, output_padding=op if transposed else 0)
     try:
@@ -80,10 +83,16 @@ def test_engine_refuses_exactly_what_torch_refuses(nd, C, F, k, s, d, g, n, tran
     except (RuntimeError, ValueError, TypeError):
         torch_shape = None
     if torch_shape is None or 0 in torch_shape:  # torch's grouped transposed path returns an empty output, no error
-        with pytest.raises(ValueError):
-            conv_output_shape(**cfg)
+        try:
+            conv = make_conv(**cfg)
+        except ValueError:
+            return
+        assert conv.is_empty and conv.output_shape == conv_output_shape(**cfg)
+        assert "the output is empty" in conv.empty_because()
+        assert conv.torch_output_shape() is None  # torch is not asked: it would refuse
     else:
-        assert conv_output_shape(**cfg) == torch_shape
+        conv = make_conv(**cfg)
+        assert conv.output_shape == torch_shape and conv.empty_because() is None
 
 
 @FAST
@@ -93,9 +102,12 @@ def test_pools_match_torch_and_refuse_what_it_refuses(nd, k, s, p, n, kind):
     pool = getattr(nn, f"{'Max' if kind == 'max pool' else 'Avg'}Pool{nd}d")(k, stride=s, padding=p)
     try:
         torch_shape = tuple(pool(torch.zeros(1, 2, *(n,) * nd)).shape[1:])
-    except RuntimeError:
-        with pytest.raises(ValueError):
-            make_pool((2, *(n,) * nd), k, s, p, kind)
+    except RuntimeError:  # refused with a sentence, or answered as an empty output (the window does not fit)
+        try:
+            layer = make_pool((2, *(n,) * nd), k, s, p, kind)
+        except ValueError:
+            return
+        assert layer.is_empty and "the output is empty" in layer.empty_because()
     else:
         layer = make_pool((2, *(n,) * nd), k, s, p, kind)
         assert layer.output_shape == torch_shape and layer.parameters == layer.macs == 0
@@ -110,11 +122,12 @@ def test_seed_1d_examples():
 @given(nd=st.integers(1, 3), N=st.integers(1, 30), F=st.integers(1, 30))
 @FAST
 def test_seed_rule_n_conv_f_is_n_minus_f_plus_1(nd, N, F):
+    conv = make_conv((1, *(N,) * nd), 1, F)
     if F <= N:
-        assert conv_output_shape((1, *(N,) * nd), 1, F) == (1, *(N - F + 1,) * nd)
-    else:
-        with pytest.raises(ValueError, match="larger than the padded input"):
-            conv_output_shape((1, *(N,) * nd), 1, F)
+        assert conv.output_shape == (1, *(N - F + 1,) * nd) and conv.empty_because() is None
+    else:  # the kernel cannot be placed even once: an empty output, and a sentence saying why
+        assert conv.output_shape == (1, *(0,) * nd)
+        assert f"The kernel ({F}) is larger than the padded input ({N} + 2·0 = {N})" in conv.empty_because()
 
 
 def test_seed_3d_examples():
@@ -143,6 +156,10 @@ def test_large_layers_are_checked_on_the_meta_device():
     conv = make_conv((64, 256, 256, 128), 64, 3, padding="same")
     assert conv.torch_check_device() == "meta"
     assert conv.torch_output_shape() == conv.output_shape == (64, 256, 256, 128)
+    huge = make_conv((10**6, 10**9, 10**9, 10**9), 10**6, 3)  # 10^33 input values: the formula alone answers
+    assert huge.torch_check_device() is None and huge.torch_output_shape() is None
+    assert huge.output_shape == (10**6, *(10**9 - 2,) * 3) and huge.macs == 10**6 * (10**9 - 2) ** 3 * 10**6 * 27
+    assert "PyTorch check: skipped, a tensor would hold more than 10^15 values" in describe(huge)
 
 
 ERRORS = [
@@ -150,10 +167,6 @@ ERRORS = [
      "the number of channels in the filter (2) must match the number of channels in the input (3)"),
     (dict(input_shape=(4, 14), out_channels=8, kernel_size=5, groups=2, filter_channels=4),
      "the number of channels in the filter (4) must match the number of channels in the input divided by the groups"),
-    (dict(input_shape=(1, 4, 9), out_channels=1, kernel_size=5),
-     "the kernel (5) is larger than the padded input (4 + 2·0 = 4) along the height"),
-    (dict(input_shape=(1, 6), out_channels=1, kernel_size=3, dilation=3),
-     "the kernel (3, dilated to 7) is larger than the padded input (6 + 2·0 = 6)"),
     (dict(input_shape=(1, 8), out_channels=1, kernel_size=3, stride=2, padding="same"),
      "'same' padding keeps the input's size only with stride 1"),
     (dict(input_shape=(3, 8), out_channels=4, kernel_size=3, groups=2),
@@ -162,17 +175,17 @@ ERRORS = [
      "the output padding (2) must be smaller than the stride (2) or the dilation (1) along the length"),
     (dict(input_shape=(1, 8), out_channels=1, kernel_size=3, output_padding=1),
      "output padding only exists for transposed convolutions"),
-    (dict(input_shape=(1, 2), out_channels=1, kernel_size=3, padding=4, transposed=True),
-     "the padding (4 on each side) crops away the whole output of the transposed convolution"),
     (dict(input_shape=(1, 8), out_channels=1, kernel_size=3, padding="same", transposed=True),
      "'same' padding is defined for ordinary convolutions only"),
     (dict(input_shape=(1, 8, 8, 8), out_channels=1, kernel_size=(3, 3)),
      "the kernel size has 2 numbers but the input has 3 spatial dimensions"),
-    (dict(input_shape=(1, 8, 8, 8, 8), out_channels=1, kernel_size=3), "the input shape is (channels, then 1, 2 or 3"),
-    (dict(input_shape=(1, 8), out_channels=1, kernel_size=3, stride=0), "the stride must be at least 1, got 0"),
-    (dict(input_shape=(1, 8), out_channels=1, kernel_size=3, padding=-1), "the padding must be at least 0, got -1"),
+    (dict(input_shape=(1, 8, 8, 8, 8), out_channels=1, kernel_size=3), "the input has channels, then 1, 2 or 3 sizes"),
+    (dict(input_shape=(1, 8), out_channels=1, kernel_size=3, stride=0),
+     "the stride must be a whole number from 1 to "),
+    (dict(input_shape=(1, 8), out_channels=1, kernel_size=3, padding=-1),
+     "the padding must be a whole number from 0 to "),
     (dict(input_shape=(1, 8), out_channels=1, kernel_size=3, padding="full"), "the padding is a number"),
-    (dict(input_shape=(1, 8), out_channels=0, kernel_size=3), "the number of filters must be at least 1"),
+    (dict(input_shape=(1, 8), out_channels=0, kernel_size=3), "the number of filters must be a whole number from 1"),
     (dict(input_shape=(1, 8), out_channels=1.5, kernel_size=3), "the number of filters must be a whole number"),
 ]
 
@@ -183,12 +196,32 @@ def test_each_invalid_configuration_gives_its_sentence(cfg, message):
         make_conv(**cfg)
 
 
+EMPTY = [
+    (dict(input_shape=(1, 4, 9), out_channels=1, kernel_size=5),
+     "The kernel (5) is larger than the padded input (4 + 2·0 = 4) along the height", (1, 0, 5)),
+    (dict(input_shape=(1, 6), out_channels=1, kernel_size=3, dilation=3),
+     "The kernel (3, dilated to 7) is larger than the padded input (6 + 2·0 = 6)", (1, 0)),
+    (dict(input_shape=(1, 2), out_channels=1, kernel_size=3, padding=4, transposed=True),
+     "The padding (4 on each side) crops away the whole output of the transposed convolution", (1, 0)),
+]
+
+
+@pytest.mark.parametrize("cfg, message, shape", EMPTY)
+def test_a_kernel_that_does_not_fit_gives_an_empty_output_and_says_why(cfg, message, shape):
+    conv = make_conv(**cfg)
+    assert conv.output_shape == shape and conv.macs == 0 and conv.torch_output_shape() is None
+    assert message in conv.empty_because()
+    text = describe(conv)
+    assert "**Empty output.**" in text and message in text and "nothing fits, empty" in text
+    assert "PyTorch check: skipped, the output is empty" in text
+
+
 def test_pool_and_stack_sentences():
     with pytest.raises(ValueError, match=re.escape("the padding of a pooling layer (2) can be at most half its kernel")):
         make_pool((1, 8), 2, padding=2)
-    with pytest.raises(ValueError, match=re.escape("layer 2 (conv): the kernel (7) is larger than the padded input")):
-        make_stack((1, 8), [["conv", 4, 3], ["conv", 4, 7]])
-    with pytest.raises(ValueError, match=re.escape("layer 1 (dense): a stack layer is one of conv, max pool")):
+    with pytest.raises(ValueError, match=re.escape("layer 2 (conv): the stride must be a whole number from 1")):
+        make_stack((1, 8), [["conv", 4, 3], ["conv", 4, 3, 0]])
+    with pytest.raises(ValueError, match=re.escape("layer 1 (dense): the layer must be one of conv, max pool")):
         make_stack((1, 8), [["dense", 4]])
 
 
@@ -196,8 +229,8 @@ def test_parse_size_reads_what_people_type():
     assert [parse_size(t) for t in ("5", " 5×5 ", "5x5x5", "(5,)", "3, 4", "same", "VALID", "", None, float("nan"))] \
         == [5, (5, 5), (5, 5, 5), (5,), (3, 4), "same", "valid", None, None, None]
     assert input_shape_from(3, "14×14×14") == (3, 14, 14, 14)
-    with pytest.raises(ValueError, match="“5a” is not a size"):
-        parse_size("5a")
+    with pytest.raises(ValueError, match="the kernel size must be a whole number like 5, .*; got “5a”"):
+        parse_size("5a", "the kernel size")
     with pytest.raises(ValueError, match="the input size is missing"):
         input_shape_from(3, "")
 
@@ -211,9 +244,10 @@ def test_stack_example_table():
     assert [row[0] for row in rows] == ["conv1 (conv)", "conv2 (conv)", "pool1 (max pool)", "conv3 (conv)",
                                         "pool2 (max pool)"]
     assert all(len(row) == len(STACK_HEADERS) and row[-1] == "✓" for row in rows)
-    assert rows[-1][1:3] == ["(32, 8, 8)", "8×8×32"]
+    assert rows[-1][1:3] == ["8×8×32", "(32, 8, 8)"]
     torch_params = sum(p.numel() for layer in layers for p in layer.torch_layer().parameters())
-    assert sum(row[4] for row in rows) == torch_params == 448 + 2320 + 4640
+    assert sum(layer.parameters for layer in layers) == torch_params == 448 + 2320 + 4640
+    assert [row[4] for row in rows] == ["448", "2,320", "0", "4,640", "0"]
 
 
 @settings(max_examples=30, deadline=None)
@@ -241,8 +275,8 @@ def test_tab_handlers_show_the_sentence_as_gr_error():
         conv_tab.layer_report(*fields)
     with pytest.raises(gr.Error, match="'same' padding keeps the input's size only with stride 1"):
         conv_tab.layer_report("14", 1, 1, "3", "2", "same", "1", 1, False, "0", "")
-    with pytest.raises(gr.Error, match=re.escape("layer 2 (conv): the kernel (7) is larger")):
-        conv_tab.stack_report("8", 1, [["conv", 4, 3, "", "", ""], ["conv", 4, 7, "", "", ""]])
+    with pytest.raises(gr.Error, match=re.escape("layer 2 (conv): the number of filters must be a whole number")):
+        conv_tab.stack_report("8", 1, [["conv", 4, 3, "", "", ""], ["conv", "4.5", 3, "", "", ""]])
     assert "10×16" in conv_tab.layer_report("14", 1, 16, "5", "1", "0", "1", 1, False, "0", "")
     form = conv_tab.preset_form(list(PRESETS)[-1])
     assert "10×10×10×16" in conv_tab.layer_report(*form)

@@ -1,1 +1,10 @@
-"""The 1D/2D/3D convolution playground: shapes by formula (checked by the real torch layer) and visuals."""
+"""The 1D/2D/3D convolution playground, one job per module:
+
+shapes   size formulas, ``Conv``, ``make_conv``, ``make_pool``, ``ConvSpec`` (the one validation of a layer)
+stacks   layers one after another, receptive fields
+text     the formula, the layer's account and the stack's table as text
+samples  a heartbeat signal, a photo, volumes
+kernels  named filters and the n-d correlation
+figures  the drawings, with the filter's window highlighted
+"""
+from . import shapes  # noqa: F401  (first: shapes re-exports text.describe, and text reads shapes)
