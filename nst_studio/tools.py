@@ -1,0 +1,147 @@
+"""The app's tools for agents: plain functions with typed arguments, served as named API endpoints and, with
+``launch(mcp_server=True)``, as MCP tools at ``/gradio_api/mcp/``.
+
+Each docstring is the tool's description (its ``Args:`` lines describe the arguments to the agent). Inputs are
+checked where they enter, with ``nst_core.checks``; a bad one is a one-sentence error naming it.
+"""
+from __future__ import annotations
+
+import math
+import threading
+
+import gradio as gr
+
+from explorer.convs.shapes import ConvSpec, describe
+from explorer.units import service
+from explorer.units.datasets import builtin_dataset
+from explorer.units.receptive_field import receptive_field as layer_field
+from nst_core import StyleTransfer
+from nst_core.checks import InputError, one_of, whole_number
+from nst_core.options import MIN_STAGE_SIZE, MAX_SIZE, PRESETS, preset_options
+from nst_core.vgg import BLOCKS, CONV_LAYERS, LAYER_NAMES
+
+from .errors import explained
+from .images import load_input
+from .jobs import CPU_HEAVY, JOB_BUDGET_S
+from .stylize_tab import save_result
+
+
+def summary(fn) -> str:
+    """The first paragraph of ``fn``'s docstring: its ``api_description``."""
+    return " ".join(fn.__doc__.split("\n\n")[0].split())
+
+
+def times(shape) -> str:
+    """(10, 10, 16) -> '10x10x16'."""
+    return "x".join(map(str, shape))
+
+
+@explained("computing the output shape")
+def conv_output_shape(input_sizes: str, input_channels: int, filters: int, kernel_size: str,
+                      stride: int | str = 1, padding: int | str = 0, dilation: int | str = 1) -> str:
+    """The output shape of a 1D, 2D or 3D convolution layer, in the course's order (sizes, then channels) and in
+    PyTorch's (channels first), with the size formula per dimension, the weight shape, the parameter count and the
+    multiply-adds, checked against the real torch layer.
+
+    Args:
+        input_sizes: the input's spatial sizes, e.g. "14x14x14" for a volume, "32x32" for an image, "100" for a signal.
+        input_channels: the input's channels, e.g. 3 for RGB.
+        filters: the number of filters, which is the number of output channels.
+        kernel_size: each filter's spatial size, e.g. "5" (the same in every dimension) or "5x5x5".
+        stride: the step between filter positions: a number, or one per dimension such as "2x1" (default 1).
+        padding: zeros added on each side: a number, one per dimension, or "same" (default 0).
+        dilation: the spacing between filter taps: a number, or one per dimension (default 1).
+    """
+    conv = ConvSpec(input_sizes, input_channels, filters, kernel_size, stride, padding, dilation,
+                    filter_channels="").validate()
+    out = conv.output_shape
+    return (f"Output {times((*out[1:], out[0]))} (the course's order: sizes, then channels) = {out} "
+            f"(PyTorch's order: channels first, batch left out).\n\n{describe(conv)}")
+
+
+@explained("computing the receptive field")
+def receptive_field(layer: str) -> str:
+    """The receptive field of a VGG19 layer: how many input pixels one unit sees (R), how far apart neighbouring
+    units look (the jump J) and the padding P, so that unit (y, x) sees input rows y*J - P ... y*J - P + R - 1.
+
+    Args:
+        layer: a VGG19 layer name, conv1_1 ... conv5_4, relu1_1 ... relu5_4 or pool1 ... pool5.
+    """
+    field = layer_field(one_of("layer", layer, LAYER_NAMES, "a VGG19 layer name such as conv3_1, relu4_2 or pool5"))
+    return (f"{layer}: receptive field R = {field.size} px, jump J = {field.jump} px, padding P = {field.padding} px; "
+            f"unit (y, x) sees input rows y*{field.jump} - {field.padding} ... y*{field.jump} - {field.padding} + "
+            f"{field.size - 1} (and the same columns of x).")
+
+
+def fitted_scales(size: int, scales: int) -> int:
+    """The preset's coarse-to-fine scales, fewer if needed so that the coarsest stage is still >= MIN_STAGE_SIZE:
+    the largest n <= scales with size / 2^(n-1) >= MIN_STAGE_SIZE."""
+    return max(1, min(scales, 1 + int(math.log2(size / MIN_STAGE_SIZE))))
+
+
+@explained("stylizing")
+def stylize(content: str, style: str, preset: str = "Quick", size: int = 0) -> str:
+    """Repaint a content image in the style of a style image (Gatys et al., on VGG19) and return the result, a PNG
+    that carries its settings. Quick takes under a minute on 2 CPU cores; Balanced and Best take a few minutes.
+
+    Args:
+        content: the photo whose layout is kept.
+        style: the painting or texture whose colours and strokes are copied.
+        preset: Quick (512 px), Balanced (512 px, more steps) or Best (768 px).
+        size: the result's long edge in pixels, 32 to 4096; 0 keeps the preset's size.
+    """
+    chosen = PRESETS[one_of("preset", preset, PRESETS)]
+    side = whole_number("size", size, 0, MAX_SIZE) or chosen["size"]
+    if side < MIN_STAGE_SIZE:
+        raise InputError(f"size must be 0 (the preset's) or a whole number from {MIN_STAGE_SIZE} to {MAX_SIZE}; "
+                         f"got {size!r}.")
+    options = preset_options(preset, size=side, scales=fitted_scales(side, chosen["scales"]))
+    images = load_input(content, "content image"), [load_input(style, "style image")]
+    transfer, stop = StyleTransfer(options), threading.Event()
+    # past the app's time budget the job stops and returns its best image so far, as in the Stylize tab
+    rgb = transfer.stylize(*images, stop=stop, callback=lambda p: p.elapsed > JOB_BUDGET_S and stop.set())
+    return save_result(rgb, options, transfer.model.identity)
+
+
+def units_of(layer: str) -> int:
+    """The number of units (channels) of conv layer ``convB_I``: the channels of block B."""
+    return BLOCKS[int(layer[4]) - 1][0]
+
+
+@explained("finding the unit's top patches")
+def top_patches(layer: str, unit: int) -> tuple[str, str]:
+    """The 9 patches of scikit-image's sample photos that excite one unit of a VGG19 conv layer most (Zeiler &
+    Fergus), as one image, with the unit's peak activation. The first call for a layer scans the photos (slow on a
+    CPU); later calls read the cached scan.
+
+    Args:
+        layer: a VGG19 conv layer, conv1_1 ... conv5_4.
+        unit: the unit (channel) number, from 0 to the layer's channel count minus 1 (63 for conv1_x, 511 for conv5_x).
+    """
+    layer = one_of("layer", layer, CONV_LAYERS, "a VGG19 conv layer, conv1_1 … conv5_4")
+    unit = whole_number(f"unit of {layer}", unit, 0, units_of(layer) - 1)
+    index = service.index_for(builtin_dataset(), layer)
+    (tile, caption), = service.page_tiles(index, layer, [unit], "patches", "deconvnet")
+    return tile, caption
+
+
+def register() -> None:
+    """Add the tools to the current Blocks as named endpoints, each described by its docstring's first paragraph.
+
+    Text tools are ``gr.api`` endpoints (typed by their signatures); the image tools take and give images through
+    components kept out of sight, so Gradio moves the files (and MCP clients may send image URLs).
+    """
+    for fn in (conv_output_shape, receptive_field):
+        gr.api(fn, api_name=fn.__name__, api_description=summary(fn), concurrency_limit=None)
+    with gr.Group(visible=False):
+        content, style = gr.Image(type="filepath", label="content"), gr.Image(type="filepath", label="style")
+        preset = gr.Radio(list(PRESETS), value="Quick", label="preset")
+        size = gr.Number(0, precision=0, label="size")
+        layer = gr.Dropdown(list(CONV_LAYERS), value="conv5_4", label="layer")
+        unit = gr.Number(0, precision=0, label="unit")
+        image, caption = gr.Image(type="filepath", label="result"), gr.Textbox(label="caption")
+        run_stylize, run_patches = gr.Button(), gr.Button()
+    run_stylize.click(stylize, [content, style, preset, size], image, api_name="stylize_image",
+                      api_description=summary(stylize), **CPU_HEAVY)
+    run_patches.click(top_patches, [layer, unit], [image, caption], api_name="top_patches",
+                      api_description=summary(top_patches), **CPU_HEAVY)

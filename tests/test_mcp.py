@@ -1,0 +1,93 @@
+"""The app's MCP server, called as an assistant would: the ``mcp`` package's streamable-HTTP client against
+``python app.py`` (``serve_app``) at ``/gradio_api/mcp/``."""
+import base64
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app_server import serve_app
+from mcp_client import call_tool, list_tools, text_of
+
+OUR_TOOLS = {"conv_output_shape", "receptive_field", "stylize", "top_patches"}
+# the tabs' handlers that only update the page (lambdas, preset pickers, figures, clicks on a gallery tile)
+UI_ONLY = re.compile(r"^(lambda|preset_|see_it_view|show_unit|filters_image|ask_to_stylize|show_page_\d)")
+
+
+@pytest.fixture(scope="module")
+def mcp_url(tmp_path_factory):
+    with serve_app(str(tmp_path_factory.mktemp("mcp") / "app.log")) as server:
+        yield server.url + "gradio_api/mcp/"
+
+
+def shape_text(url, **arguments) -> str:
+    result = call_tool(url, "conv_output_shape", arguments)
+    assert not result.isError, text_of(result)
+    return text_of(result)
+
+
+def test_the_course_3d_example_in_both_orders(mcp_url):
+    text = shape_text(mcp_url, input_sizes="14x14x14", input_channels=3, filters=16, kernel_size="5")
+    assert "10x10x10x16" in text and "(16, 10, 10, 10)" in text
+    assert "(16, 3, 5, 5, 5)" in text  # 16 filters of 5×5×5×3, PyTorch's weight shape
+
+
+@pytest.mark.parametrize("arguments, course, torch_order", [
+    (dict(input_sizes="14", input_channels=1, filters=1, kernel_size="5"), "10x1", "(1, 10)"),  # the EKG example
+    (dict(input_sizes="6x6", input_channels=1, filters=1, kernel_size="3x3"), "4x4x1", "(1, 4, 4)"),
+    (dict(input_sizes="32x32", input_channels=3, filters=8, kernel_size="3", stride=2, padding=1), "16x16x8",
+     "(8, 16, 16)"),
+    (dict(input_sizes="100", input_channels=2, filters=4, kernel_size="3", dilation="2", padding="same"), "100x4",
+     "(4, 100)"),
+])
+def test_other_layers(mcp_url, arguments, course, torch_order):
+    text = shape_text(mcp_url, **arguments)
+    assert course in text and torch_order in text
+
+
+def test_bad_input_is_one_sentence_naming_it(mcp_url):
+    result = call_tool(mcp_url, "conv_output_shape",
+                       {"input_sizes": "14x14", "input_channels": 3, "filters": 16, "kernel_size": "5x5x5"})
+    assert result.isError
+    text = text_of(result)
+    assert "kernel size" in text and "2 spatial dimensions" in text and "Traceback" not in text
+    result = call_tool(mcp_url, "receptive_field", {"layer": "relu9_9"})
+    assert result.isError and "relu9_9" in text_of(result)
+    result = call_tool(mcp_url, "top_patches", {"layer": "conv1_1", "unit": 64})
+    assert result.isError and "from 0 to 63" in text_of(result)
+
+
+def test_receptive_field(mcp_url):
+    text = text_of(call_tool(mcp_url, "receptive_field", {"layer": "relu4_2"}))
+    assert "R = 84 px" in text and "J = 8 px" in text  # 3x3 convs and 2x2 pools from conv1_1 up to conv4_2
+
+
+def png_data_url(seed: int) -> str:
+    rgb = (np.random.default_rng(seed).random((40, 48, 3)) * 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_stylize_returns_the_image(mcp_url):
+    result = call_tool(mcp_url, "stylize", {"content": png_data_url(0), "style": png_data_url(1), "preset": "Quick",
+                                            "size": 48})
+    assert not result.isError, text_of(result)
+    image, = [item for item in result.content if item.type == "image"]
+    assert image.mimeType == "image/png"
+    assert Image.open(io.BytesIO(base64.b64decode(image.data))).size == (48, 40)  # long edge 48, aspect kept
+
+
+def test_tools_are_described_and_ui_only_handlers_hidden(mcp_url):
+    tools = {tool.name: tool for tool in list_tools(mcp_url)}
+    assert OUR_TOOLS <= set(tools)
+    for name, tool in tools.items():
+        assert len(tool.description or "") > 30, name
+        assert not UI_ONLY.match(name), f"{name} only updates the page; it must not be a tool"
+    for name in OUR_TOOLS:
+        properties = tools[name].inputSchema["properties"]
+        assert all(len(p.get("description", "")) > 10 for p in properties.values()), name
+    assert set(tools["conv_output_shape"].inputSchema["required"]) == {"input_sizes", "input_channels", "filters",
+                                                                       "kernel_size"}
