@@ -122,3 +122,34 @@ def test_fingerprint_follows_content_not_file_times(tmp_path):
     assert folder_dataset(tmp_path / "a").fingerprint() == folder_dataset(tmp_path / "b").fingerprint()
     Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(tmp_path / "b" / "img0.png")
     assert folder_dataset(tmp_path / "a").fingerprint() != folder_dataset(tmp_path / "b").fingerprint()
+
+
+def test_stopped_scan_resumes_after_its_last_finished_shard(model, tmp_path, monkeypatch):
+    import threading
+
+    import torch
+
+    from explorer.units import shards
+    from explorer.units.scan import Stopped
+
+    monkeypatch.setattr(shards, "SHARD_ITEMS", 3)
+    write_random_images(tmp_path / "data", 10)
+    dataset = folder_dataset(tmp_path / "data")
+    settings = ScanSettings(size=32, precision="fp32", batch_size=2)  # 2 items per batch: batches span shard ends
+    whole = scan_module.scan(model, dataset, ["conv1_1", "conv2_1"], settings)
+    stop = threading.Event()
+    with pytest.raises(Stopped):
+        cached_scan(model, dataset, ["conv1_1", "conv2_1"], settings, cache=tmp_path / "cache",
+                    progress=lambda done, total: done >= 7 and stop.set(), stop=stop)
+    [checkpoint] = (tmp_path / "cache" / "partial").iterdir()
+    assert torch.load(checkpoint, weights_only=True)["done"] == 6  # shards [0, 3) and [3, 6) finished
+    read = []
+    real_items = type(dataset).items
+    monkeypatch.setattr(type(dataset), "items", lambda self, start=0: (read.append(start), real_items(self, start))[1])
+    resumed = cached_scan(model, dataset, ["conv1_1", "conv2_1"], settings, cache=tmp_path / "cache")
+    assert read == [6]  # the finished shards were not read again
+    assert resumed.views == whole.views
+    for layer in ("conv1_1", "conv2_1"):
+        assert torch.equal(resumed.layers[layer].image, whole.layers[layer].image)
+        assert torch.allclose(resumed.layers[layer].value, whole.layers[layer].value)
+    assert not checkpoint.exists()
