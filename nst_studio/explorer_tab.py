@@ -19,6 +19,7 @@ from .jobs import CPU_HEAVY
 
 BUILTIN = "Built-in: scikit-image sample photos (whole and 2× zoomed tiles)"
 UPLOAD = "My images: one zip, or several image files"
+HUB = "A Hugging Face dataset (streamed)"
 
 
 def intro() -> str:
@@ -62,11 +63,12 @@ def stop(request: gr.Request):
         event.set()
 
 
-def show_page(source, uploads, layer, mode, method, page, request: gr.Request, progress=gr.Progress()):
+def show_page(source, uploads, layer, mode, method, page, hub="", request: gr.Request = None,
+              progress=gr.Progress()):
     """Scan (first time only), then the page of units: gallery items, summary, page, state."""
     halt = stop_event(request)
     try:
-        dataset = service.dataset_choice(source == BUILTIN, uploads)
+        dataset = service.dataset_choice(source == BUILTIN, uploads, hub if source == HUB else None)
         index = service.index_for(dataset, layer, stop=halt, progress=lambda done, total: progress(
             (done, total), desc=f"Scanning {dataset.name} (first time only)", unit="files"))
         units, pages = service.page_units(index, layer, int(page or 1))
@@ -96,9 +98,11 @@ def build() -> None:
     """The tab's widgets, inside the current ``gr.Tab``."""
     gr.Markdown(intro())
     with gr.Row():
-        source = gr.Radio([BUILTIN, UPLOAD], value=BUILTIN, label="Dataset", scale=2)
+        source = gr.Radio([BUILTIN, UPLOAD, HUB], value=BUILTIN, label="Dataset", scale=2)
         uploads = gr.File(file_count="multiple", file_types=[".zip", "image"], type="filepath",
                           label="Zip or image files (unreadable files are skipped and listed)", visible=False)
+        hub = gr.Textbox(label="Hugging Face dataset: OWNER/NAME, optionally :SPLIT and :COLUMN (needs internet)",
+                         placeholder="e.g. OWNER/NAME:validation", visible=False)
     with gr.Row():
         layer = gr.Dropdown(list(CONV_LAYERS), value="conv1_1", label="Layer")
         mode = gr.Radio(list(MODES), value="patches", label="Show")
@@ -120,8 +124,9 @@ def build() -> None:
         filters_button = gr.Button("Show the filters")
         filters = gr.Image(label="conv1_1 filters", format="png", interactive=False)
 
-    source.change(lambda s: gr.update(visible=s == UPLOAD), source, uploads, api_visibility="private")
-    inputs = [source, uploads, layer, mode, method, page]
+    source.change(lambda s: (gr.update(visible=s == UPLOAD), gr.update(visible=s == HUB)), source, [uploads, hub],
+                  api_visibility="private")
+    inputs = [source, uploads, layer, mode, method, page, hub]
     outputs = [units, summary, page, state, detail]
     show.click(show_page, inputs, outputs, api_name="explorer_page", **CPU_HEAVY,
                api_description="One page of a VGG19 conv layer's units (Zeiler & Fergus): each unit's top dataset "

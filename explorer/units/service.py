@@ -5,15 +5,19 @@ are kept in memory.
 """
 from __future__ import annotations
 
+import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from nst_core.checks import shown
 from nst_core.vgg import CONV_LAYERS, VGG19, load_vgg19
 
-from .datasets import Dataset, DatasetError, builtin_dataset, files_dataset, zip_dataset
+from .datasets import Dataset, DatasetError, Source, builtin_dataset, files_dataset, zip_dataset
+from .hub import hub_dataset
 from .filters import first_layer_filters
 from .receptive_field import receptive_field
 from .index import Index, ScanSettings
@@ -43,7 +47,25 @@ def uploaded_dataset(paths: Sequence[str]) -> Dataset:
     return zip_dataset(zips[0], store) if zips else files_dataset(paths, store)
 
 
-def dataset_choice(builtin: bool, uploads: Sequence[str] | None) -> Dataset:
+HUB_NAME = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*(:[\w.-]+){0,2}")  # OWNER/NAME[:split[:column]]
+
+
+def hub_choice(name: str) -> Source:
+    """A Hugging Face dataset typed in the app, ``OWNER/NAME[:split[:column]]`` with or without ``hf:``; local
+    paths are refused (the CLI takes them, a web page must not read the server's folders)."""
+    name = (name or "").strip().removeprefix("hf:")
+    if not name:
+        raise DatasetError("type a Hugging Face dataset name first, e.g. OWNER/NAME or OWNER/NAME:validation")
+    if not HUB_NAME.fullmatch(name) or os.path.exists(name.split(":")[0]):
+        raise DatasetError(f"{shown(name)} is not a Hugging Face dataset name; write OWNER/NAME, "
+                           "OWNER/NAME:SPLIT or OWNER/NAME:SPLIT:COLUMN")
+    return hub_dataset(f"hf:{name}", cache_dir() / "datasets")
+
+
+def dataset_choice(builtin: bool, uploads: Sequence[str] | None, hub_name: str | None = None) -> Source:
+    """The dataset the tab asks for: the built-in photos, the uploads, or (``hub_name`` given) a Hub dataset."""
+    if hub_name is not None:
+        return hub_choice(hub_name)
     return builtin_dataset() if builtin else uploaded_dataset(uploads)
 
 
