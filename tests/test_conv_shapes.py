@@ -184,7 +184,8 @@ ERRORS = [
      "the stride must be a whole number from 1 to "),
     (dict(input_shape=(1, 8), out_channels=1, kernel_size=3, padding=-1),
      "the padding must be a whole number from 0 to "),
-    (dict(input_shape=(1, 8), out_channels=1, kernel_size=3, padding="full"), "the padding is a number"),
+    (dict(input_shape=(1, 8), out_channels=1, kernel_size=3, padding="full"),
+     "the padding is a whole number from 0 to 1,000,000,000 (or one per dimension), 'valid' or 'same'; got 'full'."),
     (dict(input_shape=(1, 8), out_channels=0, kernel_size=3), "the number of filters must be a whole number from 1"),
     (dict(input_shape=(1, 8), out_channels=1.5, kernel_size=3), "the number of filters must be a whole number"),
 ]
@@ -228,9 +229,10 @@ def test_pool_and_stack_sentences():
 def test_parse_size_reads_what_people_type():
     assert [parse_size(t) for t in ("5", " 5×5 ", "5x5x5", "(5,)", "3, 4", "same", "VALID", "", None, float("nan"))] \
         == [5, (5, 5), (5, 5, 5), (5,), (3, 4), "same", "valid", None, None, None]
+    assert parse_size(" 5a ") == "5a"  # not a size: left for make_conv to name with its field and range
     assert input_shape_from(3, "14×14×14") == (3, 14, 14, 14)
-    with pytest.raises(ValueError, match="the kernel size must be a whole number like 5, .*; got “5a”"):
-        parse_size("5a", "the kernel size")
+    with pytest.raises(ValueError, match="the kernel size must be a whole number from 1 to .*; got '5a'"):
+        make_conv((1, 8), 1, parse_size("5a"))
     with pytest.raises(ValueError, match="the input size is missing"):
         input_shape_from(3, "")
 

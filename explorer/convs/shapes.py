@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nst_core.checks import InputError, one_of, whole_number
+from nst_core.checks import InputError, one_of, shown, whole_number
 
 DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 KINDS = ("conv", "transposed conv", "max pool", "avg pool")
@@ -72,22 +72,22 @@ def number_text(p: int | Fraction) -> str:
     return str(p) if Fraction(p).denominator == 1 else f"{float(p):g}"
 
 
-def parse_size(value, name: str = "the size") -> int | tuple[int, ...] | str | None:
+def parse_size(value) -> int | tuple[int, ...] | str | None:
     """Read a size as typed: 5 or '5' -> 5; '5×5', '5x5', '5, 5' or '(5, 5)' -> (5, 5); 'same', 'valid' stay words;
-    blank -> None. Anything else raises ``InputError`` naming ``name``. Numbers are checked by ``make_conv``."""
-    if isinstance(value, float) and math.isnan(value):
+    blank -> None. Anything else comes back as the text typed, for ``make_conv``'s checks to name with its field and
+    range (e.g. '2.5', 'inf', '1e30')."""
+    if isinstance(value, float) and math.isnan(value):  # a blank cell of a table
         return None
     if value is None or isinstance(value, (int, float)):
         return value
     text = str(value).strip().lower()
-    if text in ("", "none", "nan"):
+    if text in ("", "none"):
         return None
     if text in ("same", "valid"):
         return text
     parts = [part for part in re.split(r"[\s,x×*()\[\]]+", text) if part]
-    if not parts or len(parts) > 3 or not all(re.fullmatch(r"[-+]?\d{1,30}", part) for part in parts):
-        raise InputError(f"{name} must be a whole number like 5, or one per dimension like 5×5×5; "
-                         f"got “{str(value)[:40]}”.")
+    if not parts or not all(re.fullmatch(r"[-+]?\d{1,30}", part) for part in parts):
+        return str(value).strip()
     numbers = tuple(int(part) for part in parts)
     return numbers[0] if len(numbers) == 1 and not re.search(r"[,x×*(\[]", text) else numbers
 
@@ -121,7 +121,7 @@ def check_input_shape(input_shape) -> tuple[int, ...]:
 
 def input_shape_from(channels, sizes) -> tuple[int, ...]:
     """(C, n_1, ..., n_d) from a channel count and the sizes as typed, e.g. (3, '14×14×14') -> (3, 14, 14, 14)."""
-    spatial = parse_size(sizes, "the input size")
+    spatial = parse_size(sizes)
     return check_input_shape((channels, *(spatial if isinstance(spatial, tuple) else (spatial,))))
 
 
@@ -251,7 +251,7 @@ def make_conv(input_shape, out_channels, kernel_size, stride=1, padding=0, dilat
     F = _whole(out_channels, "the number of filters", 1)
     g = _whole(groups, "the number of groups", 1)
     if not isinstance(transposed, bool):
-        raise InputError(f"transposed must be true or false; got {str(transposed)[:40]!r}.")
+        raise InputError(f"transposed must be true or false; got {shown(transposed)}.")
     if C % g or F % g:
         raise InputError(f"the number of groups ({g:,}) must divide the number of input channels ({C:,}) and the "
                          f"number of filters ({F:,}): each group reads C/groups channels and makes F/groups filters.")
@@ -265,9 +265,10 @@ def make_conv(input_shape, out_channels, kernel_size, stride=1, padding=0, dilat
     strides = _per_dim(stride, nd, "the stride", 1)
     dilations = _per_dim(dilation, nd, "the dilation", 1)
     pad = (0,) * nd if padding == "valid" else padding
-    if isinstance(pad, str):
+    if isinstance(pad, str) and pad.isalpha():
         if pad != "same":
-            raise InputError(f"the padding is a number, one number per dimension, 'valid' or 'same'; got '{pad[:40]}'.")
+            raise InputError(f"the padding is a whole number from 0 to {LARGEST:,} (or one per dimension), 'valid' or "
+                             f"'same'; got {shown(pad)}.")
         if transposed:
             raise InputError("'same' padding is defined for ordinary convolutions only: give a transposed "
                              "convolution a number.")
@@ -334,13 +335,10 @@ class ConvSpec:
 
     def validate(self) -> Conv:
         """The checked layer; ``InputError`` naming the first bad field, its allowed range and the value received."""
-        def size(name, label):
-            return parse_size(getattr(self, name), label)
-        return make_conv(input_shape_from(self.channels, self.sizes), self.filters, size("kernel", "the kernel size"),
-                         size("stride", "the stride"), size("padding", "the padding"),
-                         size("dilation", "the dilation"), self.groups, self.transposed,
-                         size("output_padding", "the output padding"),
-                         size("filter_channels", "the number of channels in the filter"))
+        size = parse_size
+        return make_conv(input_shape_from(self.channels, self.sizes), self.filters, size(self.kernel),
+                         size(self.stride), size(self.padding), size(self.dilation), self.groups, self.transposed,
+                         size(self.output_padding), size(self.filter_channels))
 
     @classmethod
     def from_preset(cls, name: str) -> ConvSpec:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nst_core.checks import InputError, one_of
+from nst_core.checks import InputError, one_of, shown
 
 from .shapes import Conv, check_input_shape, make_conv, make_pool, parse_size
 
@@ -36,14 +36,13 @@ def stack_layer(shape: tuple[int, ...], row: Sequence) -> Conv | None:
     """One row (layer, filters, kernel, stride, padding, dilation) as typed in the table -> its layer on ``shape``;
     blank cells take the defaults (stride 1 for conv, the kernel for pools; padding 0; dilation 1), a blank row None."""
     if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
-        raise InputError(f"each row holds {', '.join(STACK_COLUMNS)}; got {str(row)[:40]!r}.")
+        raise InputError(f"each row holds {', '.join(STACK_COLUMNS)}; got {shown(row)}.")
     kind, filters, kernel, stride, padding, dilation = (list(row) + [None] * 6)[:6]
     kind = str(kind or "").strip().lower()
     if not kind:
         return None
     one_of("the layer", kind, STACK_KINDS)
-    filters, kernel, stride, padding, dilation = (parse_size(value, f"the {name}") for value, name in zip(
-        (filters, kernel, stride, padding, dilation), ("number of filters", *STACK_COLUMNS[2:])))
+    filters, kernel, stride, padding, dilation = map(parse_size, (filters, kernel, stride, padding, dilation))
     padding = 0 if padding is None else padding
     if kind == "conv":
         return make_conv(shape, filters, kernel, 1 if stride is None else stride, padding,
@@ -55,9 +54,10 @@ def make_stack(input_shape, rows: Sequence[Sequence]) -> list[Conv]:
     """Layers one after another (see ``stack_layer``); blank rows are skipped. The stack ends at the first layer
     whose output is empty (its kernel does not fit): later layers would have no input. An invalid layer raises
     ``InputError`` naming it."""
-    if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence) or len(rows) > MAX_LAYERS:
-        raise InputError(f"the layers are a table of at most {MAX_LAYERS} rows; got "
-                         f"{len(rows) if isinstance(rows, Sequence) else str(rows)[:40]!r}.")
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
+        raise InputError(f"the layers are a table of at most {MAX_LAYERS} rows; got {shown(rows)}.")
+    if len(rows) > MAX_LAYERS:
+        raise InputError(f"the layers are a table of at most {MAX_LAYERS} rows; got {len(rows)} rows.")
     layers, shape = [], check_input_shape(input_shape)
     for row in rows:
         try:
