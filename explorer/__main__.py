@@ -80,12 +80,18 @@ def check_output(flag: str, path: str, suffix: str) -> str:
 
 
 def check_folder(flag: str, folder: str, shown: str | None = None) -> str:
-    """An existing folder this process may write in."""
+    """An existing folder this process can create files in (tried with an empty temporary file)."""
     shown = shown or folder
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise UsageError(f"{flag} {shown}: not a folder")
     if not os.path.isdir(folder):
         raise UsageError(f"{flag} {shown}: no such folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"{flag} {shown}: the folder is not writable")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError:
+        raise UsageError(f"{flag} {shown}: the folder is not writable") from None
     return folder
 
 

@@ -1,6 +1,8 @@
 """``python -m explorer scan|render``: files written, bad input -> one line and exit status 2, nothing written."""
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,18 +52,75 @@ def test_render_writes_a_grid(scanned, tmp_path, mode):
     (["render", "{index}", "--layer", "conv1_1", "--units", "x", "-o", "{out}"], "write topN, A-B or a,b,c"),
     (["render", "{data}/readme.txt", "--layer", "conv1_1", "-o", "{out}"], "readme.txt: not an explorer index"),
     (["render", "{index}", "--layer", "relu1_1", "-o", "{out}"], "argument --layer: invalid choice"),
-    (["scan", "{data}/nothing", "--out", "{out}"], "nothing: not 'builtin', a folder or a .zip file"),
-    (["scan", "{data}", "--layers", "pool1", "--out", "{out}"], "unknown conv layer 'pool1'"),
-    (["scan", "{data}", "--size", "8", "--out", "{out}"], "scan size must be 32 ... 1024 pixels"),
+    (["scan", "{data}/nothing", "--out", "{out_pt}"], "nothing: not 'builtin', a folder, a .zip file"),
+    (["scan", "{data}", "--layers", "pool1", "--out", "{out_pt}"], "unknown conv layer 'pool1'"),
+    (["scan", "{data}", "--size", "8", "--out", "{out_pt}"], "scan size must be 32 ... 1024 pixels"),
+    (["visualize", "conv2_1", "--units", "128", "-o", "{out}"], "conv2_1 has units 0 ... 127"),
+    (["visualize", "conv2_1", "--units", "a-b", "-o", "{out}"], "write topN, A-B or a,b,c"),
+    (["visualize", "relu2_1", "-o", "{out}"], "argument LAYER: invalid choice: 'relu2_1'"),
+    (["visualize", "conv2_1", "--size", "8", "-o", "{out}"], "size must be a whole number from 32 to 512; got 8"),
+    (["visualize", "conv2_1"], "say where to write: -o GRID.png, --save-dir DIR or both"),
 ])
 def test_bad_input_exits_2_with_one_line(scanned, tmp_path, capsys, argv, message):
     out = tmp_path / "out.png"
     capsys.readouterr()
-    argv = [a.format(index=scanned, data=tmp_path / "data", out=out) for a in argv]
+    argv = [a.format(index=scanned, data=tmp_path / "data", out=out, out_pt=tmp_path / "out.pt") for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and err.startswith("explorer: error:")
-    assert not out.exists()
+    assert not out.exists() and not (tmp_path / "out.pt").exists()
+
+
+OUTPUTS = [  # (command, the output flag's place in it), every output path of python -m explorer
+    (["scan", "{data}", "--layers", "conv1_1", "--size", "32", "--out", "{path}"], ".pt"),
+    (["render", "{index}", "--layer", "conv1_1", "-o", "{path}"], ".png"),
+    (["visualize", "conv1_1", "--units", "0", "--size", "32", "--steps", "1", "-o", "{path}"], ".png"),
+    (["visualize", "conv1_1", "--units", "0", "--size", "32", "--steps", "1", "--save-dir", "{folder}"], None),
+]
+
+
+@pytest.mark.parametrize("argv, suffix", OUTPUTS)
+@pytest.mark.parametrize("case", ["missing folder", "a folder", "unwritable folder", "wrong extension"])
+def test_every_output_path_is_checked_before_any_work(scanned, tmp_path, capsys, argv, suffix, case):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    if os.geteuid() == 0:  # root writes through file modes; a read-only mount stops it
+        locked = Path("/sys")
+    target = {"missing folder": tmp_path / "no" / f"x{suffix}", "a folder": tmp_path / "data",
+              "unwritable folder": locked / f"x{suffix}", "wrong extension": tmp_path / "x.jpg"}[case]
+    if suffix is None:  # --save-dir names a folder: a file or a wrong extension are the "not a folder" cases
+        target = {"missing folder": tmp_path / "no", "a folder": tmp_path / "data" / "readme.txt",
+                  "unwritable folder": locked, "wrong extension": tmp_path / "data" / "img0.png"}[case]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    argv = [a.format(index=scanned, data=tmp_path / "data", path=target, folder=target) for a in argv]
+    capsys.readouterr()
+    try:
+        assert main(argv) == 2
+    finally:
+        (tmp_path / "locked").chmod(0o700)
+    err = capsys.readouterr().err.strip()
+    expected = {"missing folder": "no such folder", "a folder": "is a folder",
+                "unwritable folder": "is not writable", "wrong extension": f"must be a {suffix} file"}[case]
+    if suffix is None:
+        expected = {"missing folder": "no such folder", "unwritable folder": "is not writable"}.get(case,
+                                                                                                 "not a folder")
+    assert len(err.splitlines()) == 1 and err.startswith("explorer: error:") and expected in err, err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written, no temporary left
+
+
+def test_visualize_writes_each_unit_and_a_labelled_grid(tmp_path):
+    argv = ["visualize", "conv1_2", "--units", "2,5", "--size", "32", "--steps", "3", "--seed", "0",
+            "--save-dir", str(tmp_path), "-o", str(tmp_path / "grid.png")]
+    assert main(argv) == 0
+    units = [np.asarray(Image.open(tmp_path / f"conv1_2_unit{u}.png")) for u in (2, 5)]
+    assert all(u.shape == (32, 32, 3) for u in units) and not np.array_equal(*units)
+    with Image.open(tmp_path / "grid.png") as grid:
+        assert grid.size[0] > 4 * 32 and grid.size[1] > 32
+    again = tmp_path / "again"
+    again.mkdir()
+    assert main(argv[:-4] + ["--save-dir", str(again)]) == 0
+    assert np.array_equal(np.asarray(Image.open(again / "conv1_2_unit5.png")), units[1])  # same seed, same pixels
 
 
 def test_runs_as_a_module_without_traceback(tmp_path):
