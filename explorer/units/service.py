@@ -1,7 +1,8 @@
-"""The explorer as the app uses it: datasets from uploads, lazy cached scans, pages of unit tiles, unit details.
+"""The explorer as the app uses it: datasets from uploads, lazy cached scans, pages of unit tiles, unit details,
+and each unit's synthesised image (feature visualisation) beside its patches.
 
-No Gradio here. Scans run on first use only (then come from the disk cache); projections of units already shown
-are kept in memory.
+No Gradio here. Scans run on first use only (then come from the disk cache); projections and synthesised images
+of units already shown are kept in memory.
 """
 from __future__ import annotations
 
@@ -13,21 +14,24 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from nst_core.checks import shown
-from nst_core.vgg import CONV_LAYERS, VGG19, load_vgg19
+from nst_core.checks import one_of, shown, whole_number
+from nst_core.vgg import BLOCKS, CONV_LAYERS, VGG19, load_vgg19
 
 from .datasets import Dataset, DatasetError, Source, builtin_dataset, files_dataset, zip_dataset
 from .hub import hub_dataset
 from .filters import first_layer_filters
 from .receptive_field import receptive_field
 from .index import Index, ScanSettings
-from .tiles import (Cell, ViewLoader, dead_units, fit, grid, page_cells, unit_label, unit_tile,
-                        units_by_peak)
-from .scan import CACHE_ENV, Stopped, cache_dir, cached_scan
+from .render import render_units
+from .tiles import (Cell, ViewLoader, beside, dead_units, fit, grid, page_cells, unit_label, unit_tile,
+                    units_by_peak)
+from .vis_settings import VisSettings
+from .scan import Stopped, cache_dir, cached_scan
 
 UNITS_PER_PAGE = 16
 DETAIL_PX = 224  # each of a unit's patches in the detail view
 PROJECTION_MEMORY = 2048  # units' projections kept in memory
+SYNTHESIS_MEMORY = 1024  # units' synthesised images kept in memory
 WEIGHTS = "caffe"
 
 
@@ -140,23 +144,83 @@ class ProjectionMemory:
 PROJECTIONS = ProjectionMemory()
 
 
-def page_tiles(index: Index, layer: str, units: Sequence[int], mode: str, method: str, *,
+def check_layer_unit(layer: str, unit) -> tuple[str, int]:
+    """A conv layer of VGG19 and one of its units, else ``InputError`` naming the allowed ones."""
+    layer = one_of("layer", layer, CONV_LAYERS)
+    return layer, whole_number(f"unit of {layer}", unit, 0, BLOCKS[int(layer[4]) - 1][0] - 1)
+
+
+class SynthesisMemory:
+    """Synthesised images by (weights, layer, unit, settings): a page shown again is not optimised again."""
+
+    def __init__(self, size: int = SYNTHESIS_MEMORY):
+        self.size = size
+        self._items: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def images(self, layer: str, units: Sequence[int], settings: VisSettings, *,
                progress: Callable[[int, int], None] | None = None,
-               stop: threading.Event | None = None) -> list[tuple[np.ndarray, str]]:
-    """(tile, caption) per unit: its top-k as a 3 x 3 grid of patches, projections or both."""
+               stop: threading.Event | None = None) -> tuple[dict[int, np.ndarray], bool]:
+        """Each unit's image, remembered or rendered now (the missing ones together, one per batch item);
+        ``progress(step, steps)``. A stopped run's images are returned, marked stopped, and not remembered."""
+        for unit in units:
+            check_layer_unit(layer, unit)
+        settings.validate()
+        key = lambda unit: (model().identity, layer, unit, settings)  # noqa: E731
+        with self._lock:
+            found = {u: self._items[key(u)] for u in units if key(u) in self._items}
+        todo = [u for u in units if u not in found]
+        if not todo:
+            return found, False
+        total = -(-len(todo) // settings.batch) * settings.steps
+        report = None if progress is None else (
+            lambda record, first: progress(first // settings.batch * settings.steps + record.step, total))
+        images, stopped = render_units(model(), layer, todo, settings, stop=stop, progress=report)
+        fresh = dict(zip(todo, images))
+        if not stopped:
+            with self._lock:
+                for unit, image in fresh.items():
+                    self._items[key(unit)] = image
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return {**found, **fresh}, stopped
+
+
+SYNTHESES = SynthesisMemory()
+
+
+def synthesis_caption(settings: VisSettings, stopped: bool = False) -> str:
+    """What the synthesised image is, in one line."""
+    what = "mean" if settings.objective == "channel" else "centre value"
+    return (f"left: synthesised image that maximises the unit's {what} of max(0, conv) "
+            f"({settings.size} px, seed {settings.seed}{', stopped early' if stopped else ''})")
+
+
+def page_tiles(index: Index, layer: str, units: Sequence[int], mode: str, method: str, *,
+               progress: Callable[[int, int], None] | None = None, stop: threading.Event | None = None,
+               syntheses: dict[int, np.ndarray] | None = None) -> list[tuple[np.ndarray, str]]:
+    """(tile, caption) per unit: its top-k as a 3 x 3 grid of patches, projections or both; with ``syntheses``,
+    the unit's synthesised image on the left."""
     cells = page_cells(index, layer, units)
     if mode != "patches":
         PROJECTIONS.fill(index, layer, cells, method, progress, stop)
-    return [(unit_tile(cells[u], mode, k=index.settings.k), unit_label(index, layer, u)) for u in units]
+    tiles = []
+    for u in units:
+        tile = unit_tile(cells[u], mode, k=index.settings.k)
+        if syntheses is not None and u in syntheses:
+            tile = beside(syntheses[u], tile)
+        tiles.append((tile, unit_label(index, layer, u)))
+    return tiles
 
 
-def unit_detail(index: Index, layer: str, unit: int, mode: str, method: str) -> list[tuple[np.ndarray, str]]:
+def unit_detail(index: Index, layer: str, unit: int, mode: str, method: str,
+                synthesis: tuple[np.ndarray, str] | None = None) -> list[tuple[np.ndarray, str]]:
     """The unit's patches large, each captioned with view name, position and activation (projection beside it
-    when ``mode`` is not ``patches``)."""
+    when ``mode`` is not ``patches``); its synthesised image and caption first when given."""
     cells = page_cells(index, layer, [unit])
     if mode != "patches":
         PROJECTIONS.fill(index, layer, cells, method)
-    items = []
+    items = [] if synthesis is None else [(fit(synthesis[0], DETAIL_PX), synthesis[1])]
     for cell in cells[unit]:
         if mode != "patches":
             items.append((fit(cell.projection, DETAIL_PX), f"projection ({method}) · " + cell.caption()))
@@ -171,4 +235,4 @@ def filters_image(px: int = 40) -> np.ndarray:
 
 
 def cache_note() -> str:
-    return f"Scans are cached in `{cache_dir()}` (set {CACHE_ENV} to move them)."
+    return "Scans are cached on the server: the next visit to this dataset and layer is instant."

@@ -154,8 +154,14 @@ def unit_tile(cells: Sequence[Cell], mode: str = "patches", px: int = CELL, k: i
     projections = grid([cells[i].projection if i < len(cells) else None for i in slots], side, px)
     if mode == "projections":
         return projections
-    spacer = np.full((patches.shape[0], 3 * GAP, 3), BACKGROUND, np.uint8)
-    return np.concatenate([projections, spacer, patches], axis=1)
+    return beside(projections, patches)
+
+
+def beside(image: np.ndarray, tile: np.ndarray) -> np.ndarray:
+    """``image`` scaled to the tile's height, then a gap, then the tile (a unit's synthesised image and its
+    patches)."""
+    spacer = np.full((tile.shape[0], 3 * GAP, 3), BACKGROUND, np.uint8)
+    return np.concatenate([fit(image, tile.shape[0]), spacer, tile], axis=1)
 
 
 def labelled_page(tiles: Sequence[np.ndarray], labels: Sequence[str], columns: int = 4) -> np.ndarray:
