@@ -63,8 +63,7 @@ def stop(request: gr.Request):
         event.set()
 
 
-def show_page(source, uploads, layer, mode, method, page, hub="", request: gr.Request = None,
-              progress=gr.Progress()):
+def show_page(source, uploads, layer, mode, method, page, request: gr.Request, progress=gr.Progress(), hub=""):
     """Scan (first time only), then the page of units: gallery items, summary, page, state."""
     halt = stop_event(request)
     try:

@@ -62,6 +62,6 @@ def test_stop_button_stops_the_scan(uploads):
     def stop_at_once(*args, **kwargs):
         explorer_tab.stop(Request())
 
-    with pytest.raises(gr.Error, match="Stopped: scan stopped; nothing was saved"):
+    with pytest.raises(gr.Error, match="Stopped: scan stopped; finished shards are kept for the next run"):
         explorer_tab.show_page(explorer_tab.UPLOAD, uploads, "conv1_1", "patches", "deconvnet", 1, Request(),
                                stop_at_once)

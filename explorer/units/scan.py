@@ -31,12 +31,12 @@ from .shards import BatchResult, ScanState, views_of
 from .topk import TopK, spatial_maxima
 
 CACHE_ENV = "NST_EXPLORER_CACHE"
-Progress = Callable[[int, int], None]  # (files done, files in all)
+Progress = Callable[[int, int | None], None]  # (files done, files in all or None when not known yet)
 ENGINES = ("local", "ray")
 
 
 class Stopped(Exception):
-    """A scan or projection job was stopped by its ``stop`` event; nothing was saved."""
+    """A scan or projection job was stopped by its ``stop`` event (a scan keeps its finished shards)."""
 
 
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
@@ -151,14 +151,14 @@ def scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSet
         batches = ray_batches(model, dataset, layers, settings, state.done)
     else:
         batches = local_batches(model, dataset, layers, settings, state.done)
-    total = dataset.count() or 0
+    total = dataset.count()
     with contextlib.closing(batches):  # a stopped Ray pipeline shuts down here
         for batch in batches:
-            if stop is not None and stop.is_set():
-                raise Stopped("scan stopped; finished shards are kept for the next run")
             state.add(batch)
             if progress is not None:
-                progress(state.done, max(total, state.done))
+                progress(state.done, total)
+            if stop is not None and stop.is_set():
+                raise Stopped("scan stopped; finished shards are kept for the next run")
     tops = state.finish()
     skipped = list(dataset.skipped) + state.skipped
     if not state.views:
