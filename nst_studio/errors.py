@@ -72,6 +72,10 @@ def guard_inputs(blocks: gr.Blocks) -> None:
             block.preprocess = _named_preprocess(block)
 
 
+def _whole(block) -> bool:
+    return getattr(block, "precision", None) == 0 or getattr(block, "step", None) == 1
+
+
 def _allowed(block) -> str:
     if isinstance(block, (gr.Dropdown, gr.Radio)):
         values = [str(v) for _, v in block.choices]
@@ -79,7 +83,7 @@ def _allowed(block) -> str:
     if isinstance(block, gr.Checkbox):
         return "true or false"
     lo, hi = getattr(block, "minimum", None), getattr(block, "maximum", None)
-    kind = "a whole number" if getattr(block, "precision", None) == 0 or getattr(block, "step", None) == 1 else "a number"
+    kind = "a whole number" if _whole(block) else "a number"
     if lo is not None and hi is not None:
         return f"{kind} from {lo:g} to {hi:g}"
     if lo is not None:
@@ -101,6 +105,8 @@ def _named_preprocess(block):
         if isinstance(block, (gr.Slider, gr.Number)):
             if isinstance(payload, bool) or not isinstance(payload, (int, float)) or payload != payload \
                     or payload in (float("inf"), float("-inf")):
+                raise bad_input(message)
+            if _whole(block) and payload != int(payload):  # Gradio would silently round 1.5 to 2
                 raise bad_input(message)
         try:
             return preprocess(payload)

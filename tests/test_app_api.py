@@ -28,7 +28,8 @@ def tiny_images(tmp_path_factory, skimage_dir):
 def test_stylize_endpoint_returns_an_image_of_the_requested_size_first(client, tiny_images):
     result = client.predict(handle_file(tiny_images[0]), handle_file(tiny_images[1]), size=48, steps=2, scales=1,
                             api_name="/stylize")
-    image, _, status, _ = result
+    image, _, status, _, (before, after) = result
+    assert after == image and Image.open(before).size == (90, 60)  # the before/after slider
     assert Image.open(image).size == (48, 32)
     assert status.startswith("Done: 2 steps")
     options, _ = read_settings(image)  # the returned PNG carries its settings
@@ -48,7 +49,7 @@ def test_every_input_after_the_two_images_defaults_to_the_quick_preset(client):
 def test_a_bad_upload_is_a_one_line_error_and_the_server_keeps_serving(client, tiny_images, tmp_path):
     garbage = tmp_path / "garbage.png"
     garbage.write_bytes(b"\x89PNG but not really" * 10)
-    with pytest.raises(Exception, match="Content image: garbage.png is not an image file Pillow can read"):
+    with pytest.raises(Exception, match="Content image: garbage.png is not an image file Pillow can read."):
         client.predict(handle_file(str(garbage)), handle_file(tiny_images[1]), size=32, steps=1, scales=1,
                        api_name="/stylize")
     with pytest.raises(Exception, match="style layers: 'relu1_1: much' is not 'layer: weight'"):
