@@ -11,7 +11,7 @@ import gradio as gr
 from explorer.convs.figures import see_it
 from explorer.convs.kernels import filter_names
 from explorer.convs.samples import SAMPLE_EXTENT, SAMPLES
-from explorer.convs.shapes import DIM_NAMES, PRESETS, ConvSpec, describe, input_shape_from
+from explorer.convs.shapes import DIM_NAMES, LARGEST, PRESETS, ConvSpec, describe, input_shape_from
 from explorer.convs.stacks import STACK_COLUMNS, STACK_EXAMPLE, make_stack
 from explorer.convs.text import STACK_HEADERS, TORCH_BUDGET, describe_stack, stack_table
 
@@ -31,6 +31,7 @@ channels in the input), and each filter makes one output channel: 14×14×14×3 
 """
 LIMITS = (f"Any size is answered (every number up to 1,000,000,000); a kernel that does not fit gives an empty "
           f"output and says why. {TORCH_BUDGET}")
+WHOLE = dict(minimum=1, maximum=LARGEST, step=1)  # a count; 2.5 passes the box and is refused by ConvSpec, by name
 STACK_WIDTHS = ["15%", "12%", "14%", "14%", "10%", "11%", "9%", "8%", "7%"]  # one per STACK_HEADERS, 100 % in all
 SEE_IT_3D = ("Left: the volume, with the filter's box (orange) where it sits now. Middle: the input's depth slices "
              "under the filter, its footprint boxed, each above the filter slice that multiplies it. Right: the "
@@ -73,15 +74,15 @@ def _layer_section() -> None:
     spec = ConvSpec()
     with gr.Row():
         sizes = gr.Textbox(spec.sizes, label="input sizes (1, 2 or 3 numbers)")
-        channels = gr.Number(spec.channels, label="input channels", step=1)
-        filters = gr.Number(spec.filters, label="number of filters", step=1)
+        channels = gr.Number(spec.channels, label="input channels", **WHOLE)
+        filters = gr.Number(spec.filters, label="number of filters", **WHOLE)
         kernel = gr.Textbox(spec.kernel, label="kernel size (one number or one per dimension)")
         filter_channels = gr.Textbox(spec.filter_channels, label="channels of each filter (blank: as needed)")
     with gr.Row():
         stride = gr.Textbox(spec.stride, label="stride")
         padding = gr.Textbox(spec.padding, label="padding (number, 'valid' or 'same')")
         dilation = gr.Textbox(spec.dilation, label="dilation")
-        groups = gr.Number(spec.groups, label="groups", step=1)
+        groups = gr.Number(spec.groups, label="groups", **WHOLE)
         transposed = gr.Checkbox(spec.transposed, label="transposed convolution")
         output_padding = gr.Textbox(spec.output_padding, label="output padding (transposed only)")
     fields = [sizes, channels, filters, kernel, stride, padding, dilation, groups, transposed, output_padding,
@@ -104,7 +105,7 @@ def _stack_section(tab: gr.Tab) -> None:
                 "kernel does not fit has an empty output, and the stack ends there.")
     with gr.Row():
         sizes = gr.Textbox("32×32", label="input sizes")
-        channels = gr.Number(3, label="input channels", step=1)
+        channels = gr.Number(3, label="input channels", **WHOLE)
     rows = gr.Dataframe(STACK_EXAMPLE, headers=list(STACK_COLUMNS), type="array", datatype="str", interactive=True,
                         column_count=len(STACK_COLUMNS), label="layers (edit, add or blank out rows)")
     button = gr.Button("Compute the stack", variant="primary")
