@@ -96,3 +96,17 @@ def test_unreachable_hub_is_one_line_and_exit_2(tmp_path):
         "explorer: error: hf:someone/photos: the Hugging Face Hub could not be reached; check the internet "
         "connection, or scan a folder or zip instead"]
     assert not (tmp_path / "i.pt").exists()
+
+
+@pytest.mark.parametrize("name, message", [
+    ("", "type a Hugging Face dataset name first"),
+    ("../..", "'../..' is not a Hugging Face dataset name"),
+    ("/etc", "'/etc' is not a Hugging Face dataset name"),
+    ("tests/units_helpers.py", "'tests/units_helpers.py' is not a Hugging Face dataset name"),  # a server file
+])
+def test_app_takes_hub_names_only_with_one_sentence(name, message, monkeypatch):
+    from explorer.units import service
+
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(DatasetError, match="^" + message.replace(".", r"\.")):
+        service.dataset_choice(False, None, name)
