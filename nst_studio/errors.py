@@ -73,7 +73,10 @@ def guard_inputs(blocks: gr.Blocks) -> None:
 
 
 def _whole(block) -> bool:
-    return getattr(block, "precision", None) == 0 or getattr(block, "step", None) == 1
+    """A control that only takes whole numbers: a Number with precision 0, a Slider with whole steps."""
+    if isinstance(block, gr.Slider):
+        return float(block.step).is_integer() and float(block.minimum).is_integer()
+    return isinstance(block, gr.Number) and block.precision == 0
 
 
 def _allowed(block) -> str:
