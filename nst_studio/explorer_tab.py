@@ -7,19 +7,26 @@ import threading
 import gradio as gr
 
 from explorer.units import service
-from explorer.units.datasets import DatasetError
 from explorer.units.deconv import METHODS
 from explorer.units.receptive_field import receptive_field
-from explorer.units.tiles import MODES
 from explorer.units.scan import Stopped
-from nst_core.images import ImageError
+from explorer.units.tiles import MODES
+from explorer.units.vis_settings import MAX_SIZE, MIN_SIZE, VisSettings
+from nst_core.checks import InputError, one_of
 from nst_core.vgg import CONV_LAYERS
 
+from .errors import explained
 from .jobs import CPU_HEAVY
 
 BUILTIN = "Built-in: scikit-image sample photos (whole and 2× zoomed tiles)"
 UPLOAD = "My images: one zip, or several image files"
 HUB = "A Hugging Face dataset (streamed)"
+VIS = VisSettings()  # feature visualisation defaults, shared with python -m explorer visualize
+FEATURE_VIS = """**Feature visualisation** (Olah et al., *Feature Visualization*, Distill 2017): instead of searching a
+dataset, *synthesise* the image a unit responds to most. Starting from faint noise, gradient ascent on the image
+maximises the unit's mean of max(0, conv) over space. Three things keep it from becoming adversarial noise: the
+image is optimised as a 1/f-scaled Fourier spectrum, in colours decorrelated like photos', and it is jittered,
+scaled and rotated a little at every step; it grows from half size to full size. Shown left of each unit's patches."""
 
 
 def intro() -> str:
@@ -63,9 +70,21 @@ def stop(request: gr.Request):
         event.set()
 
 
-def show_page(source, uploads, layer, mode, method, page, request: gr.Request, progress=gr.Progress(), hub=""):
-    """Scan (first time only), then the page of units: gallery items, summary, page, state."""
+def gallery(tiles: list, mode: str, synthesised: bool) -> dict:
+    """The units gallery's new value, with as many columns as its tiles' width allows (each tile whole)."""
+    wide = (mode == "both") + synthesised
+    return gr.update(value=tiles, columns=(4, 2, 2)[wide])
+
+
+@explained("showing the units")
+def show_page(source, uploads, layer, mode, method, page, request: gr.Request = None, progress=gr.Progress(),
+              hub="", synthesise=False, vis_size=VIS.size, vis_seed=VIS.seed):
+    """Scan (first time only), then the page of units: gallery, summary, page, state, detail. With
+    ``synthesise``, each unit's synthesised image is then optimised (progress; Stop ends it) and put beside its
+    patches."""
     halt = stop_event(request)
+    layer = one_of("Layer", layer, CONV_LAYERS)
+    settings = VIS.replace(size=vis_size, seed=vis_seed) if synthesise else None
     try:
         dataset = service.dataset_choice(source == BUILTIN, uploads, hub if source == HUB else None)
         index = service.index_for(dataset, layer, stop=halt, progress=lambda done, total: progress(
@@ -76,21 +95,46 @@ def show_page(source, uploads, layer, mode, method, page, request: gr.Request, p
             (done, total), desc="Projecting activations to pixels", unit="units"))
     except Stopped as e:
         raise gr.Error(f"Stopped: {e}") from None
-    except (DatasetError, ImageError, ValueError) as e:
-        raise gr.Error(str(e).splitlines()[0]) from None
     summary = service.layer_summary(index, layer) + f"\n\nPage {page} of {pages}. " + service.cache_note()
-    return tiles, summary, page, {"index": index, "layer": layer, "units": units}, []
+    state = {"index": index, "layer": layer, "units": units, "captions": [c for _, c in tiles], "synthesis": None}
+    yield gallery(tiles, mode, False), summary, page, state, []
+    if settings is None:
+        return
+    images, stopped = service.SYNTHESES.images(layer, units, settings, stop=halt, progress=lambda step, total: progress(
+        (step, total), desc=f"Synthesising {len(units)} units' images ({settings.size} px)", unit="steps"))
+    caption = service.synthesis_caption(settings, stopped)
+    tiles = service.page_tiles(index, layer, units, mode, method, syntheses=images)
+    state = {**state, "synthesis": (images, caption)}
+    yield gallery(tiles, mode, True), summary + f"\n\nEach tile's {caption}.", page, state, []
 
 
+@explained("showing the unit")
 def show_unit(state, mode, method, evt: gr.SelectData):
-    """The clicked unit's patches (and projections) large, with captions."""
+    """The clicked unit's patches (and projections) large, with captions; its synthesised image first."""
     if not state:
-        raise gr.Error("Show a page of units first")
-    unit = state["units"][evt.index]
-    try:
-        return service.unit_detail(state["index"], state["layer"], unit, mode, method)
-    except (ImageError, ValueError) as e:
-        raise gr.Error(str(e).splitlines()[0]) from None
+        raise InputError("Show a page of units first.")
+    i = evt.index if isinstance(evt.index, int) else -1
+    caption = evt.value.get("caption") if isinstance(evt.value, dict) else None
+    if not 0 <= i < len(state["units"]) or (caption is not None and caption != state["captions"][i]):
+        raise InputError("That unit is not on the page shown any more; click a unit of the current page.")
+    unit = state["units"][i]
+    synthesis = None
+    if state["synthesis"] is not None and unit in state["synthesis"][0]:
+        images, caption = state["synthesis"]
+        synthesis = (images[unit], caption.removeprefix("left: ").capitalize())
+    return service.unit_detail(state["index"], state["layer"], unit, mode, method, synthesis)
+
+
+@explained("synthesising the unit's image")
+def visualize_unit(layer, unit, vis_size=VIS.size, vis_seed=VIS.seed, request: gr.Request = None,
+                   progress=gr.Progress()):
+    """One unit's synthesised image (feature visualisation) and a caption saying what it is."""
+    layer, unit = service.check_layer_unit(layer, unit)
+    settings = VIS.replace(size=vis_size, seed=vis_seed)
+    images, stopped = service.SYNTHESES.images(layer, [unit], settings, stop=stop_event(request), progress=lambda
+                                               step, total: progress((step, total), desc="Synthesising", unit="steps"))
+    return images[unit], f"**{layer} unit {unit}** — " + service.synthesis_caption(settings, stopped).removeprefix(
+        "left: ")
 
 
 def build() -> None:
@@ -112,10 +156,24 @@ def build() -> None:
         page = gr.Number(value=1, precision=0, minimum=1, label="Page")
         nxt = gr.Button("Next page ▶")
         halt = gr.Button("Stop", variant="stop")
+    with gr.Accordion("Feature visualisation: the image each unit wants to see", open=True):
+        gr.Markdown(FEATURE_VIS)
+        with gr.Row():
+            synthesise = gr.Checkbox(False, label="Synthesise each unit's image beside its patches")
+            vis_size = gr.Slider(MIN_SIZE, MAX_SIZE, value=VIS.size, step=16, label="Synthesis size (px)")
+            vis_seed = gr.Number(VIS.seed, precision=0, minimum=0, label="Synthesis seed")
+        with gr.Row():
+            vis_unit = gr.Number(0, precision=0, minimum=0, label="One unit of the layer above")
+            vis_button = gr.Button("Synthesise this unit")
+        with gr.Row():
+            vis_image = gr.Image(label="Synthesised image", format="png", interactive=False, height=256,
+                                 elem_id="unit-synthesis")
+            vis_caption = gr.Markdown()
     summary = gr.Markdown()
     units = gr.Gallery(label="Units, highest peak activation first (click one)", columns=4, format="png",
-                       allow_preview=False, height="auto")
-    detail = gr.Gallery(label="The unit's top patches", columns=3, format="png", height="auto")
+                       allow_preview=False, height="auto", object_fit="contain", elem_id="units-gallery")
+    detail = gr.Gallery(label="The unit's top patches", columns=3, format="png", height="auto",
+                        object_fit="contain", elem_id="unit-detail")
     state = gr.State(None)
     with gr.Accordion("conv1_1's 64 filters as colour images", open=False):
         gr.Markdown("conv1_1 is the only layer whose filters live in pixel space: each 3×3×3 filter is drawn with "
@@ -125,19 +183,25 @@ def build() -> None:
 
     source.change(lambda s: (gr.update(visible=s == UPLOAD), gr.update(visible=s == HUB)), source, [uploads, hub],
                   api_visibility="private")
-    inputs = [source, uploads, layer, mode, method, page, hub]
+    inputs = [source, uploads, layer, mode, method, page, hub, synthesise, vis_size, vis_seed]
     outputs = [units, summary, page, state, detail]
     show.click(show_page, inputs, outputs, api_name="explorer_page", **CPU_HEAVY,
                api_description="One page of a VGG19 conv layer's units (Zeiler & Fergus): each unit's top dataset "
-                               "patches (and projections), a summary of the layer, the page number.")
+                               "patches (and projections; with synthesise, each unit's synthesised image beside "
+                               "them), a summary of the layer, the page number.")
     layer.input(lambda: 1, None, page, api_visibility="private").then(
         show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
-    for control in (mode, method):
+    for control in (mode, method, synthesise):
         control.input(show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
     prev.click(lambda p: max(1, int(p or 1) - 1), page, page, api_visibility="private").then(
         show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
     nxt.click(lambda p: int(p or 1) + 1, page, page, api_visibility="private").then(
         show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
     halt.click(stop, None, None, api_visibility="private")
+    vis_button.click(visualize_unit, [layer, vis_unit, vis_size, vis_seed], [vis_image, vis_caption],
+                     api_name="feature_visualization", **CPU_HEAVY,
+                     api_description="Feature visualisation: the image that maximises one VGG19 conv unit's mean "
+                                     "rectified activation (Fourier parameterisation, colour decorrelation, "
+                                     "jitter/scale/rotation), with a caption; cached per layer, unit, size, seed.")
     units.select(show_unit, [state, mode, method], detail, api_visibility="private", **CPU_HEAVY)
     filters_button.click(service.filters_image, None, filters, api_visibility="private")
