@@ -14,7 +14,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import socket
 import tempfile
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,19 @@ def parse_spec(spec: str) -> tuple[str, str, str | None]:
     return parts[0], parts[1] if len(parts) > 1 else DEFAULT_SPLIT, parts[2] if len(parts) > 2 else None
 
 
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to the Hub's endpoint opens within ``timeout`` seconds (without a network the
+    datasets library only gives up after about 25 s of retries)."""
+    import huggingface_hub
+
+    url = urllib.parse.urlsplit(huggingface_hub.constants.ENDPOINT)
+    try:
+        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
 def open_stream(path: str, split: str):
     """``datasets.load_dataset(path, split=split, streaming=True)``, its failures said in one sentence."""
     import datasets
@@ -42,11 +57,14 @@ def open_stream(path: str, split: str):
     datasets.disable_progress_bars()
     huggingface_hub.utils.logging.set_verbosity_error()  # no retry chatter on stderr: one sentence if it fails
     name = PREFIX + path
+    unreachable = DatasetError(f"{name}: the Hugging Face Hub could not be reached; check the internet "
+                               "connection, or scan a folder or zip instead")
+    if not os.path.isdir(path) and not huggingface_hub.constants.HF_HUB_OFFLINE and not hub_reachable():
+        raise unreachable
     try:
         return datasets.load_dataset(path, split=split, streaming=True)
     except ConnectionError:
-        raise DatasetError(f"{name}: the Hugging Face Hub could not be reached; check the internet connection, "
-                           "or scan a folder or zip instead") from None
+        raise unreachable from None
     except FileNotFoundError:
         raise DatasetError(f"{name}: no such dataset on the Hugging Face Hub (or it holds no data files)") from None
     except ValueError as e:
