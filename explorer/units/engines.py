@@ -40,7 +40,6 @@ def ray_session():
         runtime_env = {"py_modules": [explorer, nst_core]} if address else None
         ray.init(address=address, runtime_env=runtime_env, include_dashboard=False,
                  logging_level=logging.WARNING, log_to_driver=False)
-    logging.getLogger("ray.data").setLevel(logging.WARNING)  # no per-run execution plans on stderr
     return ray
 
 
@@ -125,6 +124,7 @@ def ray_batches(model: VGG19, dataset: Source, layers: Sequence[str], settings: 
     ray = ray_session()
     from ray.data import ActorPoolStrategy, DataContext
 
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # after its import, which sets it: no plans on stderr
     context = DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False
