@@ -47,7 +47,7 @@ def rule_text(conv: Conv) -> str:
     if not plain:
         return "The course's rule N ⊛ F → N − F + 1 is the formula with s = 1, p = 0, d = 1; it does not apply here."
     sizes = zip(conv.input_shape[1:], conv.kernel_size)
-    steps = ", ".join(f"{n} ⊛ {k} → {n} − {k} + 1 = {n - k + 1}" for n, k in sizes)
+    steps = ", ".join(f"{n} ⊛ {k} → {n} − {k} + 1 = {n - k + 1}" + (" < 1: empty" if n < k else "") for n, k in sizes)
     return f"The course's rule N ⊛ F → N − F + 1: {steps}."
 
 
