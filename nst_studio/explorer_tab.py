@@ -10,7 +10,7 @@ from explorer.units import service
 from explorer.units.deconv import METHODS
 from explorer.units.receptive_field import receptive_field
 from explorer.units.scan import Stopped
-from explorer.units.tiles import MODES
+from explorer.units.tiles import MODES, pending_tile
 from explorer.units.vis_settings import MAX_SIZE, MIN_SIZE, VisSettings
 from nst_core.checks import InputError, one_of
 from nst_core.vgg import CONV_LAYERS
@@ -97,9 +97,11 @@ def show_page(source, uploads, layer, mode, method, page, request: gr.Request = 
         raise gr.Error(f"Stopped: {e}") from None
     summary = service.layer_summary(index, layer) + f"\n\nPage {page} of {pages}. " + service.cache_note()
     state = {"index": index, "layer": layer, "units": units, "captions": [c for _, c in tiles], "synthesis": None}
-    yield gallery(tiles, mode, False), summary, page, state, []
     if settings is None:
+        yield gallery(tiles, mode, False), summary, page, state, []
         return
+    waiting = service.page_tiles(index, layer, units, mode, method, syntheses={u: pending_tile(64) for u in units})
+    yield gallery(waiting, mode, True), summary, page, state, []  # the same tile sizes as the finished page
     images, stopped = service.SYNTHESES.images(layer, units, settings, stop=halt, progress=lambda step, total: progress(
         (step, total), desc=f"Synthesising {len(units)} units' images ({settings.size} px)", unit="steps"))
     caption = service.synthesis_caption(settings, stopped)
@@ -160,7 +162,8 @@ def build() -> None:
         gr.Markdown(FEATURE_VIS)
         with gr.Row():
             synthesise = gr.Checkbox(False, label="Synthesise each unit's image beside its patches")
-            vis_size = gr.Slider(MIN_SIZE, MAX_SIZE, value=VIS.size, step=16, label="Synthesis size (px)")
+            vis_size = gr.Slider(MIN_SIZE, MAX_SIZE, value=VIS.size, step=16, label="Synthesis size (px)",
+                                 elem_id="vis-size")
             vis_seed = gr.Number(VIS.seed, precision=0, minimum=0, label="Synthesis seed")
         with gr.Row():
             vis_unit = gr.Number(0, precision=0, minimum=0, label="One unit of the layer above")

@@ -61,9 +61,10 @@ def test_synthesised_images_sit_beside_the_patches_and_in_the_detail(uploads, mo
     first, final = list(explorer_tab.show_page(explorer_tab.UPLOAD, uploads, "conv1_1", "both", "deconvnet", 1,
                                                Request(), lambda *a, **k: calls.append(a), synthesise=True,
                                                vis_size=32, vis_seed=0))
-    patches, with_synthesis = first[0]["value"][0][0], final[0]["value"][0][0]
-    assert with_synthesis.shape[0] == patches.shape[0] and with_synthesis.shape[1] > patches.shape[1]
-    assert final[0]["columns"] == 2 and "synthesised image that maximises the unit's mean of max(0, conv)" in final[1]
+    waiting, done = first[0]["value"][0][0], final[0]["value"][0][0]
+    assert waiting.shape == done.shape and not np.array_equal(waiting, done)  # the tile keeps its size meanwhile
+    assert waiting.shape[1] > 2.9 * waiting.shape[0]  # synthesis, projections, patches side by side
+    assert first[0]["columns"] == final[0]["columns"] == 2 and "synthesised image that maximises the unit's mean of max(0, conv)" in final[1]
     assert calls[-1][0] == (3, 3)  # the last progress report: step 3 of 3
     detail = explorer_tab.show_unit(final[3], "patches", "deconvnet", Click(0, final[0]["value"][0][1]))
     assert detail[0][1].startswith("Synthesised image that maximises") and detail[0][0].shape == (224, 224, 3)

@@ -132,6 +132,13 @@ def grid(images: Sequence[np.ndarray | None], columns: int, px: int, gap: int = 
     return out
 
 
+def pending_tile(px: int, text: str = "synthesising…") -> np.ndarray:
+    """A light grey square holding a synthesised image's place until it is ready (the tile keeps its size)."""
+    tile = Image.new("RGB", (px, px), (230, 230, 230))
+    ImageDraw.Draw(tile).text((px // 2, px // 2), text, fill=(90, 90, 90), anchor="mm")
+    return np.asarray(tile)
+
+
 def dead_tile(px: int) -> np.ndarray:
     """A placeholder for a unit that never fires (no patches to show)."""
     tile = Image.fromarray(padding_pattern(px, px))

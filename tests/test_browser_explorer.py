@@ -1,0 +1,76 @@
+"""The Unit explorer in real headless Chromium at 1400 x 1000: a page of 16 conv1_1 units in "both" mode, then one
+unit's synthesised image. Measured in the rendered page: every tile whole, no scrolling inside the gallery, every
+caption whole, no server path on screen, no traceback in the server log."""
+import re
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from app_server import serve_app
+from test_browser import CHROMIUM_ARGS, set_number
+
+SERVER_PATH = re.compile(r"(/tmp/|/root|/home/|/work/|site-packages|\.cache|[A-Z]:\\)")
+
+
+@pytest.fixture(scope="module")
+def explorer(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("server")
+    log = folder / "app.log"
+    with serve_app(str(log), NST_EXPLORER_CACHE=str(folder / "cache")) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(120_000)
+        page.goto(server.url)
+        page.get_by_role("tab", name="Unit explorer").click()
+        yield page, log
+        browser.close()
+
+
+def layout(page, gallery: str) -> dict:
+    """Facts about a gallery as drawn: its pictures against their boxes, its scrolling, its captions."""
+    return page.evaluate("""(gallery) => {
+        const root = document.querySelector(gallery);
+        const wrap = root.querySelector('.grid-wrap');
+        const box = root.getBoundingClientRect();
+        const items = [...root.querySelectorAll('.thumbnail-item')].map(item => {
+            const img = item.querySelector('img'), r = img.getBoundingClientRect(), c = item.getBoundingClientRect();
+            return {natural: img.naturalWidth / img.naturalHeight, shown: r.width / r.height,
+                    inside: r.left >= c.left - 1 && r.right <= c.right + 1 && r.top >= c.top - 1
+                            && r.bottom <= c.bottom + 1 && r.left >= box.left - 1 && r.right <= box.right + 1,
+                    fit: getComputedStyle(img).objectFit, width: r.width};
+        });
+        const captions = [...root.querySelectorAll('.caption-label')].map(c => ({
+            text: c.innerText, whole: c.scrollWidth <= c.clientWidth + 1 && c.scrollHeight <= c.clientHeight + 1}));
+        return {items, captions, inner: wrap.scrollHeight - wrap.clientHeight,
+                innerX: wrap.scrollWidth - wrap.clientWidth};
+    }""", gallery)
+
+
+def test_a_page_of_units_in_both_modes_shows_every_tile_and_caption_whole(explorer, tmp_path):
+    page, log = explorer
+    page.get_by_label("both").check()  # shows the page: patches and projections
+    tiles = page.locator("#units-gallery .thumbnail-item img")
+    expect(tiles).to_have_count(16, timeout=300_000)
+    page.evaluate("document.querySelectorAll('#units-gallery img').forEach(i => i.loading = 'eager')")  # off-screen too
+    page.wait_for_function("[...document.querySelectorAll('#units-gallery .thumbnail-item img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)")
+    facts = layout(page, "#units-gallery")
+    page.screenshot(path=str(tmp_path / "explorer_both.png"), full_page=True)
+    assert all(i["inside"] for i in facts["items"]), facts["items"]  # nothing sticks out of its box or the gallery
+    assert all(abs(i["shown"] / i["natural"] - 1) < 0.03 for i in facts["items"])  # drawn whole, not cropped
+    assert all(i["width"] >= 300 for i in facts["items"])  # wide "both" tiles get two columns, not four
+    assert facts["inner"] <= 1 and facts["innerX"] <= 1  # the page grows; the gallery does not scroll inside
+    assert len(facts["captions"]) == 16 and all(c["whole"] for c in facts["captions"]), facts["captions"]
+    assert all(re.fullmatch(r"conv1_1 unit \d+ · peak [\d.]+( · dead)?", c["text"]) for c in facts["captions"])
+    assert not SERVER_PATH.search(page.locator("body").inner_text())
+
+
+def test_one_units_synthesised_image_with_its_caption(explorer):
+    page, log = explorer
+    set_number(page, "vis-size", 32)
+    page.get_by_role("button", name="Synthesise this unit").click()
+    expect(page.locator("#unit-synthesis img")).to_be_visible(timeout=300_000)
+    expect(page.get_by_text(re.compile(r"conv1_1 unit 0 — synthesised image that maximises the unit's mean of "
+                                       r"max\(0, conv\) \(32 px, seed 0\)"))).to_be_visible()
+    assert not SERVER_PATH.search(page.locator("body").inner_text())
+    assert "Traceback" not in log.read_text()
