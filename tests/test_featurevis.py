@@ -1,21 +1,16 @@
 """Feature visualisation (explorer/units/{param,color,objectives,transforms,render}.py) on a small layer and size:
 each image excites its unit far more than any sample photo, units differ, seeds reproduce, steps lower the loss."""
-import os
-
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from explorer.units.color import color_correlation_sqrt, photo_covariance, to_rgb
-from explorer.units.datasets import builtin_dataset
+from explorer.units.color import color_correlation_sqrt, photo_covariance, sample_photos, to_rgb
 from explorer.units.objectives import as_objective, channel, neuron
 from explorer.units.param import fourier_image, pixel_image
 from explorer.units.render import mean_rectified_activation, visualize
 from explorer.units.transforms import compose, default_transforms
 from explorer.units.vis_settings import VisSettings
 from nst_core.checks import InputError
-from nst_core.images import load_image
 from nst_core.vgg import load_vgg19
 
 LAYER, UNITS, SIZE = "conv3_1", [0, 1, 2, 3], 48
@@ -31,19 +26,6 @@ def model():
 def synthesised(model):
     *_, last = visualize(model, LAYER, UNITS, SETTINGS)
     return last
-
-
-def sample_photos(size: int) -> np.ndarray:
-    """scikit-image's sample photos, centre-cropped square and resized to ``size``: (N, size, size, 3) uint8."""
-    dataset = builtin_dataset()
-    photos = []
-    for file in dataset.files:
-        rgb = load_image(os.path.join(dataset.root, file))
-        h, w = rgb.shape[:2]
-        side = min(h, w)
-        square = rgb[(h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side]
-        photos.append(np.asarray(Image.fromarray(square).resize((size, size), Image.LANCZOS)))
-    return np.stack(photos)
 
 
 def test_each_image_excites_its_unit_more_than_every_sample_photo(model, synthesised):

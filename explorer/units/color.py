@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 import torch
+from PIL import Image
 
 from nst_core.images import load_image
 from nst_core.vgg import VGG19
@@ -29,6 +30,19 @@ def photo_covariance() -> np.ndarray:
     pixels = [load_image(os.path.join(dataset.root, f))[::SUBSAMPLE, ::SUBSAMPLE].reshape(-1, 3) / 255.0
               for f in dataset.files]
     return np.cov(np.concatenate(pixels), rowvar=False)
+
+
+def sample_photos(size: int) -> np.ndarray:
+    """scikit-image's sample photos centre-cropped square and resized to ``size``: (N, size, size, 3) uint8 (the
+    baseline a synthesised image must beat)."""
+    dataset, photos = builtin_dataset(), []
+    for file in dataset.files:
+        rgb = load_image(os.path.join(dataset.root, file))
+        h, w = rgb.shape[:2]
+        side = min(h, w)
+        square = rgb[(h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side]
+        photos.append(np.asarray(Image.fromarray(square).resize((size, size), Image.LANCZOS)))
+    return np.stack(photos)
 
 
 def color_correlation_sqrt(covariance: np.ndarray) -> torch.Tensor:
