@@ -2,6 +2,7 @@
 technique contributes.
 
     python benchmarks/bench_featurevis.py --out benchmarks/results/featurevis.json --pictures benchmarks/results
+    (--skip-speed or --skip-techniques runs one part; the other part already in --out is kept)
 
 1. Speed: ``render.visualize`` with the defaults of ``VisSettings`` (128 px, 128 Adam steps, 64 at 64 px then 64
    at 128 px, precision "auto"), one unit per batch item. Other processes on a 2-core box slow every wall-clock
@@ -95,16 +96,19 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/featurevis.json")
     parser.add_argument("--pictures", default=None, help="folder for the grids (PNG)")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-techniques", action="store_true")
     args = parser.parse_args()
     torch.manual_seed(0)
     model = load_vgg19()
-    result = {"machine": {"cpus": os.cpu_count(), "threads": torch.get_num_threads(), "python": platform.python_version(),
-                          "torch": torch.__version__, "bf16_instructions": cpu_supports_bf16()},
-              "load_average_before": os.getloadavg(), "speed": {}, "techniques": {}}
+    result = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {}
+    result["machine"] = {"cpus": os.cpu_count(), "threads": torch.get_num_threads(),
+                         "python": platform.python_version(), "torch": torch.__version__,
+                         "bf16_instructions": cpu_supports_bf16()}
     defaults = VisSettings()
     print(f"load average {os.getloadavg()[0]:.1f}; bf16 instructions: {cpu_supports_bf16()} "
           f"(precision auto -> {'bf16' if cpu_supports_bf16() else 'fp32'})")
     if not args.skip_speed:
+        result["speed"] = {"load_average_before": os.getloadavg()}
         print(f"{'layer':8} {'units':>5} {'px':>4} {'steps':>5} {'seconds':>8} {'if idle':>8} {'target':>7}")
         for layer, target in TARGETS_S.items():
             run = timed_run(model, layer, list(range(16)), defaults)
@@ -120,6 +124,16 @@ def main() -> None:
             if args.pictures:
                 Image.fromarray(labelled_page(list(images), [f"{layer}:{u}" for u in range(16)], 8)).save(
                     os.path.join(args.pictures, f"featurevis_{layer}.png"))
+        result["speed"]["load_average_after"] = os.getloadavg()
+    if not args.skip_techniques:
+        techniques(model, defaults, result, args.pictures)
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    print(f"load average {os.getloadavg()[0]:.1f}; -> {args.out}")
+
+
+def techniques(model, defaults: VisSettings, result: dict, pictures: str | None) -> None:
+    """Each technique left out in turn (and all three): the scores of ``score``, and a picture of the images."""
+    result["techniques"] = {"load_average_before": os.getloadavg()}
     layer, units, size = "conv3_1", list(range(8)), 64
     photos = sample_photos(size)
     best = np.array([mean_rectified_activation(model, layer, photos, u).max() for u in units])
@@ -138,13 +152,11 @@ def main() -> None:
     result["techniques"]["sample photos (reference)"] = photo_scores
     print(f"{'sample photos (reference)':36} {'':8} {'':8} {photo_scores['high_frequency_share']:9.3f} "
           f"{photo_scores['colour_correlation']:9.2f}")
-    if args.pictures:
+    if pictures:
         names = [f"{n}: {u}" for n in VARIANTS for u in units]
         Image.fromarray(labelled_page([im for row in rows for im in row], names, len(units))).save(
-            os.path.join(args.pictures, "featurevis_techniques.png"))
-    result["load_average_after"] = os.getloadavg()
-    Path(args.out).write_text(json.dumps(result, indent=2))
-    print(f"load average {os.getloadavg()[0]:.1f}; -> {args.out}")
+            os.path.join(pictures, "featurevis_techniques.png"))
+    result["techniques"]["load_average_after"] = os.getloadavg()
 
 
 if __name__ == "__main__":
