@@ -31,7 +31,7 @@ channels in the input), and each filter makes one output channel: 14×14×14×3 
 """
 LIMITS = (f"Any size is answered (every number up to 1,000,000,000); a kernel that does not fit gives an empty "
           f"output and says why. {TORCH_BUDGET}")
-WHOLE = dict(minimum=1, maximum=LARGEST, step=1)  # a count; 2.5 passes the box and is refused by ConvSpec, by name
+WHOLE = dict(minimum=1, maximum=LARGEST, precision=0)  # a count: the guard names its range (ConvSpec checks it too)
 STACK_WIDTHS = ["15%", "12%", "14%", "14%", "10%", "11%", "9%", "8%", "7%"]  # one per STACK_HEADERS, 100 % in all
 SEE_IT_3D = ("Left: the volume, with the filter's box (orange) where it sits now. Middle: the input's depth slices "
              "under the filter, its footprint boxed, each above the filter slice that multiplies it. Right: the "
