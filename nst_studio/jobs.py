@@ -1,10 +1,10 @@
 """Long CPU jobs for the app: each runs in its own worker thread, one per browser session and tab.
 
-The Gradio handler only relays what the worker produces, so when the Stop button
-cancels that handler (``cancels=``) the worker still finishes its current
-optimizer step, sees the stop event and delivers its final item (the best image so
-far), which the Stop handler then shows. A job that runs past its time budget is
-stopped the same way.
+The Gradio handler only relays what the worker produces. Stop sets the job's stop
+event: the worker finishes its current optimizer step and delivers its final item
+(the best image so far, with its cost plot), which the running handler relays as
+its last output and the Stop handler returns too; nothing is cancelled half-way, so
+no output is left blank. A job that runs past its time budget is stopped the same way.
 """
 from __future__ import annotations
 

@@ -42,8 +42,9 @@ def cost_figure(history: CostHistory) -> Figure:
         ax.axvline(step, color="grey", linestyle=":", linewidth=1)
     ax.set_yscale("log")
     ax.set_xlabel("step")
-    ax.set_ylabel("cost")
+    ax.set_ylabel("cost (log scale)")
+    ax.set_title("Costs per step", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     if ax.lines:
-        ax.legend(loc="upper right")
+        ax.legend(loc="best", fontsize=8)
     return fig

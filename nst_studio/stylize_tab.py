@@ -136,7 +136,10 @@ def stop(request: gr.Request = None):
     item = JOBS.stop(session_key(request, "stylize"))
     if item is JOBS.QUEUED:
         return gr.skip(), gr.skip(), "Stopped before it started: the job was still waiting for its turn.", gr.skip(), gr.skip()
-    return item if item is not None else (gr.skip(), gr.skip(), "Stopped.", gr.skip(), gr.skip())
+    if item is None:
+        return gr.skip(), gr.skip(), "Stopped.", gr.skip(), gr.skip()
+    image, _, status, download, compare = item  # the plot comes from the job's own stream (drawn once, not twice)
+    return image, gr.skip(), status, download, compare
 
 
 @explained("reading the PNG's settings")
@@ -211,7 +214,7 @@ def build():
                         weight_slider("Third style weight"))
             preset = gr.Radio([*PRESETS, CUSTOM], value="Quick", label="Preset", elem_id="preset-radio",
                               info="Quick: 512 px in under 40 s on 2 CPU cores; Balanced and Best (768 px) take a "
-                                   "few minutes. Custom: your own size, steps and scales (Advanced settings).")
+                                   "few minutes. Custom: your own size, steps and scales, set below.")
             with gr.Row():
                 run = gr.Button("Stylize", variant="primary", elem_id="stylize-button")
                 stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
@@ -241,7 +244,7 @@ def build():
                     preserve_color = gr.Checkbox(QUICK.preserve_color, label="Preserve the content's colours")
                     seed = gr.Number(QUICK.seed, precision=0, label="Seed")
                 reproduce = gr.File(label="Reproduce: drop a PNG made here to restore its settings",
-                                    file_types=[".png"], type="filepath", height=90)
+                                    file_types=[".png"], type="filepath", height=130)
         with gr.Column(scale=1):
             # a fixed box: small early previews are scaled up to fill it (CSS in app.py), so it never jumps
             result = gr.Image(label="Result", type="filepath", interactive=False, elem_id="result-image",
@@ -249,7 +252,7 @@ def build():
             status = gr.Textbox(label="Status", interactive=False, elem_id="status-line")
             with gr.Tabs():
                 with gr.Tab("Costs"):
-                    plot = gr.Plot(label="Costs per step", elem_id="cost-plot")
+                    plot = gr.Plot(label="Costs per step", show_label=False, elem_id="cost-plot")
                 with gr.Tab("Before / after"):
                     compare = gr.ImageSlider(label="Content ↔ result (drag the handle)", type="filepath",
                                              interactive=False, elem_id="before-after", height=RESULT_HEIGHT,
@@ -266,14 +269,14 @@ def build():
                     style_weight=style_weight, style_2_weight=style_2_weight, style_3_weight=style_3_weight)
     outputs = [result, plot, status, download, compare]
     asked = run.click(ask_to_stylize, queue=False, api_visibility="private")
-    running = asked.then(
+    asked.then(
         stylize, inputs=[content, style, style_2, style_3, style_weight, style_2_weight, style_3_weight, size, steps,
                          scales, content_layer, style_layers, strength, tv_weight, init, optimizer, learning_rate,
                          style_scale, preserve_color, seed],
         outputs=outputs, api_name="stylize", show_progress="minimal",
         api_description="Stylize a content image with one to three style images (Gatys et al.); streams previews, "
                         "and ends with the stylized PNG, which carries its settings.", **CPU_HEAVY)
-    stop_button.click(stop, outputs=outputs, cancels=[running], api_name="stop", concurrency_limit=None,
+    stop_button.click(stop, outputs=outputs, api_name="stop", concurrency_limit=None,
                       api_description="Stop this session's stylization; returns the best image so far.")
     preset.input(preset_values, preset, [size, steps, scales], api_visibility="private", queue=False)
     for control in (size, steps, scales):
