@@ -70,6 +70,28 @@ def guard_inputs(blocks: gr.Blocks) -> None:
     for block in blocks.blocks.values():
         if isinstance(block, (gr.Slider, gr.Number, gr.Dropdown, gr.Radio, gr.Checkbox)):
             block.preprocess = _named_preprocess(block)
+        elif getattr(block, "data_model", None) is not None:  # images, files, tables: Gradio checks their shape first
+            block.data_model = _NamedModel(block)
+
+
+class _NamedModel:
+    """A component's payload model whose validation failure names the component instead of listing pydantic's
+    internals (a table sent as a bare string, an image sent as a number)."""
+
+    def __init__(self, block):
+        self._model, self._label = block.data_model, block.label or block.elem_id or "an input"
+        self._kind = type(block).__name__.lower()
+
+    def model_validate(self, obj, **kwargs):
+        from nst_core.checks import shown
+        try:
+            return self._model.model_validate(obj, **kwargs)
+        except Exception:
+            raise bad_input(f"{self._label} must be a {self._kind} value as the API describes it; got {shown(obj)}.") \
+                from None
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
 
 
 def _whole(block) -> bool:

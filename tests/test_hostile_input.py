@@ -191,3 +191,10 @@ def test_nst_core_on_a_sliver_writes_a_picture(tmp_path, images):
                  "--scales", "2", "--quiet")
     assert result.returncode == 0, result.stderr
     assert Image.open(tmp_path / "o.png").size == (64, 16)
+
+
+@pytest.mark.parametrize("table", ["not a table", 5, [1, 2]])
+def test_a_table_sent_in_the_wrong_shape_names_the_table(server, table):
+    _, client, _ = server
+    message = message_of(lambda: client.predict("14x14", 3, table, api_name="/conv_stack"))
+    assert_clean(message, "layers", "dataframe", repr(table))
