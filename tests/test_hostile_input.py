@@ -150,10 +150,6 @@ def test_a_good_png_restores_its_settings_and_the_preset(server, images):
     assert preset == "Balanced" and status.startswith("Restored the settings of balanced.png")
 
 
-def test_the_server_keeps_serving_and_logs_no_traceback_for_bad_input(server):
-    assert_still_serving(server)
-
-
 # --- the command lines -----------------------------------------------------------------------------------------
 def cli(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", *args], cwd=cwd or ROOT, capture_output=True, text=True, timeout=300)
@@ -198,3 +194,8 @@ def test_a_table_sent_in_the_wrong_shape_names_the_table(server, table):
     _, client, _ = server
     message = message_of(lambda: client.predict("14x14", 3, table, api_name="/conv_stack"))
     assert_clean(message, "layers", "dataframe", repr(table))
+
+
+def test_the_server_keeps_serving_and_logs_no_traceback_for_bad_input(server):
+    """Last in the module: after every hostile input above."""
+    assert_still_serving(server)
