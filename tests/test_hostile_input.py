@@ -196,6 +196,28 @@ def test_a_table_sent_in_the_wrong_shape_names_the_table(server, table):
     assert_clean(message, "layers", "dataframe", repr(table))
 
 
+def test_eight_concurrent_clients_all_complete_within_the_memory_bound(server, images):
+    """Eight sessions press Stylize at once: the queue runs them one by one, every one completes, and the server's
+    peak resident memory (VmHWM) stays under 2.6 GB."""
+    from concurrent.futures import ThreadPoolExecutor
+    running, _, _ = server
+    _, content, style = images
+
+    def one(i):
+        client = Client(running.url, verbose=False)  # its own session
+        image, _, status, *_ = client.predict(handle_file(content), handle_file(style), size=48, steps=2, scales=1,
+                                              seed=i, api_name="/stylize")
+        return Image.open(image).size, status
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(8)))
+    assert [size for size, _ in results] == [(48, 32)] * 8
+    assert all(status.startswith("Done: 2 steps") for _, status in results)
+    with open(f"/proc/{running.pid}/status") as f:
+        peak_kb = int(next(line for line in f if line.startswith("VmHWM:")).split()[1])
+    assert peak_kb < 2.6 * 1024 * 1024, f"peak RSS {peak_kb / 1024 / 1024:.2f} GB"
+
+
 def test_the_server_keeps_serving_and_logs_no_traceback_for_bad_input(server):
     """Last in the module: after every hostile input above."""
     assert_still_serving(server)
