@@ -76,7 +76,8 @@ def check_output(path: str, extension: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     defaults = StyleOptions()
-    p = _Parser(prog="python -m nst_core", description="Neural style transfer (Gatys et al., 2015) on VGG19.")
+    prog = "nst" if os.path.basename(sys.argv[0]) == "nst" else "python -m nst_core"  # the installed command, or -m
+    p = _Parser(prog=prog, description="Neural style transfer (Gatys et al., 2015) on VGG19.")
     p.add_argument("content", nargs="?", help="content image C")
     p.add_argument("styles", nargs="*", metavar="style", help="one or more style images S")
     p.add_argument("-o", "--output", help="output PNG (settings are stored in its metadata)")
