@@ -1,43 +1,85 @@
 """The Layer-depth lab: what one VGG19 layer keeps of an image (Gatys et al. 2015, Fig. 1).
 
-Content reconstructions start from noise and minimise only J_content at one layer per
-block; style reconstructions minimise only J_style over growing layer sets. Both
-rows fill in panel by panel, each labelled with its layer(s), receptive field and
-what it shows: shallow layers keep pixels, deep layers keep concepts.
+Content reconstructions start from noise and minimise J_content at one layer per block, plus a small
+total-variation image prior (Mahendran & Vedaldi 2015); style reconstructions minimise only J_style over growing
+layer sets. Both rows fill in panel by panel; each caption gives the layer(s) and the PSNR against the target.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import gradio as gr
 import numpy as np
+import torch
 
 from explorer.units.receptive_field import receptive_field
 from nst_core import StyleOptions, StyleTransfer
+from nst_core.checks import whole_number
+from nst_core.images import resize_long_edge
+from nst_core.vgg import rgb_to_tensor
 
+from .errors import explained
 from .images import SKIMAGE_DATA, image_input, load_input
 from .jobs import CPU_HEAVY, Job, JobBoard, session_key
 
 BLOCKS = (1, 2, 3, 4, 5)
-LAB_SIZE, LAB_STEPS = 128, 60  # per panel: about two minutes for all ten panels on 2 CPU cores
-LAB_PREVIEW_EVERY = 10
+
+
+@dataclass(frozen=True)
+class LabSettings:
+    """The lab's form (size, steps, content layers, seed) with its defaults and ranges; ``validate`` is its one check.
+
+    The method's fixed settings sit beside it: the prior's weight and each content panel's share of steps.
+    """
+
+    size: int = 128  # long edge in pixels
+    steps: int = 50  # per style panel; content panel of block b: steps * CONTENT_STEPS[b]
+    sublayer: int = 1  # content layers relu1_k … relu5_k
+    seed: int = 0  # the starting noise
+
+    RANGES = {"size": ("Size (px)", 32, 192), "steps": ("Steps per panel", 1, 300),
+              "sublayer": ("Content layers (1 or 2)", 1, 2), "seed": ("Seed", 0, 2**31 - 1)}
+
+    def validate(self) -> "LabSettings":
+        """The same settings as whole numbers; ``InputError`` naming the first one out of its range."""
+        return LabSettings(**{name: whole_number(label, getattr(self, name), lo, hi)
+                              for name, (label, lo, hi) in self.RANGES.items()})
+
+
+# TV prior (Mahendran & Vedaldi 2015, eq. 1 with their normalisation by ||a(C)||^2): a content panel minimises
+# 1/2 ||a(C) - a(G)||^2 / ||a(C)||^2 + TV_PRIOR * TV(G), i.e. J_content + w_TV TV(G) with w_TV = TV_PRIOR ||a(C)||^2.
+# One lambda serves every layer: tuned on chelsea at 64 and 128 px (relu1_1 best near 4e-5, relu2_1 and relu3_1
+# near 2.5e-5; 10x more blurs relu2_1 by 10 dB, 10x less lets relu2_1's noise through).
+TV_PRIOR = 3e-5
+CONTENT_STEPS = {1: 1, 2: 2, 3: 4, 4: 1, 5: 1}  # relu3_1 converges slowest (its colours drift for ~150 steps)
+PREVIEW_EVERY = 10
+LAB = JobBoard()
+
 CONTENT_SAYS = {  # by block: what a content reconstruction from that block keeps
-    1: "Almost a copy: units see a few pixels, so matching them pins down every pixel.",
-    2: "Still nearly exact: edges and colours are fixed, with faint noise.",
-    3: "The layout holds; exact colours and fine detail start to drift.",
-    4: "Objects and their arrangement remain, but pixels and textures are free to change.",
-    5: "Only coarse concepts survive: the network no longer cares about the exact pixels.",
+    1: "a copy: its units see 3–5 pixels",
+    2: "nearly exact: edges and colours fixed",
+    3: "the layout holds; fine detail starts to drift",
+    4: "objects and arrangement remain; pixels and texture are free",
+    5: "only coarse concepts: exact pixels no longer matter",
 }
 STYLE_SAYS = {  # by the deepest layer of the set: what a style reconstruction shows
-    1: "Colours and the finest grain only: the style's palette as noise.",
-    2: "Small strokes and blobs appear.",
-    3: "The style's textures emerge at a larger scale.",
-    4: "Larger motifs repeat across the picture, but with no layout.",
-    5: "The largest texture elements, still scrambled in place: style has no arrangement.",
+    1: "colours and the finest grain: the palette as noise",
+    2: "small strokes and blobs",
+    3: "the style's textures, at a larger scale",
+    4: "larger motifs repeat, with no layout",
+    5: "the largest texture elements, scrambled in place",
 }
+PRIOR_SENTENCE = (
+    "**Image prior.** A layer cannot tell apart many images, and from noise the optimiser would keep whatever "
+    f"noise the layer ignores; so each content panel also minimises λ·‖a⁽ᶜ⁾‖²·TV(G), the sum of squared "
+    f"differences of neighbouring pixels (λ = {TV_PRIOR:g}; Mahendran & Vedaldi 2015), which picks the smoothest "
+    "of the images the layer cannot tell apart. PSNR compares a panel with its target image: 30 dB and more is a "
+    "near copy; the style row stays low because a Gram matrix keeps no layout.")
 FORMULAS = r"""
-**Content reconstruction** from noise, at one layer $l$: minimise only
-$$J_{content}(C,G) = \frac{1}{2} \left\| a^{[l](C)} - a^{[l](G)} \right\|^2$$
+**Content reconstruction** from noise, at one layer $l$, with the prior: minimise
+$$J_{content}(C,G) + \lambda \left\| a^{[l](C)} \right\|^2 TV(G), \qquad J_{content}(C,G) = \frac{1}{2} \left\| a^{[l](C)} - a^{[l](G)} \right\|^2,
+\qquad TV(G) = \sum_{i,j} (G_{i+1,j} - G_{i,j})^2 + (G_{i,j+1} - G_{i,j})^2$$
 
 **Style reconstruction** from noise: minimise only the style cost over a set of layers, built from Gram matrices
 $$G^{[l]}_{kk'} = \sum_{i=1}^{n_H^{[l]}} \sum_{j=1}^{n_W^{[l]}} a^{[l]}_{ijk}\, a^{[l]}_{ijk'}
@@ -48,48 +90,68 @@ J^{[l]}_{style}(S,G) = \frac{1}{\left(2 n_H^{[l]} n_W^{[l]} n_C^{[l]}\right)^2} 
 J_{style}(S,G) = \sum_{l} \lambda^{[l]} J^{[l]}_{style}(S,G)$$
 with equal $\lambda^{[l]}$ over the set. Stylization minimises both: $J(G) = \alpha J_{content}(C,G) + \beta J_{style}(S,G)$.
 
-The *receptive field* is the square of input pixels one unit of the layer sees: shallow layers see a few pixels, deep
-layers most of the picture.
+**PSNR** $= 10 \log_{10} \left( 255^2 / \mathrm{MSE} \right)$ dB, with the mean squared error over all pixels and colours.
 """
-LAB = JobBoard()
+
+
+def psnr(image: np.ndarray, target: np.ndarray) -> float:
+    """PSNR = 10 log10(255^2 / MSE) in dB, MSE over all pixels and channels of two uint8 images of one shape."""
+    mse = np.mean((image.astype(np.float64) - target.astype(np.float64)) ** 2)
+    return 10 * math.log10(255.0 ** 2 / mse) if mse > 0 else math.inf
 
 
 @dataclass(frozen=True)
 class Panel:
-    """One reconstruction: its row ("content" or "style"), settings, target image, layer label and sentence."""
+    """One reconstruction: its row ("content" or "style"), settings, target image and layer(s)."""
 
     row: str
     options: StyleOptions
     target: np.ndarray
-    label: str  # the layer(s)
-    says: str  # one sentence on what it shows
+    layers: tuple[str, ...]
 
     @property
-    def caption(self) -> str:
-        r = receptive_field(self.label.split(" + ")[-1]).size
-        return f"{self.label} · receptive field {r}×{r} px · {self.says}"
+    def label(self) -> str:
+        """The layer, or the set: "relu1_1", "relu1_1 + relu2_1", "relu1_1 … relu3_1"."""
+        return " + ".join(self.layers) if len(self.layers) <= 2 else f"{self.layers[0]} … {self.layers[-1]}"
+
+    def caption_of(self, image: np.ndarray) -> str:
+        """The finished panel's caption: layer(s) and PSNR against the target at the panel's size."""
+        return f"{self.label} · {psnr(image, resize_long_edge(self.target, self.options.size)):.1f} dB"
+
+
+def prior_weight(layer: str, content: np.ndarray, size: int) -> float:
+    """w_TV = TV_PRIOR * ||a^[l](C)||^2: the prior's weight in J_content's units at ``layer`` and ``size``."""
+    transfer = StyleTransfer(StyleOptions(size=size, content_layer=layer, style_layers={layer: 1.0}))
+    content01 = rgb_to_tensor(resize_long_edge(content, size)).to(transfer.device)
+    with torch.no_grad():
+        a_C = transfer.features(content01, [layer])[layer].float()
+    return TV_PRIOR * float(a_C.pow(2).sum())
 
 
 def content_panel(layer: str, content: np.ndarray, size: int, steps: int, seed: int) -> Panel:
-    """Minimise J_content at ``layer`` from noise; the style term is off (beta = 0, its layer weight 0)."""
-    options = StyleOptions(size=size, steps=steps, scales=1, content_layer=layer, style_layers={layer: 0.0},
-                           alpha=1.0, beta=0.0, init="noise", seed=seed, preview_every=LAB_PREVIEW_EVERY)
-    return Panel("content", options, content, layer, CONTENT_SAYS[int(layer[4])])
+    """Minimise J_content at ``layer`` plus the TV prior, from noise; the style term is off (beta = 0)."""
+    block = int(layer[4])
+    options = StyleOptions(size=size, steps=steps * CONTENT_STEPS[block], scales=1, content_layer=layer,
+                           style_layers={layer: 0.0}, alpha=1.0, beta=0.0,
+                           tv_weight=prior_weight(layer, content, size), init="noise", seed=seed,
+                           preview_every=PREVIEW_EVERY)
+    return Panel("content", options, content, (layer,))
 
 
 def style_panel(layers: list[str], style: np.ndarray, size: int, steps: int, seed: int) -> Panel:
-    """Minimise J_style over ``layers`` (equal lambda) from noise; the content term is off (alpha = 0)."""
+    """Minimise J_style over ``layers`` (equal lambda) from noise, as in the paper (no prior); alpha = 0."""
     options = StyleOptions(size=size, steps=steps, scales=1, content_layer=layers[0],
                            style_layers={layer: 1.0 / len(layers) for layer in layers}, alpha=0.0, beta=1.0,
-                           init="noise", seed=seed, preview_every=LAB_PREVIEW_EVERY)
-    return Panel("style", options, style, " + ".join(layers), STYLE_SAYS[int(layers[-1][4])])
+                           init="noise", seed=seed, preview_every=PREVIEW_EVERY)
+    return Panel("style", options, style, tuple(layers))
 
 
-def lab_panels(content: np.ndarray, style: np.ndarray, size: int, steps: int, sublayer: int, seed: int) -> list[Panel]:
+def lab_panels(content: np.ndarray, style: np.ndarray, settings: LabSettings) -> list[Panel]:
     """Five content reconstructions (relu1_k … relu5_k) then five style ones (relu1_1; relu1_1 + relu2_1; …)."""
+    s = settings.validate()
     style_layers = [f"relu{b}_1" for b in BLOCKS]
-    return ([content_panel(f"relu{b}_{sublayer}", content, size, steps, seed) for b in BLOCKS]
-            + [style_panel(style_layers[:n], style, size, steps, seed) for n in range(1, len(BLOCKS) + 1)])
+    return ([content_panel(f"relu{b}_{s.sublayer}", content, s.size, s.steps, s.seed) for b in BLOCKS]
+            + [style_panel(style_layers[:n], style, s.size, s.steps, s.seed) for n in range(1, len(BLOCKS) + 1)])
 
 
 def lab_work(panels: list[Panel]):
@@ -98,13 +160,12 @@ def lab_work(panels: list[Panel]):
         done: dict[str, list] = {"content": [], "style": []}
         elapsed = 0.0
         for i, panel in enumerate(panels, start=1):
-            st = StyleTransfer(panel.options)
-            for p in st.iter_stylize(panel.target, [panel.target], stop=job.stop_event):
+            for p in StyleTransfer(panel.options).iter_stylize(panel.target, [panel.target], stop=job.stop_event):
                 if p.image is None:
                     continue
                 if p.done:
                     stopped = f" (stopped at step {p.step}/{p.total_steps})" if p.stopped else ""
-                    done[panel.row].append((p.image, panel.caption + stopped))
+                    done[panel.row].append((p.image, panel.caption_of(p.image) + stopped))
                     shown = list(done[panel.row])  # a copy: the consumer reads it in another thread
                 else:
                     shown = done[panel.row] + [(p.image, f"{panel.label} (step {p.step}/{p.total_steps})")]
@@ -124,25 +185,44 @@ def lab_work(panels: list[Panel]):
     return work
 
 
-def run_lab(content: str | None, style: str | None, size: int = LAB_SIZE, steps: int = LAB_STEPS,
-            sublayer: int = 1, seed: int = 0, request: gr.Request = None):
+def ask_to_run_lab(request: gr.Request = None) -> None:
+    """The moment Run is pressed (before the queue starts the job): a Stop from now on cancels it."""
+    LAB.wait(session_key(request, "lab"))
+
+
+@explained("running the layer-depth lab")
+def run_lab(content: str | None, style: str | None, size: int = LabSettings.size, steps: int = LabSettings.steps,
+            sublayer: int = LabSettings.sublayer, seed: int = LabSettings.seed, request: gr.Request = None):
     """Fill both rows of reconstructions; yields (content gallery, style gallery, status)."""
+    settings = LabSettings(size, steps, sublayer, seed).validate()
     content_rgb, style_rgb = load_input(content, "content image"), load_input(style, "style image")
-    try:
-        panels = lab_panels(content_rgb, style_rgb, int(size), int(steps), int(sublayer), int(seed))
-    except (TypeError, ValueError) as e:
-        raise gr.Error(str(e)) from None
-    yield from LAB.run(session_key(request, "lab"), lab_work(panels))
+    yield from LAB.run(session_key(request, "lab"), lab_work(lab_panels(content_rgb, style_rgb, settings)))
 
 
+@explained("stopping the layer-depth lab")
 def stop_lab(request: gr.Request = None):
-    """End this session's lab run now, keeping the panels finished so far."""
+    """End this session's lab run now, keeping the panels finished so far (or say it never started)."""
     item = LAB.stop(session_key(request, "lab"))
+    if item is LAB.QUEUED:
+        return gr.skip(), gr.skip(), "Stopped before it started: the lab was still waiting for its turn."
     return item if item is not None else (gr.skip(), gr.skip(), "Stopped.")
+
+
+def layer_table(sublayer: int) -> str:
+    """Per block: the content layer's receptive field and what each row shows (Markdown)."""
+    lines = ["| block | content layer · receptive field | content row keeps | style row (up to relu*N*_1) shows |",
+             "|---|---|---|---|"]
+    for b in BLOCKS:
+        layer = f"relu{b}_{sublayer}"
+        r = receptive_field(layer).size
+        lines.append(f"| {b} | {layer} · {r}×{r} px | {CONTENT_SAYS[b]} | {STYLE_SAYS[b]} |")
+    return "\n".join(lines)
 
 
 def build():
     """The tab's widgets and events (inside the current Blocks/Tab)."""
+    default = LabSettings()
+    ranges = LabSettings.RANGES
     gr.Markdown("### What does one layer keep?\nShallow layers keep pixels, deep layers keep concepts. "
                 "Each panel starts from noise and matches a single layer (top row) or a set of layers' "
                 "Gram matrices (bottom row).")
@@ -150,25 +230,28 @@ def build():
         content = image_input(str(SKIMAGE_DATA / "chelsea.png"), label="Content image", height=200)
         style = image_input(str(SKIMAGE_DATA / "ihc.png"), label="Style image", height=200)
         with gr.Column():
-            size = gr.Slider(32, 192, value=LAB_SIZE, step=1, label="Size (px)")
-            steps = gr.Slider(1, 300, value=LAB_STEPS, step=1, label="Steps per panel")
-            sublayer = gr.Radio([("relu1_1 … relu5_1", 1), ("relu1_2 … relu5_2", 2)], value=1,
+            size = gr.Slider(*ranges["size"][1:], value=default.size, step=1, label=ranges["size"][0])
+            steps = gr.Slider(*ranges["steps"][1:], value=default.steps, step=1, label=ranges["steps"][0],
+                              info="content panels relu2–relu3 take 2× and 4× as many")
+            sublayer = gr.Radio([("relu1_1 … relu5_1", 1), ("relu1_2 … relu5_2", 2)], value=default.sublayer,
                                 label="Content layers")
-            seed = gr.Number(0, precision=0, label="Seed")
+            seed = gr.Number(default.seed, precision=0, minimum=0, maximum=ranges["seed"][2], label="Seed")
             with gr.Row():
                 run = gr.Button("Run the lab", variant="primary")
                 stop_button = gr.Button("Stop", variant="stop")
     status = gr.Textbox(label="Status", interactive=False)
-    content_row = gr.Gallery(label="Content reconstructions: relu1 → relu5", columns=5, height="auto",
-                             object_fit="contain")
-    style_row = gr.Gallery(label="Style reconstructions: relu1_1 → relu1_1 + … + relu5_1", columns=5,
-                           height="auto", object_fit="contain")
+    gallery = dict(columns=5, rows=1, height=320, object_fit="contain", allow_preview=False)
+    content_row = gr.Gallery(label="Content reconstructions: relu1 → relu5 (caption: PSNR against the content image)",
+                             elem_id="lab-content-row", **gallery)
+    style_row = gr.Gallery(label="Style reconstructions: relu1_1 → relu1_1 … relu5_1 (caption: PSNR against the "
+                                 "style image)", elem_id="lab-style-row", **gallery)
+    gr.Markdown(PRIOR_SENTENCE)
+    table = gr.Markdown(layer_table(default.sublayer))
     gr.Markdown(FORMULAS, latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
                                             {"left": "$", "right": "$", "display": False}])
     outputs = [content_row, style_row, status]
-    running = run.click(run_lab, [content, style, size, steps, sublayer, seed], outputs, api_name="layer_lab",
-                        show_progress="minimal", **CPU_HEAVY,
-                        api_description="Gatys et al.'s Fig. 1: reconstruct the content image from relu1_1 ... "
-                                        "relu5_1 and the style from growing sets of layers; streams both rows.")
-    stop_button.click(stop_lab, outputs=outputs, cancels=[running], api_name="stop_lab", concurrency_limit=None,
-                      api_description="Stop this session's lab run, keeping the panels finished so far.")
+    sublayer.change(layer_table, sublayer, table, queue=False, api_visibility="private")
+    asked = run.click(ask_to_run_lab, queue=False, api_visibility="private")
+    asked.then(run_lab, [content, style, size, steps, sublayer, seed], outputs, api_name="layer_lab",
+               show_progress="minimal", **CPU_HEAVY)
+    stop_button.click(stop_lab, outputs=outputs, api_name="stop_lab", concurrency_limit=None)

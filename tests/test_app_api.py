@@ -77,5 +77,5 @@ def test_layer_lab_endpoint_returns_five_content_and_five_style_panels(client, t
                                                     size=32, steps=1, api_name="/layer_lab")
     assert status.startswith("Done: 10 panels")
     assert [item["caption"].split(" · ")[0] for item in content_row] == [f"relu{b}_1" for b in range(1, 6)]
-    assert style_row[-1]["caption"].startswith("relu1_1 + relu2_1 + relu3_1 + relu4_1 + relu5_1 · receptive field")
+    assert style_row[-1]["caption"].startswith("relu1_1 … relu5_1 · ") and style_row[-1]["caption"].endswith(" dB")
     assert Image.open(content_row[0]["image"]).size == (32, 21)
