@@ -59,7 +59,7 @@ def main():
             now = time.perf_counter()
             step_s.append(now - last)
             last = now
-        fastest = sorted(step_s[1:-1])[:max(1, len(step_s) // 4)]  # not the first (warm-up) nor the final report
+        fastest = sorted(step_s[1:-1] or step_s)[:max(1, len(step_s) // 4)]  # not the warm-up nor the final report
         db = psnr(p.image, resize_long_edge(panel.target, args.size))
         panels.append({"row": panel.row, "layers": panel.label, "steps": p.total_steps, "psnr_db": round(db, 1),
                        "seconds": round(sum(step_s), 2),

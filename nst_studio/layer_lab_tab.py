@@ -230,16 +230,17 @@ def build():
         content = image_input(str(SKIMAGE_DATA / "chelsea.png"), label="Content image", height=200)
         style = image_input(str(SKIMAGE_DATA / "ihc.png"), label="Style image", height=200)
         with gr.Column():
-            size = gr.Slider(*ranges["size"][1:], value=default.size, step=1, label=ranges["size"][0])
+            size = gr.Slider(*ranges["size"][1:], value=default.size, step=1, label=ranges["size"][0],
+                             elem_id="lab-size")
             steps = gr.Slider(*ranges["steps"][1:], value=default.steps, step=1, label=ranges["steps"][0],
-                              info="content panels relu2–relu3 take 2× and 4× as many")
+                              info="content panels relu2–relu3 take 2× and 4× as many", elem_id="lab-steps")
             sublayer = gr.Radio([("relu1_1 … relu5_1", 1), ("relu1_2 … relu5_2", 2)], value=default.sublayer,
                                 label="Content layers")
             seed = gr.Number(default.seed, precision=0, minimum=0, maximum=ranges["seed"][2], label="Seed")
             with gr.Row():
-                run = gr.Button("Run the lab", variant="primary")
-                stop_button = gr.Button("Stop", variant="stop")
-    status = gr.Textbox(label="Status", interactive=False)
+                run = gr.Button("Run the lab", variant="primary", elem_id="lab-run")
+                stop_button = gr.Button("Stop", variant="stop", elem_id="lab-stop")
+    status = gr.Textbox(label="Status", interactive=False, elem_id="lab-status")
     gallery = dict(columns=5, rows=1, height=320, object_fit="contain", allow_preview=False)
     content_row = gr.Gallery(label="Content reconstructions: relu1 → relu5 (caption: PSNR against the content image)",
                              elem_id="lab-content-row", **gallery)
