@@ -250,13 +250,10 @@ def build():
             result = gr.Image(label="Result", type="filepath", interactive=False, elem_id="result-image",
                               buttons=["download", "fullscreen"], height=RESULT_HEIGHT)
             status = gr.Textbox(label="Status", interactive=False, elem_id="status-line")
-            with gr.Tabs():
-                with gr.Tab("Costs"):
-                    plot = gr.Plot(label="Costs per step", show_label=False, elem_id="cost-plot")
-                with gr.Tab("Before / after"):
-                    compare = gr.ImageSlider(label="Content ↔ result (drag the handle)", type="filepath",
-                                             interactive=False, elem_id="before-after", height=RESULT_HEIGHT,
-                                             max_height=RESULT_HEIGHT)
+            plot = gr.Plot(label="Costs per step", show_label=False, elem_id="cost-plot")
+            compare = gr.ImageSlider(label="Before / after: content ↔ result (drag the handle)", type="filepath",
+                                     interactive=False, elem_id="before-after", height=RESULT_HEIGHT,
+                                     max_height=RESULT_HEIGHT)
             with gr.Row():
                 download = gr.DownloadButton("Download the PNG (with its settings)", elem_id="download-button")
                 gr.DeepLinkButton("Share this result", visible=bool(os.environ.get("SPACE_ID")))  # Spaces only
