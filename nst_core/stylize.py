@@ -23,7 +23,7 @@ from .images import resize_long_edge
 from .losses import content_cost, gram_matrix, style_cost, total_cost, total_variation
 from .checks import InputError
 from .options import StyleOptions
-from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
+from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb, winograd_available
 
 
 @dataclass
@@ -101,6 +101,10 @@ class StyleTransfer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         self.model: VGG19 = model.to(self.device, memory_format=torch.channels_last)
+        # Without bf16 instructions the fast path is float32 with Winograd convolutions (NNPACK); "fp32" keeps the
+        # direct ones, the reference the quality guard scores the fast path against.
+        self.winograd = (self.device.type == "cpu" and self.options.precision == "auto" and not cpu_supports_bf16()
+                         and winograd_available())
 
     # --- the objective -------------------------------------------------------------------------
     def features(self, rgb01: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -109,9 +113,11 @@ class StyleTransfer:
         Under autocast VGG19 keeps conv1_1 in float32 (see ``VGG19.forward``). benchmarks/bench_stylize.py's
         quality guard scores this path against the float32 one at equal steps (results/stylize.json: -0.9 %).
         """
-        x = self.model.normalize(rgb01).contiguous(memory_format=torch.channels_last)
+        x = self.model.normalize(rgb01)
+        if self.winograd:
+            return self.model(x, layers, winograd=True)
         with autocast_for(self.device, self.options.precision):
-            return self.model(x, layers)
+            return self.model(x.contiguous(memory_format=torch.channels_last), layers)
 
     def targets(self, content01: torch.Tensor, styles01: Sequence[torch.Tensor]) -> tuple[torch.Tensor, list[dict]]:
         """The fixed targets, computed once: a^(C) at the content layer and each style's Gram matrices."""
@@ -169,6 +175,43 @@ class StyleTransfer:
                                  tolerance_grad=0.0, tolerance_change=0.0)
 
     @staticmethod
+    def _carry_curvature(optimizer: torch.optim.Optimizer, G: torch.Tensor, pairs: dict | None) -> None:
+        """Warm-start L-BFGS at a finer scale with the coarser stage's curvature pairs (s, y).
+
+        If J_fine(x) ~ J_coarse(D x), with D the downsampling and U = r D^T the bilinear upsampling (r = the ratio
+        of the areas), then a coarse pair maps to s' = U s and y' = D^T y = U y / r, which keeps s'.y' ~ s.y; the
+        initial inverse-Hessian scale s'.y' / y'.y' becomes r times the coarse one. The first step at the new size
+        is then an L-BFGS step of the right length instead of a tiny gradient step (the curvature of the detail
+        that only the finer size has is still learnt from scratch, starting from that scale)."""
+        if pairs is None or not isinstance(optimizer, torch.optim.LBFGS) or G.grad is None:
+            return
+        shape, size = pairs["shape"], G.shape[-2:]
+        r = size.numel() / shape[-2:].numel()
+
+        def up(v: torch.Tensor) -> torch.Tensor:
+            return F.interpolate(v.view(shape), size=size, mode="bilinear", align_corners=False).flatten()
+
+        steps = [up(s) for s in pairs["s"]]
+        diffs = [up(y) / r for y in pairs["y"]]
+        ro = [1.0 / float(s.dot(y)) for s, y in zip(steps, diffs)]
+        if not all(math.isfinite(v) and v > 0 for v in ro):
+            return
+        flat_grad = G.grad.detach().flatten()
+        optimizer.state[G].update({
+            "n_iter": 1, "func_evals": 0, "d": torch.zeros_like(flat_grad), "t": 1.0,
+            "old_dirs": diffs, "old_stps": steps, "ro": ro, "H_diag": pairs["H_diag"] * r,
+            "prev_flat_grad": flat_grad.clone(),  # y = 0 on the first step: no pair is stored for it
+            "prev_loss": float("nan")})
+
+    @staticmethod
+    def _curvature_pairs(optimizer: torch.optim.Optimizer, G: torch.Tensor) -> dict | None:
+        """The L-BFGS pairs of a finished stage, for ``_carry_curvature``."""
+        state = optimizer.state.get(G, {}) if isinstance(optimizer, torch.optim.LBFGS) else {}
+        if not state.get("old_dirs"):
+            return None
+        return {"shape": G.shape, "s": state["old_stps"], "y": state["old_dirs"], "H_diag": float(state["H_diag"])}
+
+    @staticmethod
     def _shorten_last_step(optimizer: torch.optim.Optimizer, G: torch.Tensor, G_before: torch.Tensor,
                            factor: float) -> None:
         """Move G back to ``factor`` of the way along the last step; L-BFGS is told its step was that long, so the
@@ -196,7 +239,7 @@ class StyleTransfer:
         total_steps = sum(steps for _, steps in schedule)
         start = time.perf_counter()
         step = 0
-        best_G, best_costs = None, {}
+        best_G, best_costs, pairs = None, {}, None
         last: dict[str, float] = {}
         for stage, (long_edge, steps) in enumerate(schedule):
             content01, styles01 = self._stage_images(content, styles, long_edge)
@@ -240,6 +283,8 @@ class StyleTransfer:
                     optimizer, G_before = self._optimizer(G), None
                     J = evaluate()
                 keep_if_best()
+                if optimizer.state.get(G, {}).get("n_iter", 0) == 0:
+                    self._carry_curvature(optimizer, G, pairs)
                 G_before, J_before, grad_before = G.detach().clone(), last["J"], G.grad.detach().clone()
                 optimizer.step(lambda: J)  # J and its gradient at G are already computed
                 step += 1
@@ -249,6 +294,7 @@ class StyleTransfer:
                                image=self._output(G, content01) if preview else None)
             if stop is not None and stop.is_set():
                 break
+            pairs = self._curvature_pairs(optimizer, G)
             with torch.no_grad():  # the cost where the last step landed
                 last.update({k: float(v) for k, v in self.costs(G, a_C, grams, blend).items()})
             keep_if_best()

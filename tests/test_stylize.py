@@ -157,3 +157,33 @@ def test_backtrack_factor_is_the_parabolas_minimum_within_bounds():
     assert backtrack_factor(10.0, 1e9, -4.0) == 0.01  # a far overshoot: at most 100x shorter per try
     assert 0.49 < backtrack_factor(10.0, 10.5, -40.0) <= 0.5  # a small rise after a steep descent: about half
     assert backtrack_factor(10.0, float("inf"), -4.0) == 0.01
+
+
+def test_lbfgs_curvature_carried_to_a_finer_scale_keeps_s_dot_y():
+    """Pairs (s, y) at 4x4 become (U s, U y / 4) at 8x8: s.y unchanged (exactly for smooth fields, here one value
+    per channel), the inverse-Hessian scale 4x larger."""
+    torch.manual_seed(0)
+    shape = (1, 3, 4, 4)
+    s, y = (torch.rand(1, 3, 1, 1).expand(shape).flatten() for _ in range(2))
+    G = torch.zeros(1, 3, 8, 8, requires_grad=True)
+    G.grad = torch.ones_like(G)
+    optimizer = torch.optim.LBFGS([G], max_iter=1)
+    StyleTransfer._carry_curvature(optimizer, G, {"shape": torch.Size(shape), "s": [s], "y": [y], "H_diag": 0.5})
+    state = optimizer.state[G]
+    (s8,), (y8,) = state["old_stps"], state["old_dirs"]
+    assert s8.shape == (3 * 8 * 8,) and float(s8.dot(y8)) == pytest.approx(float(s.dot(y)), rel=1e-5)
+    assert state["H_diag"] == 2.0 and state["ro"][0] == pytest.approx(1 / float(s8.dot(y8)))
+    optimizer.step(lambda: torch.tensor(1.0))  # the first step at the new size uses the carried pair, stores none
+    assert len(state["old_dirs"]) == 1 and float(state["d"].dot(G.grad.flatten())) < 0
+
+
+def test_warm_started_fine_stage_starts_lower_than_a_cold_one(tiny_pair, monkeypatch):
+    import nst_core.stylize as stylize
+    content, style = tiny_pair
+    first_fine_J, carry = {}, stylize.StyleTransfer._carry_curvature
+    for warm in (False, True):
+        monkeypatch.setattr(stylize.StyleTransfer, "_carry_curvature",
+                            staticmethod(carry if warm else lambda *a: None))
+        reports = list(StyleTransfer(StyleOptions(size=64, steps=3, scales=2)).iter_stylize(content, [style]))
+        first_fine_J[warm] = [r.J for r in reports if r.stage == 1][1]  # J after the first step at 64 px
+    assert first_fine_J[True] < first_fine_J[False]

@@ -49,8 +49,24 @@ def test_forward_returns_requested_layers_and_stops_after_the_deepest(model):
         for h in hooks:
             h.remove()
     assert set(out) == {"relu2_1", "conv1_2"}
-    assert calls[-1] == "relu2_1" and "conv2_2" not in calls
+    assert calls[-1] == "conv2_1" and "conv2_2" not in calls  # relu2_1 rectifies conv2_1's output in place
+    assert "relu1_2" in calls  # conv1_2 is kept, so its ReLU makes a new tensor
     assert out["relu2_1"].shape == (1, 128, 16, 16)
+
+
+def test_in_place_relus_give_the_same_activations_and_gradient(model):
+    x = torch.rand(1, 3, 32, 32, requires_grad=True)
+    out = model(x, ["conv1_2", "relu2_1"])
+    J = out["conv1_2"].sum() + out["relu2_1"].pow(2).sum()
+    (grad,) = torch.autograd.grad(J, x)
+    ref, a = {}, x
+    for name, module in zip(vgg.LAYER_NAMES[:vgg.LAYER_INDEX["relu2_1"] + 1], model.layers):
+        a = ref[name] = module(a)  # nn.ReLU(inplace=False): every activation a new tensor
+    J_ref = ref["conv1_2"].sum() + ref["relu2_1"].pow(2).sum()
+    (grad_ref,) = torch.autograd.grad(J_ref, x)
+    assert (out["conv1_2"] < 0).any()  # still the conv output, not rectified by relu1_2
+    assert torch.equal(out["conv1_2"], ref["conv1_2"]) and torch.equal(out["relu2_1"], ref["relu2_1"])
+    assert torch.allclose(grad, grad_ref, rtol=1e-5, atol=1e-6 * grad_ref.abs().max().item())
 
 
 def test_weights_are_frozen(model):
@@ -130,3 +146,16 @@ def test_conv1_1_stays_float32_under_bf16_autocast(model, tiny_pair):
     ref = model(x, ["conv1_1"])["conv1_1"]
     assert low["conv1_1"].dtype == torch.bfloat16 and low["conv1_2"].dtype == torch.bfloat16
     assert torch.equal(low["conv1_1"], ref.to(torch.bfloat16))
+
+
+@pytest.mark.skipif(not vgg.winograd_available(), reason="this PyTorch build has no NNPACK")
+def test_winograd_convolutions_match_the_direct_ones_and_their_gradient(model):
+    x = torch.rand(1, 3, 40, 40, requires_grad=True)
+    layers = ["relu1_1", "relu3_1", "conv4_2"]
+    fast, direct = model(x, layers, winograd=True), model(x, layers)
+    for name in layers:
+        assert torch.allclose(fast[name], direct[name], rtol=1e-4, atol=1e-4 * direct[name].abs().max().item()), name
+    (g_fast,) = torch.autograd.grad(sum(a.pow(2).sum() for a in fast.values()), x)
+    (g_direct,) = torch.autograd.grad(sum(a.pow(2).sum() for a in direct.values()), x)
+    # a few ReLU masks flip where an activation is within rounding of 0, so the gradients agree less closely
+    assert float((g_fast - g_direct).norm() / g_direct.norm()) < 5e-3
