@@ -1,0 +1,61 @@
+"""The Layer-depth lab in real headless Chromium at 1400 x 1000, at 48 px and 2 steps per panel (set through the
+controls). Measured in the rendered page: both rows show all five panels whole with whole captions that give the PSNR,
+the galleries keep their height while the panels fill in, no traceback in the server log."""
+import re
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from app_server import serve_app
+from test_browser import CHROMIUM_ARGS, set_number
+from test_browser_explorer import layout
+
+ROWS = ("#lab-content-row", "#lab-style-row")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    log = tmp_path_factory.mktemp("server") / "app.log"
+    with serve_app(str(log)) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(120_000)
+        page.goto(server.url)
+        page.get_by_role("tab", name="Layer-depth lab").click()
+        yield page, log
+        browser.close()
+
+
+def heights(page) -> list[float]:
+    return [page.locator(row).bounding_box()["height"] for row in ROWS]
+
+
+def test_both_rows_show_all_panels_with_whole_psnr_captions_and_hold_still(lab, tmp_path):
+    page, log = lab
+    set_number(page, "lab-size", 48)
+    set_number(page, "lab-steps", 2)
+    before = heights(page)
+    page.locator("#lab-run").click()
+    status = page.locator("#lab-status textarea")
+    seen = [before]
+    while not status.input_value().startswith("Done"):  # sample the rows' heights while the panels fill in
+        page.wait_for_timeout(300)
+        seen.append(heights(page))
+        assert "rror" not in status.input_value(), status.input_value()
+    expect(status).to_have_value(re.compile(r"^Done: 10 panels in \d+ s\.$"))
+    page.wait_for_function("[...document.querySelectorAll('#lab-content-row img, #lab-style-row img')]"
+                           ".filter(i => i.complete && i.naturalWidth > 0).length >= 10")
+    seen.append(heights(page))
+    page.screenshot(path=str(tmp_path / "lab.png"), full_page=True)
+    assert max(h[0] for h in seen) - min(h[0] for h in seen) < 2 and max(h[1] for h in seen) - min(h[1] for h in seen) < 2, seen
+    for row in ROWS:
+        facts = layout(page, row)
+        assert len(facts["items"]) == 5 and all(i["inside"] for i in facts["items"]), (row, facts["items"])
+        assert all(i["fit"] == "contain" for i in facts["items"])  # each picture drawn whole in its tile, never cropped
+        assert facts["inner"] <= 1 and facts["innerX"] <= 1, (row, facts)  # no scrolling inside the row
+        assert len(facts["captions"]) == 5 and all(c["whole"] for c in facts["captions"]), facts["captions"]
+        assert all(re.fullmatch(r"relu\S+( (\+|…) relu\S+)? · \d+\.\d dB", c["text"]) for c in facts["captions"])
+        for item in page.locator(f"{row} .thumbnail-item").all():  # inside the window: all five seen at once
+            box = item.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 1400
+    assert "Traceback" not in log.read_text()
