@@ -241,7 +241,8 @@ def build():
                 run = gr.Button("Run the lab", variant="primary", elem_id="lab-run")
                 stop_button = gr.Button("Stop", variant="stop", elem_id="lab-stop")
     status = gr.Textbox(label="Status", interactive=False, elem_id="lab-status")
-    gallery = dict(columns=5, rows=1, height=256, object_fit="contain", allow_preview=False)
+    gallery = dict(columns=5, fit_columns=False, rows=1, height=256, object_fit="contain",  # 5 fixed columns:
+                   allow_preview=False)  # the first panels keep their final size, the row never scrolls
     content_row = gr.Gallery(label="Content reconstructions: relu1 → relu5 (caption: PSNR against the content image)",
                              elem_id="lab-content-row", **gallery)
     style_row = gr.Gallery(label="Style reconstructions: relu1_1 → relu1_1 … relu5_1 (caption: PSNR against the "
