@@ -128,7 +128,7 @@ def measure_eval(runner: Runner, sizes, rounds: int, steps: int, warmup: int) ->
             times[size]["pastiche"].append(steady_median(rep["step_seconds"], warmup))
             for key, extra in (("nst_core", {}), ("nst_core_fp32", FP32_PATH)):
                 rep, _ = runner.run("nst_core", size, options=nst_options(size, steps=steps, scales=1,
-                                                                         preview_every=10 ** 6, **extra))
+                                                                         preview_every=10 ** 5, **extra))
                 times[size][key].append(steady_median(step_seconds(rep), warmup))
     return {size: {k: statistics.median(v) for k, v in t.items()} for size, t in times.items()}
 
