@@ -40,23 +40,42 @@ def wait_until_serving(url: str, proc: subprocess.Popen, log_path: str, timeout:
             time.sleep(0.5)
 
 
+# Gradio's launch gives up if its own 3-second probe of localhost times out, which a loaded 2-core machine can cause;
+# that start (and only that) is tried again.
+LOCALHOST_PROBE_FAILED = "When localhost is not accessible"
+STARTS = 3
+
+
 @contextlib.contextmanager
 def serve_app(log_path: str, timeout: float = 120.0, **env: str):
     """Yield the ``Server`` (URL, process id) of a freshly started app; its output goes to ``log_path``."""
-    port = free_port()
-    environ = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-               "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONWARNINGS": "ignore", **env}
-    url = f"http://127.0.0.1:{port}/"
-    with open(log_path, "w") as log:
+    for attempt in range(1, STARTS + 1):
+        port = free_port()
+        environ = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+                   "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONWARNINGS": "ignore", **env}
+        url = f"http://127.0.0.1:{port}/"
+        log = open(log_path, "w")
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=environ, stdout=log,
                                 stderr=subprocess.STDOUT)
         try:
             wait_until_serving(url, proc, log_path, timeout)
-            yield Server(url, proc.pid)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            break
+        except RuntimeError:
+            log.close()
+            if attempt == STARTS or LOCALHOST_PROBE_FAILED not in open(log_path).read():
+                _end(proc)
+                raise
+    try:
+        yield Server(url, proc.pid)
+    finally:
+        _end(proc)
+        log.close()
+
+
+def _end(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
