@@ -3,6 +3,7 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
@@ -22,3 +23,15 @@ def tiny_pair(skimage_dir):
     c = resize_long_edge(load_image(os.path.join(skimage_dir, "astronaut.png")), 64)
     s = resize_long_edge(load_image(os.path.join(skimage_dir, "hubble_deep_field.jpg")), 64)
     return np.ascontiguousarray(c), np.ascontiguousarray(s)
+
+
+@pytest.fixture(scope="session")
+def pair(tmp_path_factory, skimage_dir):
+    """A small content (chelsea, 80 x 53) and style (ihc, 48 x 48) saved as PNG files."""
+    folder = tmp_path_factory.mktemp("pair")
+    paths = []
+    for name, size in (("chelsea.png", (80, 53)), ("ihc.png", (48, 48))):
+        path = folder / name
+        Image.open(os.path.join(skimage_dir, name)).convert("RGB").resize(size).save(path)
+        paths.append(str(path))
+    return paths

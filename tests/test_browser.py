@@ -9,25 +9,19 @@ import re
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from app_server import ROOT, serve_app
+from app_server import ROOT
+from browser_page import app_page, set_number
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 RESULT_PNG = re.compile(r"stylized-[0-9a-f]{8}\.png$")  # the final result, not a preview
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "app.log"
-    with serve_app(str(log)) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(60_000)
-        page.goto(server.url)
+    with app_page(log) as page:
         yield page, log
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -39,18 +33,6 @@ def ink(locator) -> float:
     """The fraction of an element's pixels that are not near-white (0 for a blank box)."""
     shot = np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("L"))
     return float((shot < 200).mean())
-
-
-def set_number(page, elem_id, value):
-    """Type into a slider's number box. Retried: on a busy machine a just-opened accordion can still reset it."""
-    box = page.locator(f"#{elem_id} input[data-testid='number-input']")
-    for _ in range(5):
-        box.fill(str(value))
-        box.press("Enter")
-        page.wait_for_timeout(500)
-        if box.input_value() == str(value):
-            return
-    raise AssertionError(f"#{elem_id} keeps {box.input_value()!r} instead of {value}")
 
 
 def test_stylize_an_example_then_stop_a_second_run(page, tmp_path):

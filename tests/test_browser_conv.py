@@ -1,11 +1,9 @@
 """The Convolutions tab in real headless Chromium at 1400×1000: layout facts measured in the rendered page."""
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from app_server import serve_app
+from browser_page import app_page
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 # every element of a box whose content is wider than the element itself: [tag, class, scrollWidth, clientWidth]
 OVERFLOWING = """(selector) => [document.querySelector(selector), ...document.querySelectorAll(selector + ' *')]
     .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth)
@@ -15,14 +13,8 @@ OVERFLOWING = """(selector) => [document.querySelector(selector), ...document.qu
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "app.log"
-    with serve_app(str(log)) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(60_000)
-        page.goto(server.url)
-        page.get_by_role("tab", name="Convolutions 1D/2D/3D").click()
+    with app_page(log, tab="Convolutions 1D/2D/3D") as page:
         yield page, log
-        browser.close()
 
 
 def test_dismissing_the_examples_dropdown_changes_nothing_and_logs_nothing(app):

@@ -4,10 +4,9 @@ caption whole, no server path on screen, no traceback in the server log."""
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from app_server import serve_app
-from test_browser import CHROMIUM_ARGS, set_number
+from browser_page import app_page, layout, set_number
 
 SERVER_PATH = re.compile(r"(/tmp/|/root|/home/|/work/|site-packages|\.cache|[A-Z]:\\)")
 
@@ -16,34 +15,8 @@ SERVER_PATH = re.compile(r"(/tmp/|/root|/home/|/work/|site-packages|\.cache|[A-Z
 def explorer(tmp_path_factory):
     folder = tmp_path_factory.mktemp("server")
     log = folder / "app.log"
-    with serve_app(str(log), NST_EXPLORER_CACHE=str(folder / "cache")) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(120_000)
-        page.goto(server.url)
-        page.get_by_role("tab", name="Unit explorer").click()
+    with app_page(log, tab="Unit explorer", timeout_ms=120_000, NST_EXPLORER_CACHE=str(folder / "cache")) as page:
         yield page, log
-        browser.close()
-
-
-def layout(page, gallery: str) -> dict:
-    """Facts about a gallery as drawn: its pictures against their boxes, its scrolling, its captions."""
-    return page.evaluate("""(gallery) => {
-        const root = document.querySelector(gallery);
-        const wrap = root.querySelector('.grid-wrap');
-        const box = root.getBoundingClientRect();
-        const items = [...root.querySelectorAll('.thumbnail-item')].map(item => {
-            const img = item.querySelector('img'), r = img.getBoundingClientRect(), c = item.getBoundingClientRect();
-            return {natural: img.naturalWidth / img.naturalHeight, shown: r.width / r.height,
-                    inside: r.left >= c.left - 1 && r.right <= c.right + 1 && r.top >= c.top - 1
-                            && r.bottom <= c.bottom + 1 && r.left >= box.left - 1 && r.right <= box.right + 1,
-                    fit: getComputedStyle(img).objectFit, width: r.width};
-        });
-        const captions = [...root.querySelectorAll('.caption-label')].map(c => ({
-            text: c.innerText, whole: c.scrollWidth <= c.clientWidth + 1 && c.scrollHeight <= c.clientHeight + 1}));
-        return {items, captions, inner: wrap.scrollHeight - wrap.clientHeight,
-                innerX: wrap.scrollWidth - wrap.clientWidth};
-    }""", gallery)
 
 
 def test_a_page_of_units_in_both_modes_shows_every_tile_and_caption_whole(explorer, tmp_path):

@@ -4,11 +4,9 @@ the galleries keep their height while the panels fill in, no traceback in the se
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from app_server import serve_app
-from test_browser import CHROMIUM_ARGS, set_number
-from test_browser_explorer import layout
+from browser_page import app_page, layout, set_number
 
 ROWS = ("#lab-content-row", "#lab-style-row")
 
@@ -16,14 +14,8 @@ ROWS = ("#lab-content-row", "#lab-style-row")
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "app.log"
-    with serve_app(str(log)) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(120_000)
-        page.goto(server.url)
-        page.get_by_role("tab", name="Layer-depth lab").click()
+    with app_page(log, tab="Layer-depth lab", timeout_ms=120_000) as page:
         yield page, log
-        browser.close()
 
 
 def heights(page) -> list[float]:

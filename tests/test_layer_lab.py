@@ -21,18 +21,6 @@ def request(name):
     return gr.Request(session_hash=name)
 
 
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory, skimage_dir):
-    """A small content (chelsea, 80 x 53) and style (ihc, 48 x 48) saved as PNG files."""
-    folder = tmp_path_factory.mktemp("pair")
-    paths = []
-    for name, size in (("chelsea.png", (80, 53)), ("ihc.png", (48, 48))):
-        path = folder / name
-        Image.open(os.path.join(skimage_dir, name)).convert("RGB").resize(size).save(path)
-        paths.append(str(path))
-    return paths
-
-
 def error_of(gen) -> str:
     with pytest.raises(gr.Error) as info:
         next(gen)

@@ -153,7 +153,7 @@ class Index:
             d = torch.load(path, map_location="cpu", weights_only=True)
         except FileNotFoundError:
             raise BadIndexError(f"{name}: no such index file") from None
-        except Exception as e:  # pickle, zip and torch errors all mean "not an index"
+        except Exception:  # pickle, zip and torch errors all mean "not an index"
             raise BadIndexError(f"{name}: not an explorer index") from None
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise BadIndexError(f"{name}: not an explorer index of format {FORMAT}")
