@@ -8,6 +8,7 @@ import pytest
 from gradio.data_classes import ImageData
 from PIL import Image
 
+from gradio_calls import first_error, request
 from nst_core import StyleOptions
 from nst_core.metadata import read_settings, save_png
 from nst_core.options import PRESETS
@@ -19,16 +20,6 @@ from nst_studio.plots import CostHistory, cost_figure
 from nst_studio.stylize_settings import build_options, format_style_layers, parse_style_layers
 
 TINY = dict(size=32, steps=2, scales=1)
-
-
-def request(name):
-    return gr.Request(session_hash=name)
-
-
-def first_error(gen) -> str:
-    with pytest.raises(gr.Error) as info:
-        next(gen)
-    return info.value.message
 
 
 def test_stylize_streams_previews_and_status_then_a_png_carrying_its_settings(pair):

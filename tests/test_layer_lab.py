@@ -4,27 +4,17 @@ import math
 import os
 import re
 
-import gradio as gr
 import numpy as np
 import pytest
 from PIL import Image
 
+from gradio_calls import first_error, request
 from nst_core import StyleTransfer
 from nst_core.images import resize_long_edge
 from nst_studio import layer_lab_tab
 from nst_studio.layer_lab_tab import LabSettings, psnr
 
 DB = re.compile(r" · (\d+\.\d) dB$")
-
-
-def request(name):
-    return gr.Request(session_hash=name)
-
-
-def error_of(gen) -> str:
-    with pytest.raises(gr.Error) as info:
-        next(gen)
-    return info.value.message
 
 
 def test_the_lab_fills_both_rows_panel_by_panel_with_layer_and_psnr_captions(pair):
@@ -112,15 +102,15 @@ def test_psnr_is_ten_log10_of_peak_squared_over_mse():
     (dict(seed=-1), "Seed must be a whole number from 0 to 2147483647"),
 ])
 def test_numbers_out_of_range_name_the_setting_its_range_and_the_value(pair, change, named):
-    message = error_of(layer_lab_tab.run_lab(*pair, **{"size": 32, "steps": 1, **change}, request=request("bad")))
+    message = first_error(layer_lab_tab.run_lab(*pair, **{"size": 32, "steps": 1, **change}, request=request("bad")))
     assert message.startswith(named) and repr(list(change.values())[0])[:20] in message
 
 
 def test_missing_or_unreadable_images_give_one_sentence(pair, tmp_path):
-    assert error_of(layer_lab_tab.run_lab(None, pair[1], request=request("none"))) == "Please give a content image."
+    assert first_error(layer_lab_tab.run_lab(None, pair[1], request=request("none"))) == "Please give a content image."
     garbage = tmp_path / "notes.png"
     garbage.write_bytes(b"not an image")
-    message = error_of(layer_lab_tab.run_lab(pair[0], str(garbage), request=request("garbage")))
+    message = first_error(layer_lab_tab.run_lab(pair[0], str(garbage), request=request("garbage")))
     assert message.startswith("style image: notes.png") and "Traceback" not in message
 
 
