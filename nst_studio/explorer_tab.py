@@ -15,7 +15,7 @@ from explorer.units.vis_settings import MAX_SIZE, MIN_SIZE, VisSettings
 from nst_core.checks import InputError, one_of
 from nst_core.vgg import CONV_LAYERS
 
-from .errors import explained
+from .errors import bad_input, explained
 from .jobs import CPU_HEAVY
 
 BUILTIN = "Built-in: scikit-image sample photos (whole and 2× zoomed tiles)"
@@ -94,7 +94,7 @@ def show_page(source, uploads, layer, mode, method, page, request: gr.Request = 
         tiles = service.page_tiles(index, layer, units, mode, method, stop=halt, progress=lambda done, total: progress(
             (done, total), desc="Projecting activations to pixels", unit="units"))
     except Stopped as e:
-        raise gr.Error(f"Stopped: {e}") from None
+        raise bad_input(f"Stopped: {e}") from None
     summary = service.layer_summary(index, layer) + f"\n\nPage {page} of {pages}. " + service.cache_note()
     state = {"index": index, "layer": layer, "units": units, "captions": [c for _, c in tiles], "synthesis": None}
     if settings is None:
