@@ -213,8 +213,9 @@ def build():
                         weight_slider("First style weight"), weight_slider("Second style weight"),
                         weight_slider("Third style weight"))
             preset = gr.Radio([*PRESETS, CUSTOM], value="Quick", label="Preset", elem_id="preset-radio",
-                              info="Quick: 512 px in about 40 s on 2 CPU cores with bf16, about 2 min without; Balanced and Best (768 px) take a "
-                                   "few minutes. Custom: your own size, steps and scales, set below.")
+                              info="Quick: 512 px in about 40 s on 2 CPU cores with bf16, about 2 min without; "
+                                   "Balanced and Best (768 px) take a few minutes. Custom: your own size, steps and "
+                                   "scales, set below.")
             with gr.Row():
                 run = gr.Button("Stylize", variant="primary", elem_id="stylize-button")
                 stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
