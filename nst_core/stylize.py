@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 
 from . import color
+from .checks import InputError
 from .images import resize_long_edge
 from .losses import content_cost, gram_matrix, style_cost, total_cost, total_variation
-from .checks import InputError
 from .options import StyleOptions
 from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import gradio as gr
 
-from nst_core.checks import InputError
+from nst_core.checks import InputError, shown
 
 log = logging.getLogger("nst_studio")
 
@@ -83,7 +83,6 @@ class _NamedModel:
         self._kind = type(block).__name__.lower()
 
     def model_validate(self, obj, **kwargs):
-        from nst_core.checks import shown
         try:
             return self._model.model_validate(obj, **kwargs)
         except Exception:
@@ -121,7 +120,6 @@ def _named_preprocess(block):
     label = block.label or block.elem_id or "a setting"
 
     def checked(payload):
-        from nst_core.checks import shown
         message = f"{label} must be {_allowed(block)}; got {shown(payload)}."
         if isinstance(block, gr.Checkbox):
             if not isinstance(payload, bool):
