@@ -1,20 +1,24 @@
-"""Feature visualisation: 16 units at 128 px for conv3_1 (target < 60 s) and conv5_1 (< 3 min), and what each
-technique contributes.
+"""Feature visualisation: 16 units at 128 px for conv3_1 (target < 60 s) and conv5_1 (< 3 min), what each
+technique contributes, and why the schedule is what it is.
 
     python benchmarks/bench_featurevis.py --out benchmarks/results/featurevis.json --pictures benchmarks/results
-    (--skip-speed or --skip-techniques runs one part; the other part already in --out is kept)
+    (--parts speed,schedules runs those parts; the other parts already in --out are kept)
 
-1. Speed: ``render.visualize`` with the defaults of ``VisSettings`` (128 px, 128 Adam steps, 64 at 64 px then 64
-   at 128 px, precision "auto"), one unit per batch item. Other processes on a 2-core box slow every wall-clock
+1. Speed: ``render.visualize`` with the defaults of ``VisSettings`` (128 px; 64 Adam steps at 64 px, then 16 at
+   128 px; precision "auto"), one unit per batch item. Other processes on a 2-core box slow every wall-clock
    number, so each stage's time is also estimated from its fastest quarter of steps (steps x their mean: what an
    idle machine would take). The load average is recorded before and after.
-2. Techniques: the same run (8 units of conv3_1, 64 px, 64 steps) with one technique left out at a time, and with
-   all three left out. Scored on the final image, without transforms, in float32:
+2. Techniques: the default schedule at 64 px (8 units of conv3_1; 64 steps at 32 px, 16 at 64 px) with one
+   technique left out at a time, and with all three left out. Scored on the final image, without transforms, in float32:
    - reached: spatial mean of max(0, conv) of the unit, over the best of scikit-image's sample photos (the same
      photos centre-cropped and resized to the same size);
    - robust: the same after a random shift of up to 1/8 of the image (does the feature survive a move?);
    - high-frequency energy: share of the grey image's spectral power above a quarter of the sampling rate;
    - colour correlation: mean correlation between the R, G and B planes (photos: about 0.9).
+3. Schedules: 16 units of conv3_1 at 128 px under other coarse-to-fine schedules and learning rates
+   (``SCHEDULES``): seconds, and the activation reached over the best photo (mean and smallest unit).
+4. Grid (with --pictures): units 0-7 of conv1_1 ... conv5_1 at the defaults, one row per layer
+   (``featurevis_conv1-5.png``), to look at what the layers want to see, from colours to object parts.
 """
 from __future__ import annotations
 
@@ -39,6 +43,13 @@ from nst_core.stylize import cpu_supports_bf16  # noqa: E402
 from nst_core.vgg import load_vgg19  # noqa: E402
 
 TARGETS_S = {"conv3_1": 60.0, "conv5_1": 180.0}
+SCHEDULES = {  # name -> settings changes from the defaults (64 steps at 64 px, 16 at 128 px, lr 0.1)
+    "first schedule: 64 + 64 steps, lr 0.05": {"steps": 64, "coarse_factor": 1, "learning_rate": 0.05},
+    "the defaults at lr 0.05": {"learning_rate": 0.05},
+    "more coarse steps (factor 6)": {"coarse_factor": 6},
+    "from 32 px: 3 sizes, factor 2": {"scales": 3, "coarse_factor": 2},
+    "the defaults": {},
+}
 VARIANTS = {  # name -> settings changes from the defaults
     "all three": {},
     "pixel parameterisation": {"param": "pixel"},
@@ -94,41 +105,70 @@ def score(model, layer: str, units: list[int], images: np.ndarray, best_photo: n
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="benchmarks/results/featurevis.json")
-    parser.add_argument("--pictures", default=None, help="folder for the grids (PNG)")
-    parser.add_argument("--skip-speed", action="store_true")
-    parser.add_argument("--skip-techniques", action="store_true")
+    parser.add_argument("--pictures", default=None, help="folder for the pictures (PNG)")
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {', '.join(PARTS)}; the other "
+                        "parts already in --out are kept (grid needs --pictures)")
     args = parser.parse_args()
+    parts = [p for p in args.parts.split(",") if p]
+    if unknown := set(parts) - set(PARTS):
+        parser.error(f"unknown parts {sorted(unknown)}; choose from {', '.join(PARTS)}")
     torch.manual_seed(0)
     model = load_vgg19()
     result = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {}
     result["machine"] = {"cpus": os.cpu_count(), "threads": torch.get_num_threads(),
                          "python": platform.python_version(), "torch": torch.__version__,
                          "bf16_instructions": cpu_supports_bf16()}
-    defaults = VisSettings()
     print(f"load average {os.getloadavg()[0]:.1f}; bf16 instructions: {cpu_supports_bf16()} "
           f"(precision auto -> {'bf16' if cpu_supports_bf16() else 'fp32'})")
-    if not args.skip_speed:
-        result["speed"] = {"load_average_before": os.getloadavg()}
-        print(f"{'layer':8} {'units':>5} {'px':>4} {'steps':>5} {'seconds':>8} {'if idle':>8} {'target':>7}")
-        for layer, target in TARGETS_S.items():
-            run = timed_run(model, layer, list(range(16)), defaults)
-            photos = sample_photos(defaults.size)
-            best = np.array([mean_rectified_activation(model, layer, photos, u).max() for u in range(16)])
-            images = run.pop("images")
-            result["speed"][layer] = {**run, "units": 16, "size": defaults.size, "steps": defaults.steps,
-                                      "target_s": target, "meets_target": run["seconds"] < target,
-                                      "meets_target_if_idle": run["idle_estimate_s"] < target,
-                                      **score(model, layer, list(range(16)), images, best)}
-            print(f"{layer:8} {16:5} {defaults.size:4} {defaults.steps:5} {run['seconds']:8.1f} "
-                  f"{run['idle_estimate_s']:8.1f} {target:7.0f}", flush=True)
-            if args.pictures:
-                Image.fromarray(labelled_page(list(images), [f"{layer}:{u}" for u in range(16)], 8)).save(
-                    os.path.join(args.pictures, f"featurevis_{layer}.png"))
-        result["speed"]["load_average_after"] = os.getloadavg()
-    if not args.skip_techniques:
-        techniques(model, defaults, result, args.pictures)
-    Path(args.out).write_text(json.dumps(result, indent=2))
+    for part in parts:
+        PARTS[part](model, VisSettings(), result, args.pictures)
+        Path(args.out).write_text(json.dumps(result, indent=2))
     print(f"load average {os.getloadavg()[0]:.1f}; -> {args.out}")
+
+
+def sixteen_units(model, layer: str, settings: VisSettings) -> dict:
+    """One timed run of units 0-15 at ``settings``, scored against the best sample photo at the same size."""
+    run = timed_run(model, layer, list(range(16)), settings)
+    photos = sample_photos(settings.size)
+    best = np.array([mean_rectified_activation(model, layer, photos, u).max() for u in range(16)])
+    images = run.pop("images")
+    return {**run, "units": 16, "size": settings.size, "schedule": settings.sizes(),
+            "learning_rate": settings.learning_rate, **score(model, layer, list(range(16)), images, best),
+            "images": images}
+
+
+def speed(model, defaults: VisSettings, result: dict, pictures: str | None) -> None:
+    """16 units at the defaults on conv3_1 and conv5_1, against the targets."""
+    result["speed"] = {"load_average_before": os.getloadavg()}
+    print(f"{'layer':8} {'units':>5} {'px':>4} {'steps':>5} {'seconds':>8} {'if idle':>8} {'target':>7} "
+          f"{'min ÷ photo':>12}")
+    for layer, target in TARGETS_S.items():
+        run = sixteen_units(model, layer, defaults)
+        images = run.pop("images")
+        result["speed"][layer] = {**run, "target_s": target, "meets_target": run["seconds"] < target,
+                                  "meets_target_if_idle": run["idle_estimate_s"] < target}
+        print(f"{layer:8} {16:5} {defaults.size:4} {defaults.total_steps:5} {run['seconds']:8.1f} "
+              f"{run['idle_estimate_s']:8.1f} {target:7.0f} {run['min_reached_vs_best_photo']:11.1f}x", flush=True)
+        if pictures:
+            Image.fromarray(labelled_page(list(images), [f"{layer} unit {u}" for u in range(16)], 8)).save(
+                os.path.join(pictures, f"featurevis_{layer}.png"))
+    result["speed"]["load_average_after"] = os.getloadavg()
+
+
+def schedules(model, defaults: VisSettings, result: dict, pictures: str | None) -> None:
+    """16 units of conv3_1 at 128 px under each schedule of SCHEDULES: time and the activation reached."""
+    result["schedules"] = {"load_average_before": os.getloadavg()}
+    print(f"\n{'conv3_1, 16 units, 128 px':44} {'steps (px)':>22} {'seconds':>8} {'mean ÷ photo':>13} "
+          f"{'min':>6}")
+    for name, changes in SCHEDULES.items():
+        settings = defaults.replace(**changes)
+        run = sixteen_units(model, "conv3_1", settings)
+        run.pop("images")
+        result["schedules"][name] = {"settings": changes, **run}
+        steps = " + ".join(f"{n}@{px}" for px, n in settings.sizes())
+        print(f"{name:44} {steps:>22} {run['seconds']:8.1f} {run['reached_vs_best_photo']:12.1f}x "
+              f"{run['min_reached_vs_best_photo']:5.1f}x", flush=True)
+    result["schedules"]["load_average_after"] = os.getloadavg()
 
 
 def techniques(model, defaults: VisSettings, result: dict, pictures: str | None) -> None:
@@ -137,10 +177,13 @@ def techniques(model, defaults: VisSettings, result: dict, pictures: str | None)
     layer, units, size = "conv3_1", list(range(8)), 64
     photos = sample_photos(size)
     best = np.array([mean_rectified_activation(model, layer, photos, u).max() for u in units])
-    print(f"\n{'conv3_1, 8 units, 64 px, 64 steps':36} {'reached':>8} {'shifted':>8} {'HF share':>9} {'RGB corr':>9}")
+    schedule = " + ".join(f"{n}@{px}" for px, n in defaults.replace(size=size).sizes())
+    result["techniques"]["schedule"] = defaults.replace(size=size).sizes()
+    print(f"\n{f'{layer}, 8 units, steps {schedule} px':36} {'reached':>8} {'shifted':>8} {'HF share':>9} "
+          f"{'RGB corr':>9}")
     rows = []
     for name, changes in VARIANTS.items():
-        settings = defaults.replace(size=size, steps=64, **changes)
+        settings = defaults.replace(size=size, **changes)
         *_, last = visualize(model, layer, units, settings)
         s = score(model, layer, units, last.images, best)
         result["techniques"][name] = {"settings": changes, **s}
@@ -153,11 +196,28 @@ def techniques(model, defaults: VisSettings, result: dict, pictures: str | None)
     print(f"{'sample photos (reference)':36} {'':8} {'':8} {photo_scores['high_frequency_share']:9.3f} "
           f"{photo_scores['colour_correlation']:9.2f}")
     if pictures:
-        names = [f"{n}: {u}" for n in VARIANTS for u in units]
-        Image.fromarray(labelled_page([im for row in rows for im in row], names, len(units))).save(
+        names = [f"{n} · unit {u}" for n in VARIANTS for u in units]
+        enlarged = [im.repeat(2, 0).repeat(2, 1) for row in rows for im in row]  # 2x, pixels kept as they are
+        Image.fromarray(labelled_page(enlarged, names, len(units))).save(
             os.path.join(pictures, "featurevis_techniques.png"))
     result["techniques"]["load_average_after"] = os.getloadavg()
 
+
+def layer_rows(model, defaults: VisSettings, result: dict, pictures: str | None) -> None:
+    """Units 0-7 of the first conv layer of each block, one row per layer, as one labelled picture."""
+    if pictures is None:
+        print("grid: no --pictures folder, nothing drawn")
+        return
+    path = os.path.join(pictures, "featurevis_conv1-5.png")
+    layers, units, images = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"), list(range(8)), []
+    for layer in layers:
+        *_, last = visualize(model, layer, units, defaults)
+        images.extend(last.images)
+    Image.fromarray(labelled_page(images, [f"{layer} unit {u}" for layer in layers for u in units], 8)).save(path)
+    print(f"units 0-7 of {', '.join(layers)} -> {path}")
+
+
+PARTS = {"speed": speed, "techniques": techniques, "schedules": schedules, "grid": layer_rows}
 
 if __name__ == "__main__":
     main()

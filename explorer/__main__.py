@@ -12,14 +12,17 @@ stderr and exits with status 2; nothing half-written is left behind.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import sys
 import tempfile
 
 import numpy as np
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from tqdm import tqdm
 
+from nst_core.checks import whole_number
 from nst_core.images import ImageError
 from nst_core.vgg import BLOCKS, CONV_LAYERS, load_vgg19
 
@@ -32,8 +35,10 @@ from .units.render import render_units
 from .units.vis_settings import OBJECTIVES, PARAMS, VisSettings
 
 EXIT_BAD_INPUT = 2
+MAX_COLUMNS = 64  # tiles per row of a grid
 DEFAULTS = ScanSettings()
 VIS = VisSettings()
+FEATUREVIS_KEY = "explorer:featurevis"  # PNG text chunk: layer, units, settings, weights (JSON)
 
 
 class UsageError(Exception):
@@ -96,7 +101,8 @@ def check_folder(flag: str, folder: str, shown: str | None = None) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog="python -m explorer", description="Zeiler & Fergus explorer: top-k dataset patches per unit.")
+    prog = "nst-explorer" if os.path.basename(sys.argv[0]) == "nst-explorer" else "python -m explorer"
+    p = Parser(prog=prog, description="Zeiler & Fergus explorer: top-k dataset patches per unit.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     s = sub.add_parser("scan", help="scan a dataset and write an index")
     s.add_argument("dataset", help="'builtin', a folder of images, a .zip or hf:OWNER/NAME[:split[:column]]")
@@ -124,19 +130,24 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("visualize", help="synthesise the image each unit responds to most (feature visualisation)")
     v.add_argument("layer", choices=CONV_LAYERS, metavar="LAYER", help="conv layer, conv1_1 ... conv5_4")
     v.add_argument("--units", default="top16", help="topN (units 0 ... N-1), A-B or a,b,c (default top16)")
-    v.add_argument("--size", type=int, default=VIS.size, help="image side in pixels")
-    v.add_argument("--steps", type=int, default=VIS.steps, help="Adam steps in all (coarse to fine)")
-    v.add_argument("--scales", type=int, default=VIS.scales, help="coarse-to-fine sizes, each half the next")
-    v.add_argument("--seed", type=int, default=VIS.seed)
-    v.add_argument("--objective", choices=OBJECTIVES, default=VIS.objective)
-    v.add_argument("--param", choices=PARAMS, default=VIS.param, help="image parameterisation")
-    v.add_argument("--no-decorrelate", action="store_true", help="leave out the colour decorrelation")
-    v.add_argument("--no-transforms", action="store_true", help="leave out jitter, scale and rotation")
-    v.add_argument("--precision", choices=PRECISIONS, default=VIS.precision)
-    v.add_argument("--columns", type=int, default=4)
+    add_settings_flags(v, VIS, {"objective": OBJECTIVES, "param": PARAMS, "precision": PRECISIONS})
+    v.add_argument("--columns", type=int, default=4, help="tiles per row of the grid (default: 4)")
     v.add_argument("--save-dir", default=None, help="write each unit's image as DIR/{LAYER}_unit{u}.png")
     v.add_argument("-o", "--output", default=None, help="labelled grid PNG to write")
     return p
+
+
+def add_settings_flags(parser: argparse.ArgumentParser, defaults, choices: dict[str, tuple[str, ...]]) -> None:
+    """A flag for every field of the settings dataclass ``defaults``, with its help and default: ``--learning-rate``
+    for ``learning_rate``, ``--no-transforms`` for a setting that is on by default."""
+    for f in dataclasses.fields(defaults):
+        default = getattr(defaults, f.name)
+        if isinstance(default, bool):
+            parser.add_argument(f"--no-{f.name}", dest=f.name, action="store_false", default=default,
+                                help=f"leave out the {f.metadata['help']}")
+        else:
+            parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=type(default), default=default,
+                                choices=choices.get(f.name), help=f"{f.metadata['help']} (default: {default})")
 
 
 def parse_zooms(text: str | None) -> tuple[int, ...] | None:
@@ -174,12 +185,23 @@ def run_scan(args) -> int:
     return 0
 
 
-def save_png_atomic(path: str, rgb: np.ndarray) -> None:
+def settings_text(model, layer: str, units: list[int], settings: VisSettings) -> dict[str, str]:
+    """The PNG text chunk of a synthesised image: what it maximises and every setting, so it can be made again."""
+    made = {"layer": layer, "units": units, "settings": dataclasses.asdict(settings), "weights": model.identity}
+    return {FEATUREVIS_KEY: json.dumps(made, sort_keys=True)}
+
+
+def save_png_atomic(path: str, rgb: np.ndarray, text: dict[str, str] | None = None) -> None:
+    """Write ``rgb`` to ``path`` through a temporary file in the same folder (never half-written), with ``text``
+    as PNG text chunks."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".grid-", suffix=".png", dir=folder)
     os.close(fd)
+    info = PngImagePlugin.PngInfo()
+    for key, value in (text or {}).items():
+        info.add_text(key, value)
     try:
-        Image.fromarray(rgb).save(tmp, format="PNG")
+        Image.fromarray(rgb).save(tmp, format="PNG", pnginfo=info)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
@@ -188,6 +210,7 @@ def save_png_atomic(path: str, rgb: np.ndarray) -> None:
 
 def run_render(args) -> int:
     check_output("-o", args.output, ".png")
+    whole_number("--columns", args.columns, 1, MAX_COLUMNS)
     index = Index.load(args.index)
     units = parse_units(args.units, index.top(args.layer).value.shape[0], args.layer,
                         units_by_peak(index, args.layer))
@@ -211,21 +234,21 @@ def run_visualize(args) -> int:
         check_output("-o", args.output, ".png")
     if args.save_dir is not None:
         check_folder("--save-dir", args.save_dir)
-    settings = VisSettings(size=args.size, steps=args.steps, scales=args.scales, seed=args.seed,
-                           objective=args.objective, param=args.param, decorrelate=not args.no_decorrelate,
-                           transforms=not args.no_transforms, precision=args.precision).validate()
+    whole_number("--columns", args.columns, 1, MAX_COLUMNS)
+    settings = VisSettings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(VisSettings)}).validate()
     units = parse_units(args.units, BLOCKS[int(args.layer[4]) - 1][0], args.layer)  # convN_M: block N's width
     model = load_vgg19("caffe")
-    with tqdm(total=-(-len(units) // settings.batch) * settings.steps, unit="step",
+    with tqdm(total=-(-len(units) // settings.batch) * settings.total_steps, unit="step",
               desc=f"visualizing {args.layer}") as bar:
         images, _ = render_units(model, args.layer, units, settings,
                                  progress=lambda record, first: bar.update(0 if record.done else 1))
     if args.save_dir is not None:
         for unit, image in zip(units, images):
-            save_png_atomic(os.path.join(args.save_dir, f"{args.layer}_unit{unit}.png"), image)
+            save_png_atomic(os.path.join(args.save_dir, f"{args.layer}_unit{unit}.png"), image,
+                            settings_text(model, args.layer, [unit], settings))
     if args.output is not None:
-        save_png_atomic(args.output, labelled_page(list(images), [f"{args.layer}:{u}" for u in units],
-                                                   args.columns))
+        save_png_atomic(args.output, labelled_page(list(images), [f"{args.layer} unit {u}" for u in units],
+                                                   args.columns), settings_text(model, args.layer, units, settings))
     print(f"{len(units)} units of {args.layer} -> " + " and ".join(
         p for p in (args.output, args.save_dir and os.path.join(args.save_dir, f"{args.layer}_unit*.png")) if p))
     return 0

@@ -14,7 +14,7 @@ from nst_core.checks import InputError
 from nst_core.vgg import load_vgg19
 
 LAYER, UNITS, SIZE = "conv3_1", [0, 1, 2, 3], 48
-SETTINGS = VisSettings(size=SIZE, steps=40, scales=2, seed=0, precision="fp32")
+SETTINGS = VisSettings(size=SIZE, steps=8, scales=2, seed=0, precision="fp32")  # 32 steps at 24 px, 8 at 48
 
 
 @pytest.fixture(scope="module")
@@ -116,4 +116,8 @@ def test_settings_explain_bad_values():
         VisSettings(size=8).validate()
     with pytest.raises(InputError, match="objective must be one of channel, neuron"):
         VisSettings(objective="mean").validate()
-    assert VisSettings(size=128, scales=2).sizes() == [(64, 64), (128, 64)]
+    assert VisSettings(size=128, steps=20, scales=2).sizes() == [(64, 80), (128, 20)]
+    assert VisSettings(size=128, steps=5, scales=3).total_steps == 80 + 20 + 5
+    assert VisSettings(size=128, steps=16, scales=3, coarse_factor=2).sizes() == [(32, 64), (64, 32), (128, 16)]
+    with pytest.raises(InputError, match="5000 steps, 3 scales and coarse factor 4 make 105000 steps in all"):
+        VisSettings(steps=5000, scales=3).validate()

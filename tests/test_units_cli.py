@@ -1,4 +1,5 @@
 """``python -m explorer scan|render``: files written, bad input -> one line and exit status 2, nothing written."""
+import json
 import os
 import subprocess
 import sys
@@ -8,7 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.__main__ import main
+from explorer.__main__ import FEATUREVIS_KEY, main
+from explorer.units.tiles import labelled_page
+from explorer.units.vis_settings import VisSettings
 from explorer.units.receptive_field import receptive_field
 from explorer.units.index import Index
 from units_helpers import write_random_images
@@ -60,6 +63,10 @@ def test_render_writes_a_grid(scanned, tmp_path, mode):
     (["visualize", "relu2_1", "-o", "{out}"], "argument LAYER: invalid choice: 'relu2_1'"),
     (["visualize", "conv2_1", "--size", "8", "-o", "{out}"], "size must be a whole number from 32 to 512; got 8"),
     (["visualize", "conv2_1"], "say where to write: -o GRID.png, --save-dir DIR or both"),
+    (["visualize", "conv2_1", "--columns", "0", "-o", "{out}"], "--columns must be a whole number from 1 to 64; got 0"),
+    (["render", "{index}", "--layer", "conv1_1", "--columns", "-3", "-o", "{out}"], "--columns must be a whole number"),
+    (["visualize", "conv2_1", "--learning-rate", "fast", "-o", "{out}"], "argument --learning-rate: invalid float"),
+    (["visualize", "conv2_1", "--steps", "5000", "--scales", "3", "-o", "{out}"], "make 105000 steps in all"),
 ])
 def test_bad_input_exits_2_with_one_line(scanned, tmp_path, capsys, argv, message):
     out = tmp_path / "out.png"
@@ -117,6 +124,11 @@ def test_visualize_writes_each_unit_and_a_labelled_grid(tmp_path):
     assert all(u.shape == (32, 32, 3) for u in units) and not np.array_equal(*units)
     with Image.open(tmp_path / "grid.png") as grid:
         assert grid.size[0] > 4 * 32 and grid.size[1] > 32
+        assert json.loads(grid.text[FEATUREVIS_KEY])["units"] == [2, 5]
+    with Image.open(tmp_path / "conv1_2_unit5.png") as png:  # the PNG says how it was made
+        made = json.loads(png.text[FEATUREVIS_KEY])
+    assert made["layer"] == "conv1_2" and made["units"] == [5] and made["weights"].startswith("caffe")
+    assert VisSettings(**made["settings"]) == VisSettings(size=32, steps=3, seed=0)
     again = tmp_path / "again"
     again.mkdir()
     assert main(argv[:-4] + ["--save-dir", str(again)]) == 0
@@ -146,3 +158,12 @@ def test_rendered_patch_is_the_receptive_field_of_the_unit(scanned, tmp_path):
     t, l = rf.start(int(top.y[unit, 0])), rf.start(int(top.x[unit, 0]))
     expected = np.asarray(Image.fromarray(view[t:t + rf.size, l:l + rf.size]).resize((64, 64), Image.NEAREST))
     assert any((grid[r:r + 64, c:c + 64] == expected).all() for r in range(40) for c in range(16))
+
+
+def test_grid_labels_wider_than_their_tile_wrap_instead_of_running_into_the_next():
+    tiles = [np.zeros((32, 32, 3), np.uint8)] * 8
+    one_line = labelled_page(tiles, ["a"] * 8, 4)
+    page = labelled_page(tiles, ["conv3_1 unit 12 · a long label"] * 8, 4)
+    assert page.shape[0] > one_line.shape[0] and page.shape[1] == one_line.shape[1]  # taller, not wider
+    gaps = [x for x in range(page.shape[1]) if (x - 8) % 40 >= 32]  # the 8 px columns between and around tiles
+    assert (page[:, gaps] == 255).all()  # no ink from any label crosses into them

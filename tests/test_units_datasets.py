@@ -10,6 +10,7 @@ from explorer.__main__ import main
 from explorer.units.datasets import DatasetError, folder_dataset, zip_dataset
 from explorer.units.index import ScanSettings
 from explorer.units.scan import scan
+from explorer.units.service import layer_summary
 from nst_core.checks import InputError
 from nst_core.vgg import load_vgg19
 
@@ -55,6 +56,7 @@ def test_member_with_bad_crc_is_skipped_and_listed(model, tmp_path, method):
     assert [v.file for v in index.views] == ["a.png", "c.png"]
     assert [name for name, _ in index.skipped] == ["b.png"]
     assert index.skipped[0][1].startswith("b.png: the zip holds")
+    assert "2 views of 32×32 px from 2 images" in layer_summary(index, "conv1_1")  # not 3 − 1 − 1
     again = zip_dataset(damaged, tmp_path / "store")  # extracted once; the skipped list is kept with it
     assert again.skipped == dataset.skipped
 

@@ -89,7 +89,7 @@ def layer_summary(index: Index, layer: str) -> str:
              f"P = {rf.padding} px (unit (y, x) sees rows y·{rf.jump} − {rf.padding} … y·{rf.jump} − {rf.padding}"
              f" + {rf.size - 1}) · {len(dead)} dead units (never > 0: shown last)",
              f"Dataset: {index.dataset.name} · {len(index.views)} views of {index.settings.size}×"
-             f"{index.settings.size} px from {len(index.dataset.files) - len(index.skipped)} images"]
+             f"{index.settings.size} px from {len({v.file for v in index.views})} images"]
     if index.skipped:
         lines.append(f"Skipped {len(index.skipped)} unreadable files: " + "; ".join(w for _, w in index.skipped))
     return "\n\n".join(lines)
@@ -172,9 +172,9 @@ class SynthesisMemory:
         todo = [u for u in units if u not in found]
         if not todo:
             return found, False
-        total = -(-len(todo) // settings.batch) * settings.steps
+        total = -(-len(todo) // settings.batch) * settings.total_steps
         report = None if progress is None else (
-            lambda record, first: progress(first // settings.batch * settings.steps + record.step, total))
+            lambda record, first: progress(first // settings.batch * settings.total_steps + record.step, total))
         images, stopped = render_units(model(), layer, todo, settings, stop=stop, progress=report)
         fresh = dict(zip(todo, images))
         if not stopped:

@@ -171,18 +171,39 @@ def beside(image: np.ndarray, tile: np.ndarray) -> np.ndarray:
     return np.concatenate([fit(image, tile.shape[0]), spacer, tile], axis=1)
 
 
+def wrap_label(draw: ImageDraw.ImageDraw, label: str, width: int) -> list[str]:
+    """``label`` in lines no wider than ``width`` pixels: broken at spaces, and inside a word only when the word
+    alone is too wide."""
+    lines: list[str] = []
+    for word in label.split(" "):
+        line = f"{lines[-1]} {word}" if lines else word
+        if lines and draw.textlength(line) <= width:
+            lines[-1] = line
+            continue
+        while len(word) > 1 and draw.textlength(word) > width:
+            cut = max(1, max(n for n in range(1, len(word) + 1) if n == 1 or draw.textlength(word[:n]) <= width))
+            lines.append(word[:cut])
+            word = word[cut:]
+        lines.append(word)
+    return lines
+
+
 def labelled_page(tiles: Sequence[np.ndarray], labels: Sequence[str], columns: int = 4) -> np.ndarray:
-    """Tiles in rows of ``columns`` with a text label above each (for the CLI's PNG)."""
+    """Tiles in rows of ``columns`` with a text label above each (for the CLI's PNG); a label wider than its tile
+    wraps onto more lines instead of running into the next one."""
     th = max(t.shape[0] for t in tiles)
     tw = max(t.shape[1] for t in tiles)
-    label_h, gap = 14, 8
+    line_h, gap = 12, 8
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    wrapped = [wrap_label(draw, label, tw) for label in labels]
+    label_h = line_h * max(len(lines) for lines in wrapped) + 2
     rows = math.ceil(len(tiles) / columns)
     page = Image.new("RGB", (columns * (tw + gap) + gap, rows * (th + label_h + gap) + gap), (255, 255, 255))
     draw = ImageDraw.Draw(page)
-    for i, (tile, label) in enumerate(zip(tiles, labels)):
+    for i, (tile, lines) in enumerate(zip(tiles, wrapped)):
         r, c = divmod(i, columns)
         x, y = gap + c * (tw + gap), gap + r * (th + label_h + gap)
-        draw.text((x, y), label, fill=(0, 0, 0))
+        draw.multiline_text((x, y), "\n".join(lines), fill=(0, 0, 0), spacing=line_h - 10)
         page.paste(Image.fromarray(tile), (x, y + label_h))
     return np.asarray(page)
 

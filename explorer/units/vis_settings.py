@@ -14,7 +14,7 @@ OBJECTIVES = ("channel", "neuron")
 PARAMS = ("fourier", "pixel")
 PRECISIONS = ("auto", "fp32", "bf16")
 MIN_SIZE, MAX_SIZE = 32, 512
-MAX_STEPS, MAX_SCALES, MAX_SEED = 5000, 4, 2**63 - 1
+MAX_STEPS, MAX_TOTAL_STEPS, MAX_SCALES, MAX_COARSE_FACTOR, MAX_SEED = 5000, 20000, 4, 8, 2**63 - 1
 
 
 def _help(text: str, **kw):
@@ -26,9 +26,11 @@ class VisSettings:
     """How one unit's image is synthesised: maximise the objective over an image of ``size`` pixels."""
 
     size: int = _help("image side in pixels", default=128)
-    steps: int = _help("Adam steps in all, split evenly over the coarse-to-fine sizes", default=128)
+    steps: int = _help("Adam steps at the full size", default=16)
     scales: int = _help("coarse-to-fine: number of sizes, each half the next (1 = full size only)", default=2)
-    learning_rate: float = _help("Adam's step size on the image parameters", default=0.05)
+    coarse_factor: int = _help("each coarser size gets this many times the steps of the next (4: a half-size step "
+                               "costs about a quarter, so every size takes about the same time)", default=4)
+    learning_rate: float = _help("Adam's step size on the image parameters", default=0.1)
     seed: int = _help("random seed of the start image and the transforms (same seed, same pixels)", default=0)
     objective: str = _help("channel: mean of max(0, conv) over space; neuron: its centre position",
                            default="channel")
@@ -44,6 +46,7 @@ class VisSettings:
         whole_number("size", self.size, MIN_SIZE, MAX_SIZE)
         whole_number("steps", self.steps, 1, MAX_STEPS)
         whole_number("scales", self.scales, 1, MAX_SCALES)
+        whole_number("coarse factor", self.coarse_factor, 1, MAX_COARSE_FACTOR)
         real_number("learning rate", self.learning_rate, 1e-5, 10)
         whole_number("seed", self.seed, 0, MAX_SEED)
         one_of("objective", self.objective, OBJECTIVES)
@@ -53,14 +56,22 @@ class VisSettings:
         if self.size >> (self.scales - 1) < MIN_SIZE // 2:
             raise InputError(f"size {self.size} with {self.scales} scales starts below {MIN_SIZE // 2} px; "
                              "use fewer scales or a larger size.")
+        if self.total_steps > MAX_TOTAL_STEPS:
+            raise InputError(f"{self.steps} steps, {self.scales} scales and coarse factor {self.coarse_factor} make "
+                             f"{self.total_steps} steps in all (at most {MAX_TOTAL_STEPS}); use fewer steps or "
+                             "scales, or a smaller coarse factor.")
         return self
 
     def replace(self, **changes) -> "VisSettings":
         return dataclasses.replace(self, **changes).validate()
 
     def sizes(self) -> list[tuple[int, int]]:
-        """The coarse-to-fine schedule: (size, steps) per stage, sizes halving back from ``size``."""
-        sizes = [self.size >> k for k in reversed(range(self.scales))]
-        share = [self.steps // self.scales] * self.scales
-        share[-1] += self.steps - sum(share)
-        return [(s, n) for s, n in zip(sizes, share) if n > 0]
+        """The coarse-to-fine schedule, coarsest first: (size >> k, steps · coarse_factor^k), k = scales-1 … 0.
+
+        The coarse sizes settle the layout cheaply, the few full-size steps add the fine detail."""
+        return [(self.size >> k, self.steps * self.coarse_factor ** k) for k in reversed(range(self.scales))]
+
+    @property
+    def total_steps(self) -> int:
+        """Adam steps of one run, all sizes together (what progress counts)."""
+        return sum(n for _, n in self.sizes())
