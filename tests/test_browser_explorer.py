@@ -45,5 +45,8 @@ def test_one_units_synthesised_image_with_its_caption(explorer):
     expect(page.locator("#unit-synthesis img")).to_be_visible(timeout=300_000)
     expect(page.get_by_text(re.compile(r"conv1_1 unit 0 — synthesised image that maximises the unit's mean of "
                                        r"max\(0, conv\) \(32 px, seed 0\)"))).to_be_visible()
+    drawn = page.locator("#unit-synthesis img").evaluate(
+        "i => ({natural: i.naturalWidth, shown: Math.min(i.clientWidth, i.clientHeight), fit: getComputedStyle(i).objectFit})")
+    assert drawn["natural"] == 32 and drawn["shown"] >= 180 and drawn["fit"] == "contain", drawn  # enlarged to its box
     assert not SERVER_PATH.search(page.locator("body").inner_text())
     assert "Traceback" not in log.read_text()
