@@ -17,7 +17,9 @@ technique contributes, and why the schedule is what it is.
    - colour correlation: mean correlation between the R, G and B planes (photos: about 0.9).
 3. Schedules: 16 units of conv3_1 at 128 px under other coarse-to-fine schedules and learning rates
    (``SCHEDULES``): seconds, and the activation reached over the best photo (mean and smallest unit).
-4. Grid (with --pictures): units 0-7 of conv1_1 ... conv5_1 at the defaults, one row per layer
+4. Precision: float32 against bf16 autocast on 8 units at 64 px (conv3_1, conv5_1): activation reached and
+   pixel difference, to see whether bf16 holds quality (seconds mean little where bf16 is emulated).
+5. Grid (with --pictures): units 0-7 of conv1_1 ... conv5_1 at the defaults, one row per layer
    (``featurevis_conv1-5.png``), to look at what the layers want to see, from colours to object parts.
 """
 from __future__ import annotations
@@ -203,6 +205,30 @@ def techniques(model, defaults: VisSettings, result: dict, pictures: str | None)
     result["techniques"]["load_average_after"] = os.getloadavg()
 
 
+def precision(model, defaults: VisSettings, result: dict, pictures: str | None) -> None:
+    """Does bf16 hold quality? The same runs in float32 and in bf16 autocast (8 units, 64 px): activation reached
+    (scored in float32) and how far the pixels move. On a CPU without bf16 instructions oneDNN emulates bf16, so
+    the values are bf16's but the seconds are not what a bf16 CPU would take."""
+    result["precision"] = {"load_average_before": os.getloadavg(), "bf16_instructions": cpu_supports_bf16()}
+    units, size = list(range(8)), 64
+    photos = sample_photos(size)
+    print(f"\n{'8 units, 64 px':16} {'precision':>9} {'seconds':>8} {'mean ÷ photo':>13} {'min':>6} "
+          f"{'|Δ pixel| vs fp32':>18}")
+    for layer in TARGETS_S:
+        best = np.array([mean_rectified_activation(model, layer, photos, u).max() for u in units])
+        images = {}
+        for p in ("fp32", "bf16"):
+            run = timed_run(model, layer, units, defaults.replace(size=size, precision=p))
+            images[p] = run.pop("images")
+            diff = float(np.abs(images[p].astype(float) - images["fp32"]).mean())
+            result["precision"][f"{layer} {p}"] = {**run, **score(model, layer, units, images[p], best),
+                                                   "mean_abs_pixel_difference_vs_fp32": diff}
+            r = result["precision"][f"{layer} {p}"]
+            print(f"{layer:16} {p:>9} {run['seconds']:8.1f} {r['reached_vs_best_photo']:12.1f}x "
+                  f"{r['min_reached_vs_best_photo']:5.1f}x {diff:18.1f}", flush=True)
+    result["precision"]["load_average_after"] = os.getloadavg()
+
+
 def layer_rows(model, defaults: VisSettings, result: dict, pictures: str | None) -> None:
     """Units 0-7 of the first conv layer of each block, one row per layer, as one labelled picture."""
     if pictures is None:
@@ -217,7 +243,8 @@ def layer_rows(model, defaults: VisSettings, result: dict, pictures: str | None)
     print(f"units 0-7 of {', '.join(layers)} -> {path}")
 
 
-PARTS = {"speed": speed, "techniques": techniques, "schedules": schedules, "grid": layer_rows}
+PARTS = {"speed": speed, "techniques": techniques, "schedules": schedules, "precision": precision,
+         "grid": layer_rows}
 
 if __name__ == "__main__":
     main()

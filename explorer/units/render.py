@@ -60,7 +60,6 @@ def visualize(model: VGG19, layer: str, units: Sequence[int], settings: VisSetti
     params, image_f = parameterise(settings, len(units), generator)
     rgb_f = to_rgb(image_f, model, settings.decorrelate)
     optimizer = torch.optim.Adam(params, lr=settings.learning_rate)
-    model.to(memory_format=torch.channels_last)  # in place, as StyleTransfer does: oneDNN's faster layout (1.4x)
     device = next(model.parameters()).device
     start, step, total = time.monotonic(), 0, settings.total_steps
     values = [0.0] * len(units)
@@ -70,7 +69,8 @@ def visualize(model: VGG19, layer: str, units: Sequence[int], settings: VisSetti
             if stop is not None and stop.is_set():
                 break
             optimizer.zero_grad(set_to_none=True)
-            x = transform(rgb_f(size), generator).to(device).contiguous(memory_format=torch.channels_last)
+            x = transform(rgb_f(size), generator).to(device)
+            x = x.contiguous(memory_format=torch.channels_last)  # oneDNN's faster layout here (1.4x a step)
             with autocast_for(device, settings.precision):
                 acts = model(model.normalize(x), objective.layers)
             loss = objective(acts.__getitem__)
