@@ -29,7 +29,7 @@ maximises the unit's mean of max(0, conv) over space. Three things keep it from 
 image is optimised as a 1/f-scaled Fourier spectrum, in colours decorrelated like photos', and it is jittered,
 scaled and rotated a little at every step. At {FINE} px it is shaped at {COARSE} px first ({COARSE_STEPS} steps),
 then {FINE_STEPS} steps at {FINE} px add the detail. Shown left of each unit's patches. A page of 16 units at
-128 px takes about 40 s at conv3_1 and 100 s at conv5_1 on 2 CPU cores (measured by `benchmarks/bench_featurevis.py`)."""
+128 px takes about 45 s at conv3_1 and 110 s at conv5_1 on 2 CPU cores (measured by `benchmarks/bench_featurevis.py`)."""
 
 
 def intro() -> str:
