@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 import tempfile
 
-import numpy as np
-from PIL import Image, PngImagePlugin
 from tqdm import tqdm
 
 from nst_core.checks import whole_number
 from nst_core.images import ImageError
+from nst_core.metadata import write_png
 from nst_core.vgg import BLOCKS, CONV_LAYERS, load_vgg19
 
 from .units.datasets import DatasetError, open_dataset
@@ -32,13 +30,12 @@ from .units.index import PRECISIONS, BadIndexError, Index, ScanSettings, check_c
 from .units.tiles import MODES, ViewLoader, labelled_page, page_cells, unit_label, unit_tile, units_by_peak
 from .units.scan import ENGINES, cache_dir, cached_scan, scan
 from .units.render import render_units
-from .units.vis_settings import OBJECTIVES, PARAMS, VisSettings
+from .units.vis_settings import OBJECTIVES, PARAMS, VisSettings, png_info
 
 EXIT_BAD_INPUT = 2
 MAX_COLUMNS = 64  # tiles per row of a grid
 DEFAULTS = ScanSettings()
 VIS = VisSettings()
-FEATUREVIS_KEY = "explorer:featurevis"  # PNG text chunk: layer, units, settings, weights (JSON)
 
 
 class UsageError(Exception):
@@ -185,29 +182,6 @@ def run_scan(args) -> int:
     return 0
 
 
-def settings_text(model, layer: str, units: list[int], settings: VisSettings) -> dict[str, str]:
-    """The PNG text chunk of a synthesised image: what it maximises and every setting, so it can be made again."""
-    made = {"layer": layer, "units": units, "settings": dataclasses.asdict(settings), "weights": model.identity}
-    return {FEATUREVIS_KEY: json.dumps(made, sort_keys=True)}
-
-
-def save_png_atomic(path: str, rgb: np.ndarray, text: dict[str, str] | None = None) -> None:
-    """Write ``rgb`` to ``path`` through a temporary file in the same folder (never half-written), with ``text``
-    as PNG text chunks."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".grid-", suffix=".png", dir=folder)
-    os.close(fd)
-    info = PngImagePlugin.PngInfo()
-    for key, value in (text or {}).items():
-        info.add_text(key, value)
-    try:
-        Image.fromarray(rgb).save(tmp, format="PNG", pnginfo=info)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def run_render(args) -> int:
     check_output("-o", args.output, ".png")
     whole_number("--columns", args.columns, 1, MAX_COLUMNS)
@@ -221,8 +195,7 @@ def run_render(args) -> int:
         cells.update(page_cells(index, args.layer, [unit], loader=loader, model=model,
                                 method=args.method if model else None))
     tiles = [unit_tile(cells[u], args.mode, k=index.settings.k) for u in units]
-    save_png_atomic(args.output, labelled_page(tiles, [unit_label(index, args.layer, u) for u in units],
-                                               args.columns))
+    write_png(args.output, labelled_page(tiles, [unit_label(index, args.layer, u) for u in units], args.columns))
     print(f"{len(units)} units of {args.layer} -> {args.output}")
     return 0
 
@@ -244,11 +217,11 @@ def run_visualize(args) -> int:
                                  progress=lambda record, first: bar.update(0 if record.done else 1))
     if args.save_dir is not None:
         for unit, image in zip(units, images):
-            save_png_atomic(os.path.join(args.save_dir, f"{args.layer}_unit{unit}.png"), image,
-                            settings_text(model, args.layer, [unit], settings))
+            write_png(os.path.join(args.save_dir, f"{args.layer}_unit{unit}.png"), image,
+                      png_info(args.layer, [unit], settings, model.identity))
     if args.output is not None:
-        save_png_atomic(args.output, labelled_page(list(images), [f"{args.layer} unit {u}" for u in units],
-                                                   args.columns), settings_text(model, args.layer, units, settings))
+        write_png(args.output, labelled_page(list(images), [f"{args.layer} unit {u}" for u in units], args.columns),
+                  png_info(args.layer, units, settings, model.identity))
     print(f"{len(units)} units of {args.layer} -> " + " and ".join(
         p for p in (args.output, args.save_dir and os.path.join(args.save_dir, f"{args.layer}_unit*.png")) if p))
     return 0

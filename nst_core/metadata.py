@@ -37,20 +37,26 @@ def png_info(options: StyleOptions, weights_identity: str, extra: dict[str, str]
     return info
 
 
-def save_png(path: str | os.PathLike, rgb: np.ndarray, options: StyleOptions, weights_identity: str,
-             extra: dict[str, str] | None = None) -> Path:
-    """Write ``rgb`` as a PNG with its settings, atomically (temporary file in the same folder, then rename)."""
+def write_png(path: str | os.PathLike, rgb: np.ndarray, info: PngImagePlugin.PngInfo | None = None) -> Path:
+    """Write ``rgb`` as a PNG with the text chunks of ``info``, atomically (temporary file in the same folder, then
+    rename): an existing file is never left half-written."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "wb") as f:
-            Image.fromarray(rgb).save(f, format="PNG", pnginfo=png_info(options, weights_identity, extra))
+            Image.fromarray(rgb).save(f, format="PNG", pnginfo=info)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a result is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
     return path
+
+
+def save_png(path: str | os.PathLike, rgb: np.ndarray, options: StyleOptions, weights_identity: str,
+             extra: dict[str, str] | None = None) -> Path:
+    """Write ``rgb`` as a PNG carrying its settings (``png_info``), atomically."""
+    return write_png(path, rgb, png_info(options, weights_identity, extra))
 
 
 def read_settings(path: str | os.PathLike) -> tuple[StyleOptions, str] | None:

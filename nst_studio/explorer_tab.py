@@ -11,11 +11,13 @@ from explorer.units.deconv import METHODS
 from explorer.units.receptive_field import receptive_field
 from explorer.units.scan import Stopped
 from explorer.units.tiles import MODES, pending_tile
-from explorer.units.vis_settings import MAX_SIZE, MIN_SIZE, VisSettings
+from explorer.units.vis_settings import MAX_SIZE, MIN_SIZE, VisSettings, png_info
 from nst_core.checks import InputError, one_of
+from nst_core.metadata import write_png
 from nst_core.vgg import CONV_LAYERS
 
 from .errors import bad_input, explained
+from .images import result_path
 from .jobs import CPU_HEAVY
 
 BUILTIN = "Built-in: scikit-image sample photos (whole and 2× zoomed tiles)"
@@ -138,7 +140,9 @@ def visualize_unit(layer, unit, vis_size=VIS.size, vis_seed=VIS.seed, request: g
     settings = VIS.replace(size=vis_size, seed=vis_seed)
     images, stopped = service.SYNTHESES.images(layer, [unit], settings, stop=stop_event(request), progress=lambda
                                                step, total: progress((step, total), desc="Synthesising", unit="steps"))
-    return images[unit], f"**{layer} unit {unit}** — " + service.synthesis_caption(settings, stopped).removeprefix(
+    png = write_png(result_path(f"{layer}-unit{unit}"), images[unit],
+                    png_info(layer, [unit], settings, service.model().identity))  # downloads carry the settings
+    return str(png), f"**{layer} unit {unit}** — " + service.synthesis_caption(settings, stopped).removeprefix(
         "left: ")
 
 

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
+import time
+import uuid
 from pathlib import Path
 
 import gradio as gr
@@ -16,6 +19,19 @@ from .errors import bad_input
 
 MAX_INPUT_PIXELS = 16_000_000  # uploads larger than this (e.g. 4000 x 4000) are refused
 SKIMAGE_DATA = Path(skimage.data.__file__).parent  # sample photos and textures that ship with scikit-image
+RESULTS_DIR = Path(tempfile.gettempdir()) / "nst-studio-results"
+RESULT_MAX_AGE_S = 3600  # result PNGs older than this are deleted when a new one is written
+
+
+def result_path(kind: str) -> Path:
+    """A new file name ``RESULTS_DIR/{kind}-XXXXXXXX.png`` for a PNG the user can download (it carries its
+    settings); results of any kind older than ``RESULT_MAX_AGE_S`` are deleted first."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in RESULTS_DIR.glob("*.png"):
+        if now - old.stat().st_mtime > RESULT_MAX_AGE_S:
+            old.unlink(missing_ok=True)
+    return RESULTS_DIR / f"{kind}-{uuid.uuid4().hex[:8]}.png"
 
 
 def image_input(value: str | None = None, *, label: str, **kwargs) -> gr.Image:

@@ -8,10 +8,7 @@ defaults to the Quick preset.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -22,15 +19,13 @@ from nst_core.metadata import read_settings, save_png
 from nst_core.options import INITS, OPTIMIZERS, PRESETS, preset_options
 from nst_core.vgg import FEATURE_LAYERS
 
-from .images import SKIMAGE_DATA, image_input, load_input
+from .images import SKIMAGE_DATA, image_input, load_input, result_path
 from .errors import explained
 from .jobs import CPU_HEAVY, Job, JobBoard, session_key
 from .plots import CostHistory, cost_figure
 from .stylize_settings import (SLIDER_RANGES, STRENGTH_RANGE, build_options, clamp_to_sliders, format_style_layers,
                                restore_notes, style_strength)
 
-RESULTS_DIR = Path(tempfile.gettempdir()) / "nst-studio-results"
-RESULT_MAX_AGE_S = 3600  # result PNGs older than this are deleted when a new one is written
 STATUS_EVERY_S = 0.25  # at most this often a status-only update is sent (and at the start of each stage)
 RESULT_HEIGHT = 420  # px: the result box keeps this height from the first preview to the last
 PLOT_EVERY_S = 2.0  # at most this often the cost plot is redrawn (rendering it takes ~0.25 s of CPU)
@@ -47,13 +42,8 @@ JOBS = JobBoard()
 
 
 def save_result(rgb: np.ndarray, options: StyleOptions, weights_identity: str) -> str:
-    """Write the result as a PNG carrying its settings; delete results older than ``RESULT_MAX_AGE_S``."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in RESULTS_DIR.glob("stylized-*.png"):
-        if now - old.stat().st_mtime > RESULT_MAX_AGE_S:
-            old.unlink(missing_ok=True)
-    return str(save_png(RESULTS_DIR / f"stylized-{uuid.uuid4().hex[:8]}.png", rgb, options, weights_identity))
+    """Write the result as a PNG carrying its settings (``images.result_path``)."""
+    return str(save_png(result_path("stylized"), rgb, options, weights_identity))
 
 
 def status_line(p: Progress, n_stages: int) -> str:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.__main__ import FEATUREVIS_KEY, main
+from explorer.__main__ import main
 from explorer.units.tiles import labelled_page
-from explorer.units.vis_settings import VisSettings
+from explorer.units.vis_settings import PNG_KEY, VisSettings
 from explorer.units.receptive_field import receptive_field
 from explorer.units.index import Index
 from units_helpers import write_random_images
@@ -124,9 +124,9 @@ def test_visualize_writes_each_unit_and_a_labelled_grid(tmp_path):
     assert all(u.shape == (32, 32, 3) for u in units) and not np.array_equal(*units)
     with Image.open(tmp_path / "grid.png") as grid:
         assert grid.size[0] > 4 * 32 and grid.size[1] > 32
-        assert json.loads(grid.text[FEATUREVIS_KEY])["units"] == [2, 5]
+        assert json.loads(grid.text[PNG_KEY])["units"] == [2, 5]
     with Image.open(tmp_path / "conv1_2_unit5.png") as png:  # the PNG says how it was made
-        made = json.loads(png.text[FEATUREVIS_KEY])
+        made = json.loads(png.text[PNG_KEY])
     assert made["layer"] == "conv1_2" and made["units"] == [5] and made["weights"].startswith("caffe")
     assert VisSettings(**made["settings"]) == VisSettings(size=32, steps=3, seed=0)
     again = tmp_path / "again"

@@ -1,11 +1,13 @@
 """The Unit explorer tab's handlers on two uploaded images: a page of unit tiles, a unit's detail, synthesised
 images beside the patches, and a sentence (never an IndexError) for out-of-range or stale selections."""
+import json
+
 import gradio as gr
 import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.units.vis_settings import VisSettings
+from explorer.units.vis_settings import PNG_KEY, VisSettings
 from nst_studio import explorer_tab
 
 
@@ -68,8 +70,12 @@ def test_synthesised_images_sit_beside_the_patches_and_in_the_detail(uploads, mo
     assert calls[-1][0] == (3, 3)  # the last progress report: step 3 of 3
     detail = explorer_tab.show_unit(final[3], "patches", "deconvnet", Click(0, final[0]["value"][0][1]))
     assert detail[0][1].startswith("Synthesised image that maximises") and detail[0][0].shape == (224, 224, 3)
-    image, caption = explorer_tab.visualize_unit("conv1_1", final[3]["units"][0], 32, 0, Request(), no_progress)
-    assert np.array_equal(image, final[3]["synthesis"][0][final[3]["units"][0]])  # remembered, not redone
+    unit = final[3]["units"][0]
+    png, caption = explorer_tab.visualize_unit("conv1_1", unit, 32, 0, Request(), no_progress)
+    with Image.open(png) as image:  # a PNG to download that says how it was made
+        made = json.loads(image.text[PNG_KEY])
+        assert np.array_equal(np.asarray(image), final[3]["synthesis"][0][unit])  # remembered, not redone
+    assert made["layer"] == "conv1_1" and made["units"] == [unit] and made["settings"]["size"] == 32
     assert "conv1_1 unit" in caption and "32 px, seed 0" in caption
 
 

@@ -181,7 +181,9 @@ def wrap_label(draw: ImageDraw.ImageDraw, label: str, width: int) -> list[str]:
             lines[-1] = line
             continue
         while len(word) > 1 and draw.textlength(word) > width:
-            cut = max(1, max(n for n in range(1, len(word) + 1) if n == 1 or draw.textlength(word[:n]) <= width))
+            cut = 1  # the longest start of the word that fits (at least one character)
+            while draw.textlength(word[:cut + 1]) <= width:
+                cut += 1
             lines.append(word[:cut])
             word = word[cut:]
         lines.append(word)
@@ -193,7 +195,7 @@ def labelled_page(tiles: Sequence[np.ndarray], labels: Sequence[str], columns: i
     wraps onto more lines instead of running into the next one."""
     th = max(t.shape[0] for t in tiles)
     tw = max(t.shape[1] for t in tiles)
-    line_h, gap = 12, 8
+    line_h, gap = 12, 8  # Pillow's default font is 10 px tall: 2 px between lines
     draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     wrapped = [wrap_label(draw, label, tw) for label in labels]
     label_h = line_h * max(len(lines) for lines in wrapped) + 2

@@ -6,7 +6,11 @@ Visualization*, Distill 2017). ``validate()`` is the one check of these values, 
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from PIL import PngImagePlugin
 
 from nst_core.checks import InputError, one_of, real_number, whole_number
 
@@ -14,6 +18,7 @@ OBJECTIVES = ("channel", "neuron")
 PARAMS = ("fourier", "pixel")
 PRECISIONS = ("auto", "fp32", "bf16")
 MIN_SIZE, MAX_SIZE = 32, 512
+PNG_KEY = "explorer:featurevis"  # PNG text chunk of a synthesised image: layer, units, settings, weights (JSON)
 MAX_STEPS, MAX_TOTAL_STEPS, MAX_SCALES, MAX_COARSE_FACTOR, MAX_SEED = 5000, 20000, 4, 8, 2**63 - 1
 
 
@@ -75,3 +80,11 @@ class VisSettings:
     def total_steps(self) -> int:
         """Adam steps of one run, all sizes together (what progress counts)."""
         return sum(n for _, n in self.sizes())
+
+
+def png_info(layer: str, units: Sequence[int], settings: VisSettings, weights_identity: str) -> PngImagePlugin.PngInfo:
+    """The PNG text chunk of a synthesised image: what it maximises and every setting, so it can be made again."""
+    made = {"layer": layer, "units": list(units), "settings": dataclasses.asdict(settings), "weights": weights_identity}
+    info = PngImagePlugin.PngInfo()
+    info.add_text(PNG_KEY, json.dumps(made, sort_keys=True))
+    return info
