@@ -11,7 +11,7 @@ from explorer.units.deconv import METHODS
 from explorer.units.receptive_field import receptive_field
 from explorer.units.scan import Stopped
 from explorer.units.tiles import MODES, pending_tile
-from explorer.units.vis_settings import MAX_SIZE, MIN_SIZE, VisSettings, png_info
+from explorer.units.vis_settings import MAX_SIZE, MIN_SIZE, OBJECTIVES, VisSettings, png_info
 from nst_core.checks import InputError, one_of
 from nst_core.metadata import write_png
 from nst_core.vgg import CONV_LAYERS
@@ -27,7 +27,7 @@ VIS = VisSettings()  # feature visualisation defaults, shared with python -m exp
 (COARSE, COARSE_STEPS), *_, (FINE, FINE_STEPS) = VIS.sizes()
 FEATURE_VIS = f"""**Feature visualisation** (Olah et al., *Feature Visualization*, Distill 2017): instead of searching a
 dataset, *synthesise* the image a unit responds to most. Starting from faint noise, gradient ascent on the image
-maximises the unit's mean of max(0, conv) over space. Three things keep it from becoming adversarial noise: the
+maximises the unit's mean of max(0, conv) over space (or, with *neuron*, its value at the centre). Three things keep it from becoming adversarial noise: the
 image is optimised as a 1/f-scaled Fourier spectrum, in colours decorrelated like photos', and it is jittered,
 scaled and rotated a little at every step. At {FINE} px it is shaped at {COARSE} px first ({COARSE_STEPS} steps),
 then {FINE_STEPS} steps at {FINE} px add the detail. Shown left of each unit's patches. A page of 16 units at
@@ -83,13 +83,13 @@ def gallery(tiles: list, mode: str, synthesised: bool) -> dict:
 
 @explained("showing the units")
 def show_page(source, uploads, layer, mode, method, page, request: gr.Request = None, progress=gr.Progress(),
-              hub="", synthesise=False, vis_size=VIS.size, vis_seed=VIS.seed):
+              hub="", synthesise=False, vis_size=VIS.size, vis_seed=VIS.seed, vis_objective=VIS.objective):
     """Scan (first time only), then the page of units: gallery, summary, page, state, detail. With
     ``synthesise``, each unit's synthesised image is then optimised (progress; Stop ends it) and put beside its
     patches."""
     halt = stop_event(request)
     layer = one_of("Layer", layer, CONV_LAYERS)
-    settings = VIS.replace(size=vis_size, seed=vis_seed) if synthesise else None
+    settings = VIS.replace(size=vis_size, seed=vis_seed, objective=vis_objective) if synthesise else None
     try:
         dataset = service.dataset_choice(source == BUILTIN, uploads, hub if source == HUB else None)
         index = service.index_for(dataset, layer, stop=halt, progress=lambda done, total: progress(
@@ -133,11 +133,11 @@ def show_unit(state, mode, method, evt: gr.SelectData):
 
 
 @explained("synthesising the unit's image")
-def visualize_unit(layer, unit, vis_size=VIS.size, vis_seed=VIS.seed, request: gr.Request = None,
-                   progress=gr.Progress()):
+def visualize_unit(layer, unit, vis_size=VIS.size, vis_seed=VIS.seed, vis_objective=VIS.objective,
+                   request: gr.Request = None, progress=gr.Progress()):
     """One unit's synthesised image (feature visualisation) and a caption saying what it is."""
     layer, unit = service.check_layer_unit(layer, unit)
-    settings = VIS.replace(size=vis_size, seed=vis_seed)
+    settings = VIS.replace(size=vis_size, seed=vis_seed, objective=vis_objective)
     images, stopped = service.SYNTHESES.images(layer, [unit], settings, stop=stop_event(request), progress=lambda
                                                step, total: progress((step, total), desc="Synthesising", unit="steps"))
     png = write_png(result_path(f"{layer}-unit{unit}"), images[unit],
@@ -172,6 +172,9 @@ def build() -> None:
             vis_size = gr.Slider(MIN_SIZE, MAX_SIZE, value=VIS.size, step=16, label="Synthesis size (px)",
                                  elem_id="vis-size")
             vis_seed = gr.Number(VIS.seed, precision=0, minimum=0, label="Synthesis seed")
+            vis_objective = gr.Radio(list(OBJECTIVES), value=VIS.objective, label="Maximise",
+                                     info="channel: the unit's mean over the whole image; neuron: the unit at the "
+                                          "centre only (its receptive field)")
         with gr.Row():
             vis_unit = gr.Number(0, precision=0, minimum=0, label="One unit of the layer above")
             vis_button = gr.Button("Synthesise this unit")
@@ -193,7 +196,7 @@ def build() -> None:
 
     source.change(lambda s: (gr.update(visible=s == UPLOAD), gr.update(visible=s == HUB)), source, [uploads, hub],
                   api_visibility="private")
-    inputs = [source, uploads, layer, mode, method, page, hub, synthesise, vis_size, vis_seed]
+    inputs = [source, uploads, layer, mode, method, page, hub, synthesise, vis_size, vis_seed, vis_objective]
     outputs = [units, summary, page, state, detail]
     show.click(show_page, inputs, outputs, api_name="explorer_page", **CPU_HEAVY,
                api_description="One page of a VGG19 conv layer's units (Zeiler & Fergus): each unit's top dataset "
@@ -208,7 +211,7 @@ def build() -> None:
     nxt.click(lambda p: int(p or 1) + 1, page, page, api_visibility="private").then(
         show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
     halt.click(stop, None, None, api_visibility="private")
-    vis_button.click(visualize_unit, [layer, vis_unit, vis_size, vis_seed], [vis_image, vis_caption],
+    vis_button.click(visualize_unit, [layer, vis_unit, vis_size, vis_seed, vis_objective], [vis_image, vis_caption],
                      api_name="feature_visualization", **CPU_HEAVY,
                      api_description="Feature visualisation: the image that maximises one VGG19 conv unit's mean "
                                      "rectified activation (Fourier parameterisation, colour decorrelation, "

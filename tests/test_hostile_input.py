@@ -196,6 +196,14 @@ def test_a_table_sent_in_the_wrong_shape_names_the_table(server, table):
     assert_clean(message, "layers", "dataframe", repr(table))
 
 
+def test_feature_visualization_names_a_bad_objective_and_four_argument_calls_still_work(server):
+    _, client, _ = server
+    message = message_of(lambda: client.predict("conv1_1", 0, 32, 0, "brightest", api_name="/feature_visualization"))
+    assert_clean(message, "Maximise", "channel, neuron", "'brightest'")
+    png, caption = client.predict("conv1_1", 0, 32, 0, api_name="/feature_visualization")  # the default objective
+    assert Image.open(png).size == (32, 32) and "mean of max(0, conv) (32 px, seed 0)" in caption
+
+
 def test_eight_concurrent_clients_all_complete_within_the_memory_bound(server, images):
     """Eight sessions press Stylize at once: the queue runs them one by one, every one completes, and the server's
     peak resident memory (VmHWM) stays under 2.6 GB."""

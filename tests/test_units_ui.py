@@ -71,11 +71,16 @@ def test_synthesised_images_sit_beside_the_patches_and_in_the_detail(uploads, mo
     detail = explorer_tab.show_unit(final[3], "patches", "deconvnet", Click(0, final[0]["value"][0][1]))
     assert detail[0][1].startswith("Synthesised image that maximises") and detail[0][0].shape == (224, 224, 3)
     unit = final[3]["units"][0]
-    png, caption = explorer_tab.visualize_unit("conv1_1", unit, 32, 0, Request(), no_progress)
+    png, caption = explorer_tab.visualize_unit("conv1_1", unit, 32, 0, "channel", Request(), no_progress)
     with Image.open(png) as image:  # a PNG to download that says how it was made
         made = json.loads(image.text[PNG_KEY])
         assert np.array_equal(np.asarray(image), final[3]["synthesis"][0][unit])  # remembered, not redone
     assert made["layer"] == "conv1_1" and made["units"] == [unit] and made["settings"]["size"] == 32
+    png, caption = explorer_tab.visualize_unit("conv1_1", unit, 32, 0, "neuron", Request(), no_progress)
+    with Image.open(png) as image:
+        assert json.loads(image.text[PNG_KEY])["settings"]["objective"] == "neuron"
+        assert not np.array_equal(np.asarray(image), final[3]["synthesis"][0][unit])  # its own image, not the cached one
+    assert "maximises the unit's centre value of max(0, conv)" in caption
     assert "conv1_1 unit" in caption and "32 px, seed 0" in caption
 
 
@@ -100,9 +105,9 @@ def test_out_of_range_and_stale_selections_get_a_sentence(uploads):
     with pytest.raises(gr.Error, match=stale):  # a click on the previous page's gallery, answered after this page
         explorer_tab.show_unit(state, "patches", "deconvnet", Click(0, "conv1_1 unit 999 · peak 1"))
     with pytest.raises(gr.Error, match="unit of conv1_1 must be a whole number from 0 to 63; got 64"):
-        explorer_tab.visualize_unit("conv1_1", 64, 32, 0, Request(), no_progress)
+        explorer_tab.visualize_unit("conv1_1", 64, 32, 0, "channel", Request(), no_progress)
     with pytest.raises(gr.Error, match="layer must be one of conv1_1, .*conv5_4; got 'conv6_1'"):
-        explorer_tab.visualize_unit("conv6_1", 0, 32, 0, Request(), no_progress)
+        explorer_tab.visualize_unit("conv6_1", 0, 32, 0, "channel", Request(), no_progress)
     with pytest.raises(gr.Error, match="Layer must be one of .*; got 'relu1_1'"):
         last(explorer_tab.show_page(explorer_tab.UPLOAD, uploads, "relu1_1", "patches", "deconvnet", 1, Request(),
                                     no_progress))
