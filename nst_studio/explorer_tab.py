@@ -27,11 +27,12 @@ VIS = VisSettings()  # feature visualisation defaults, shared with python -m exp
 (COARSE, COARSE_STEPS), *_, (FINE, FINE_STEPS) = VIS.sizes()
 FEATURE_VIS = f"""**Feature visualisation** (Olah et al., *Feature Visualization*, Distill 2017): instead of searching a
 dataset, *synthesise* the image a unit responds to most. Starting from faint noise, gradient ascent on the image
-maximises the unit's mean of max(0, conv) over space (or, with *neuron*, its value at the centre). Three things keep it from becoming adversarial noise: the
-image is optimised as a 1/f-scaled Fourier spectrum, in colours decorrelated like photos', and it is jittered,
-scaled and rotated a little at every step. At {FINE} px it is shaped at {COARSE} px first ({COARSE_STEPS} steps),
-then {FINE_STEPS} steps at {FINE} px add the detail. Shown left of each unit's patches. A page of 16 units at
-128 px takes about 45 s at conv3_1 and 110 s at conv5_1 on 2 CPU cores (measured by `benchmarks/bench_featurevis.py`)."""
+maximises the unit's mean of max(0, conv) over space (or, with *neuron*, its value at the centre). Three things
+keep it from becoming adversarial noise: the image is optimised as a 1/f-scaled Fourier spectrum, in colours
+decorrelated like photos', and it is jittered, scaled and rotated a little at every step. At {FINE} px it is
+shaped at {COARSE} px first ({COARSE_STEPS} steps), then {FINE_STEPS} steps at {FINE} px add the detail. Shown left
+of each unit's patches. A page of 16 units at 128 px takes about 45 s at conv3_1 and 110 s at conv5_1 on 2 CPU
+cores (measured by `benchmarks/bench_featurevis.py`)."""
 
 
 def intro() -> str:
