@@ -29,8 +29,11 @@ def result_path(kind: str) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     now = time.time()
     for old in RESULTS_DIR.glob("*.png"):
-        if now - old.stat().st_mtime > RESULT_MAX_AGE_S:
-            old.unlink(missing_ok=True)
+        try:
+            if now - old.stat().st_mtime > RESULT_MAX_AGE_S:
+                old.unlink(missing_ok=True)
+        except FileNotFoundError:  # another session's job deleted it first
+            pass
     return RESULTS_DIR / f"{kind}-{uuid.uuid4().hex[:8]}.png"
 
 

@@ -1,5 +1,6 @@
 """The app's handlers called directly: inputs -> outputs, one-line errors, Stop, time budget, settings round trip."""
 import inspect
+import os
 import time
 
 import gradio as gr
@@ -13,7 +14,7 @@ from nst_core import StyleOptions
 from nst_core.metadata import read_settings, save_png
 from nst_core.options import PRESETS
 from nst_core.vgg import load_vgg19
-from nst_studio import jobs, stylize_tab
+from nst_studio import images, jobs, stylize_tab
 from nst_studio.errors import explained
 from nst_studio.images import image_input
 from nst_studio.plots import CostHistory, cost_figure
@@ -238,3 +239,16 @@ def test_job_errors_become_sentences_and_a_new_job_stops_the_old(caplog):
     assert old.finished.wait(5) and not board._jobs["k"].finished.is_set()
     first.close()
     second.close()
+
+
+def test_result_files_older_than_an_hour_are_deleted_when_a_new_one_is_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(images, "RESULTS_DIR", tmp_path / "results")
+    first = images.result_path("stylized")
+    first.write_bytes(b"png")
+    old = images.RESULTS_DIR / "conv1_1-unit0-00000000.png"
+    old.write_bytes(b"png")
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    second = images.result_path("conv3_1-unit7")
+    assert second.parent == first.parent and second.name.startswith("conv3_1-unit7-") and second != first
+    assert first.exists() and not old.exists()  # an hour's results stay, older ones of any kind go
