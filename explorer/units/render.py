@@ -70,7 +70,7 @@ def visualize(model: VGG19, layer: str, units: Sequence[int], settings: VisSetti
                 break
             optimizer.zero_grad(set_to_none=True)
             x = transform(rgb_f(size), generator).to(device)
-            x = x.contiguous(memory_format=torch.channels_last)  # oneDNN's faster layout here (1.4x a step)
+            x = x.contiguous(memory_format=torch.channels_last)  # oneDNN's faster layout here
             with autocast_for(device, settings.precision):
                 acts = model(model.normalize(x), objective.layers)
             loss = objective(acts.__getitem__)
