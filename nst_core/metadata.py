@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from .checks import InputError
+from .checks import InputError, shown
 from .options import StyleOptions
 
 SETTINGS_KEY = "nst:settings"
@@ -62,8 +62,8 @@ def save_png(path: str | os.PathLike, rgb: np.ndarray, options: StyleOptions, we
 def read_settings(path: str | os.PathLike) -> tuple[StyleOptions, str] | None:
     """The (options, weights identity) stored in a PNG made by ``save_png``, or None if it has none.
 
-    The stored JSON goes through ``StyleOptions.from_dict``, the same validation as the form and the command line; a
-    damaged, oversized or tampered chunk raises ``InputError`` naming the file and the problem.
+    The format version must be ``FORMAT_VERSION``; the stored JSON goes through ``StyleOptions.from_dict``, the same
+    validation as the form and the command line; a damaged, oversized or tampered chunk or another version raises ``InputError`` naming the file and the problem.
     """
     name = os.path.basename(str(path))
     try:
@@ -74,6 +74,10 @@ def read_settings(path: str | os.PathLike) -> tuple[StyleOptions, str] | None:
                          "or too large).") from None
     if SETTINGS_KEY not in text:
         return None
+    version = text.get(VERSION_KEY, FORMAT_VERSION)  # files from before the version chunk are format 1
+    if version != FORMAT_VERSION:
+        raise InputError(f"{name}: its settings are in format {shown(version)}; this version reads format "
+                         f"{FORMAT_VERSION} only.")
     raw = text[SETTINGS_KEY]
     if not isinstance(raw, str) or len(raw) > MAX_SETTINGS_CHARS:
         raise InputError(f"{name}: its stored settings are too large ({len(raw):,} characters; at most "

@@ -17,14 +17,17 @@ import torch
 from nst_core.vgg import CONV_LAYERS
 
 from .datasets import Dataset, view_name
+from .stored import (StoredFileError, checked_files, checked_pairs, checked_topk, checked_views, checked_zooms, entry,
+                     layer_grid, read_stored)
 from .topk import TopK
 
 FORMAT = 2  # 2: values are rectified activations max(0, conv)
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
-class BadIndexError(ValueError):
-    """An index file that can't be used (missing, not an index, other format). The message names the file."""
+class BadIndexError(StoredFileError):
+    """An index file that can't be used (missing, not an index, other format, a field missing or of the wrong type
+    or shape). The message names the file."""
 
 
 @dataclass(frozen=True)
@@ -126,12 +129,21 @@ class Index:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> Index:
-        ds = d["dataset"]
-        return cls(d["weights"], d["preprocessing"], ScanSettings(**d["settings"]),
-                   Dataset(ds["name"], ds["root"], tuple(ds["files"]), tuple(ds["zooms"])), d["fingerprint"],
-                   [ViewRef(f, z, tuple(t)) for f, z, t in d["views"]], [tuple(s) for s in d["skipped"]],
-                   {name: TopK(**top) for name, top in d["layers"].items()})
+    def from_dict(cls, d: dict, name: str = "the index") -> Index:
+        """The index ``to_dict`` gave, every field checked first (``StoredFileError`` naming ``name``): types,
+        dataset files inside its folder, views of those files, each layer's top-k of its unit count x k."""
+        settings = checked_settings(entry(d, "settings", dict, name), name)
+        ds = entry(d, "dataset", dict, name)
+        files = checked_files(entry(ds, "files", list, name), name)
+        zooms = checked_zooms(entry(ds, "zooms", list, name), name)
+        dataset = Dataset(entry(ds, "name", str, name), entry(ds, "root", str, name), files, zooms)
+        views = [ViewRef(*v) for v in checked_views(entry(d, "views", list, name), files, zooms, name)]
+        layers = {layer: TopK(**checked_topk(top, layer, settings.k, len(views), layer_grid(layer, settings.size),
+                                             name))
+                  for layer, top in entry(d, "layers", dict, name).items()}
+        skipped = checked_pairs(entry(d, "skipped", list, name), name, "skipped")
+        return cls(entry(d, "weights", str, name), entry(d, "preprocessing", str, name), settings, dataset,
+                   entry(d, "fingerprint", str, name), views, skipped, layers)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write atomically: a temporary file in the same folder, then renamed over ``path``."""
@@ -148,13 +160,25 @@ class Index:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Index:
+        """The index saved at ``path``, checked (``from_dict``); else ``BadIndexError`` naming the file."""
         name = os.path.basename(str(path))
         try:
-            d = torch.load(path, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise BadIndexError(f"{name}: no such index file") from None
-        except Exception:  # pickle, zip and torch errors all mean "not an index"
-            raise BadIndexError(f"{name}: not an explorer index") from None
-        if not isinstance(d, dict) or d.get("format") != FORMAT:
-            raise BadIndexError(f"{name}: not an explorer index of format {FORMAT}")
-        return cls.from_dict(d)
+            d = read_stored(path, "index")
+            if type(d.get("format")) is not int or d["format"] != FORMAT:
+                raise StoredFileError(f"{name}: not an explorer index of format {FORMAT}")
+            return cls.from_dict(d, name)
+        except StoredFileError as e:
+            raise BadIndexError(str(e)) from None
+
+
+def checked_settings(d: dict, name: str) -> ScanSettings:
+    """The stored scan settings: exactly ScanSettings' fields, each of its type and in its range."""
+    fields = {f.name: f.type for f in dataclasses.fields(ScanSettings)}
+    if set(d) != set(fields):
+        raise StoredFileError(f"{name}: the field 'settings' should hold {', '.join(fields)}")
+    for key in fields:
+        entry(d, key, str if key == "precision" else int, name)
+    try:
+        return ScanSettings(**d).validate()
+    except ValueError as e:
+        raise StoredFileError(f"{name}: its scan settings are out of range ({e})") from None

@@ -9,6 +9,7 @@ import copy
 import dataclasses
 import functools
 import itertools
+import logging
 import math
 import os
 import threading
@@ -33,6 +34,7 @@ from .topk import TopK, spatial_maxima
 CACHE_ENV = "NST_EXPLORER_CACHE"
 Progress = Callable[[int, int | None], None]  # (files done, files in all or None when not known yet)
 ENGINES = ("local", "ray")
+log = logging.getLogger("explorer")
 
 
 class Stopped(Exception):
@@ -145,7 +147,7 @@ def scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSet
     settings = resolved(settings)
     layers = check_conv_layers(layers)
     empty = {layer: TopK.empty(units_of(model, layer), settings.k) for layer in layers}
-    state = ScanState.start(empty, dataset.zooms, checkpoint)
+    state = ScanState.start(empty, dataset.zooms, checkpoint, settings.size)
     if engine == "ray":
         from .engines import ray_batches  # Ray starts only when asked for
         batches = ray_batches(model, dataset, layers, settings, state.done)
@@ -172,14 +174,15 @@ def scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSet
 def cached_scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSettings = ScanSettings(), *,
                 cache: str | os.PathLike | None = None, progress: Progress | None = None,
                 stop: threading.Event | None = None, engine: str = "local") -> Index:
-    """``scan``, but reusing ``<cache>/index-<key>.pt``: only layers not in it yet are scanned (then saved). A
-    stopped scan leaves ``<cache>/partial/<key>-<layers>.pt``; the same call later resumes from it."""
+    """``scan``, but reusing ``<cache>/index-<key>.pt`` (after the checks of ``Index.load``; one that fails them
+    is scanned again): only layers not in it yet are scanned (then saved). A stopped scan leaves ``<cache>/partial/<key>-<layers>.pt``; the same call later resumes from it."""
     settings = resolved(settings)
     key = scan_key(model.identity, repr(model.preprocessing), settings, dataset.fingerprint())
     path = cache_dir(cache) / f"index-{key}.pt"
     try:
-        index = Index.load(path)
-    except BadIndexError:
+        index = Index.load(path) if path.exists() else None
+    except BadIndexError as e:  # a damaged cache file is named in the log and made again
+        log.warning("%s; scanning again", e)
         index = None
     layers = check_conv_layers(layers)
     missing = [layer for layer in layers if index is None or layer not in index.layers]
