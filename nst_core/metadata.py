@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from .atomic import replacing
 from .checks import InputError, shown
 from .options import StyleOptions
 
@@ -38,19 +38,11 @@ def png_info(options: StyleOptions, weights_identity: str, extra: dict[str, str]
 
 
 def write_png(path: str | os.PathLike, rgb: np.ndarray, info: PngImagePlugin.PngInfo | None = None) -> Path:
-    """Write ``rgb`` as a PNG with the text chunks of ``info``, atomically (temporary file in the same folder, then
-    rename): an existing file is never left half-written."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            Image.fromarray(rgb).save(f, format="PNG", pnginfo=info)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a result is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    """Write ``rgb`` as a PNG with the text chunks of ``info``, atomically (``atomic.replacing``): an existing file is
+    never left half-written."""
+    with replacing(path) as f:
+        Image.fromarray(rgb).save(f, format="PNG", pnginfo=info)
+    return Path(path)
 
 
 def save_png(path: str | os.PathLike, rgb: np.ndarray, options: StyleOptions, weights_identity: str,

@@ -7,6 +7,7 @@ import gradio as gr
 
 from . import tools
 from .errors import guard_inputs
+from .served import write_cache_atomically
 
 # (tab title, module with a ``build()`` that creates the tab's widgets inside the current Blocks)
 TABS = [
@@ -20,6 +21,7 @@ STYLE = os.path.join(os.path.dirname(__file__), "style.css")  # the page's CSS, 
 
 
 def build_app() -> gr.Blocks:
+    write_cache_atomically()  # a picture is never served while half-written
     # delete_cache: every hour, drop cached previews and uploads older than an hour
     with gr.Blocks(title="Neural Style Transfer Studio", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Neural Style Transfer Studio")

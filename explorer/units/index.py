@@ -9,11 +9,11 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import torch
 
+from nst_core.atomic import replacing
 from nst_core.vgg import CONV_LAYERS
 
 from .datasets import Dataset, view_name
@@ -147,16 +147,9 @@ class Index:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write atomically: a temporary file in the same folder, then renamed over ``path``."""
-        folder = os.path.dirname(os.path.abspath(path))
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(self.to_dict(), f)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with replacing(path) as f:
+            torch.save(self.to_dict(), f)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Index:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+
+from nst_core.atomic import replacing
 
 from .index import ViewRef
 from .stored import StoredFileError, checked_pairs, checked_topk, checked_views, entry, layer_grid, read_stored
@@ -131,14 +132,8 @@ class ScanState:
     def save(self) -> None:
         """Write the checkpoint atomically (temporary file in the same folder, then renamed)."""
         self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".tmp", dir=self.checkpoint.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save({"done": self.done, "names": self.names,
-                            "views": [[v.file, v.zoom, list(v.tile)] for v in self.views],
-                            "skipped": [list(s) for s in self.skipped],
-                            "tops": {layer: top.as_dict() for layer, top in self.tops.items()}}, f)
-            os.replace(tmp, self.checkpoint)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with replacing(self.checkpoint) as f:
+            torch.save({"done": self.done, "names": self.names,
+                        "views": [[v.file, v.zoom, list(v.tile)] for v in self.views],
+                        "skipped": [list(s) for s in self.skipped],
+                        "tops": {layer: top.as_dict() for layer, top in self.tops.items()}}, f)
