@@ -7,6 +7,7 @@ import gradio as gr
 
 from . import tools
 from .errors import guard_inputs
+from .file_inputs import guard_file_inputs
 from .served import write_cache_atomically
 
 # (tab title, module with a ``build()`` that creates the tab's widgets inside the current Blocks)
@@ -30,6 +31,7 @@ def build_app() -> gr.Blocks:
             with gr.Tab(title):
                 importlib.import_module(module).build()
     guard_inputs(demo)
+    guard_file_inputs()
     return demo
 
 

@@ -1,7 +1,6 @@
 """Image inputs of the app: uploads that fail give one-line errors; scikit-image's sample pictures."""
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 import uuid
@@ -10,12 +9,11 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import skimage.data
-from PIL import Image
 
 from nst_core import ImageError, load_image
 from nst_core.checks import InputError
 
-from .errors import bad_input
+from .errors import named_image_check
 
 MAX_INPUT_PIXELS = 16_000_000  # uploads larger than this (e.g. 4000 x 4000) are refused
 SKIMAGE_DATA = Path(skimage.data.__file__).parent  # sample photos and textures that ship with scikit-image
@@ -38,25 +36,12 @@ def result_path(kind: str) -> Path:
 
 
 def image_input(value: str | None = None, *, label: str, **kwargs) -> gr.Image:
-    """A ``gr.Image`` (giving a file path) whose unreadable uploads raise a one-line ``gr.Error`` naming the input.
-
-    Gradio's own check would fail with a traceback-like message, so the instance's ``preprocess`` is wrapped
-    (a subclass would make Gradio write a ``.pyi`` stub next to this file on import).
-    """
+    """A ``gr.Image`` giving the upload's file path as it is: Gradio only reads its header (``image_mode=None``: no
+    decoding and re-encoding), ``load_input`` checks its size before decoding. An unreadable upload is one sentence
+    naming the input (``errors.named_image_check``)."""
     kwargs.setdefault("sources", ["upload", "clipboard"])
     image = gr.Image(value, label=label, type="filepath", image_mode=None, **kwargs)
-    preprocess = image.preprocess
-
-    def checked_preprocess(payload):
-        try:
-            return preprocess(payload)
-        except Image.DecompressionBombError:
-            raise bad_input(f"{label}: the image is too large.") from None
-        except Exception:
-            name = os.path.basename(str(getattr(payload, "orig_name", None) or "the upload"))
-            raise bad_input(f"{label}: {name} is not an image file Pillow can read.") from None
-
-    image.preprocess = checked_preprocess
+    image.preprocess = named_image_check(image)
     return image
 
 
