@@ -14,40 +14,72 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 import socket
+import threading
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from nst_core.atomic import write_bytes
+from nst_core.checks import real_number, shown
 
 from .datasets import Dataset, DatasetError, Item
 
 PREFIX = "hf:"
 DEFAULT_SPLIT = "train"
+# OWNER/NAME[:split[:column]], as the Hub spells repository ids (at most 96 characters a part)
+HUB_NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}(:[\w.-]{1,100}){0,2}")
+SUFFIX = re.compile(r"(:[\w.-]{1,100}){0,2}")  # after a local folder: [:split[:column]]
+SPEC_SAID = "write a Hub dataset as hf:OWNER/NAME, hf:OWNER/NAME:SPLIT or hf:OWNER/NAME:SPLIT:COLUMN"
+TIMEOUT_ENV = "NST_HUB_TIMEOUT"
+TIMEOUT_S = 3.0  # the longest wait for the Hub to answer before a scan says it is unreachable
 
 
 def parse_spec(spec: str) -> tuple[str, str, str | None]:
-    """``hf:OWNER/NAME[:split[:column]]`` -> (path, split, column or None)."""
-    parts = spec[len(PREFIX):].split(":")
-    if not parts[0] or len(parts) > 3 or any(not p for p in parts[1:]):
-        raise DatasetError(f"{spec}: write a Hub dataset as hf:OWNER/NAME, hf:OWNER/NAME:SPLIT or "
-                           "hf:OWNER/NAME:SPLIT:COLUMN")
+    """``hf:OWNER/NAME[:split[:column]]``, or ``hf:FOLDER[:split[:column]]`` for a local folder that ``datasets``
+    reads (not the file system's root) -> (path, split, column or None); anything else ``DatasetError``."""
+    text = spec[len(PREFIX):] if isinstance(spec, str) and spec.startswith(PREFIX) else None
+    if text is None or len(text) > 1000:
+        raise DatasetError(f"{shown(spec)}: {SPEC_SAID}")
+    folder, _, suffix = text.partition(":")
+    if folder and os.path.isdir(folder) and SUFFIX.fullmatch(":" + suffix if suffix else ""):
+        if os.path.dirname(os.path.abspath(folder)) == os.path.abspath(folder):
+            raise DatasetError(f"{shown(spec)}: the root folder is not a dataset; give the folder that holds the "
+                               "images, or a Hub name OWNER/NAME")
+    elif not HUB_NAME.fullmatch(text) or os.path.exists(folder):
+        raise DatasetError(f"{shown(spec)}: {SPEC_SAID}")
+    parts = text.split(":")
     return parts[0], parts[1] if len(parts) > 1 else DEFAULT_SPLIT, parts[2] if len(parts) > 2 else None
 
 
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """Whether a TCP connection to the Hub's endpoint opens within ``timeout`` seconds (without a network the
-    datasets library only gives up after about 25 s of retries)."""
-    import huggingface_hub
+def hub_timeout() -> float:
+    """Seconds to wait for the Hub: ``NST_HUB_TIMEOUT`` if set, else ``TIMEOUT_S``."""
+    return real_number(TIMEOUT_ENV, os.environ.get(TIMEOUT_ENV) or TIMEOUT_S, 0.1, 120)
 
-    url = urllib.parse.urlsplit(huggingface_hub.constants.ENDPOINT)
-    try:
-        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
-    except OSError:
-        return False
-    return True
+
+def hub_reachable(timeout: float | None = None) -> bool:
+    """Whether a TCP connection to the Hub's endpoint, its name lookup included, opens within ``timeout`` seconds
+    (default ``hub_timeout()``; without a network the datasets library only gives up after about 25 s of retries).
+    The lookup cannot be interrupted, so it runs in a daemon thread that is left behind when time is up."""
+    from huggingface_hub import constants
+
+    url = urllib.parse.urlsplit(constants.ENDPOINT)
+    timeout = hub_timeout() if timeout is None else timeout
+    opened: list[bool] = []
+
+    def connect():
+        try:
+            socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
+            opened.append(True)
+        except OSError:
+            opened.append(False)
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return opened == [True]
 
 
 def open_stream(path: str, split: str):

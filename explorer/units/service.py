@@ -7,7 +7,6 @@ of units already shown are kept in memory.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ from nst_core.checks import one_of, shown, whole_number
 from nst_core.vgg import BLOCKS, CONV_LAYERS, VGG19, load_vgg19
 
 from .datasets import Dataset, DatasetError, Source, builtin_dataset, files_dataset, zip_dataset
-from .hub import hub_dataset
+from .hub import HUB_NAME, hub_dataset
 from .filters import first_layer_filters
 from .receptive_field import receptive_field
 from .index import Index, ScanSettings
@@ -49,9 +48,6 @@ def uploaded_dataset(paths: Sequence[str]) -> Dataset:
     if zips and len(paths) > 1:
         raise DatasetError("upload either one zip or image files, not both")
     return zip_dataset(zips[0], store) if zips else files_dataset(paths, store)
-
-
-HUB_NAME = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*(:[\w.-]+){0,2}")  # OWNER/NAME[:split[:column]]
 
 
 def hub_choice(name: str) -> Source:
