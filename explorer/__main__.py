@@ -164,6 +164,10 @@ def run_scan(args) -> int:
     settings = ScanSettings(args.size, args.k, args.per_image, args.precision, args.batch_size).validate()
     layers = parse_layers(args.layers)
     dataset = open_dataset(args.dataset, cache_dir(args.cache) / "datasets", parse_zooms(args.zooms))
+    if args.engine == "ray":  # connect (or say why not) before the progress bar
+        from .units.engines import ray_session  # Ray is imported only when asked for
+
+        ray_session()
     model = load_vgg19("caffe")
     with tqdm(total=dataset.count(), unit="file", desc=f"scanning {dataset.name}") as bar:
         def progress(done: int, total: int):

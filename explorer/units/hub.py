@@ -15,8 +15,6 @@ import dataclasses
 import hashlib
 import os
 import re
-import socket
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from nst_core.atomic import write_bytes
 from nst_core.checks import real_number, shown
 
 from .datasets import Dataset, DatasetError, Item
+from .network import port_answers
 
 PREFIX = "hf:"
 DEFAULT_SPLIT = "train"
@@ -60,26 +59,12 @@ def hub_timeout() -> float:
 
 
 def hub_reachable(timeout: float | None = None) -> bool:
-    """Whether a TCP connection to the Hub's endpoint, its name lookup included, opens within ``timeout`` seconds
-    (default ``hub_timeout()``; without a network the datasets library only gives up after about 25 s of retries).
-    The lookup cannot be interrupted, so it runs in a daemon thread that is left behind when time is up."""
+    """Whether the Hub's endpoint answers within ``timeout`` seconds (default ``hub_timeout()``; without a network
+    the datasets library only gives up after about 25 s of retries)."""
     from huggingface_hub import constants
 
     url = urllib.parse.urlsplit(constants.ENDPOINT)
-    timeout = hub_timeout() if timeout is None else timeout
-    opened: list[bool] = []
-
-    def connect():
-        try:
-            socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
-            opened.append(True)
-        except OSError:
-            opened.append(False)
-
-    thread = threading.Thread(target=connect, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return opened == [True]
+    return port_answers(url.hostname, url.port or 443, hub_timeout() if timeout is None else timeout)
 
 
 def open_stream(path: str, split: str):

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nst_core.checks import one_of
 from nst_core.images import ImageError
 from nst_core.stylize import cpu_supports_bf16
 from nst_core.vgg import LAYER_INDEX, VGG19
@@ -144,6 +145,7 @@ def scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSet
     items are skipped and listed in ``index.skipped``; raises ``DatasetError`` when none is readable and
     ``Stopped`` when ``stop`` is set.
     """
+    one_of("engine", engine, ENGINES)
     settings = resolved(settings)
     layers = check_conv_layers(layers)
     empty = {layer: TopK.empty(units_of(model, layer), settings.k) for layer in layers}
