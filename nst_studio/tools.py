@@ -14,6 +14,7 @@ import gradio as gr
 from explorer.convs.shapes import ConvSpec, describe
 from explorer.units import service
 from explorer.units.datasets import builtin_dataset
+from explorer.units.probe import probe
 from explorer.units.receptive_field import receptive_field as layer_field
 from nst_core import StyleTransfer
 from nst_core.checks import InputError, one_of, whole_number
@@ -125,6 +126,26 @@ def top_patches(layer: str, unit: int) -> tuple[str, str]:
     return tile, caption
 
 
+@explained("probing the photo")
+def probe_photo(image: str, layer: str = "conv4_1", top: int = 16) -> list[dict]:
+    """Which units of a VGG19 conv layer fire on a photo, how strongly and where: the ``top`` units with the highest
+    peak activation max(0, conv) on the photo, strongest first. The photo is seen with its long edge at 224 px.
+
+    Each item is {"unit": channel number, "peak": the unit's largest activation, "y", "x": where that peak is in the
+    layer's grid of positions, "box": [top, left, bottom, right], the photo pixels (half-open, clipped to the
+    photo, after the resize to 224 px) that the peak's position sees, its receptive field}. Use top_patches(layer,
+    unit) next to see what a unit responds to in a dataset.
+
+    Args:
+        image: the photo to probe.
+        layer: a VGG19 conv layer, conv1_1 ... conv5_4 (deeper layers respond to larger, more complex patterns).
+        top: how many units to list, from 1 to the layer's channel count (64 for conv1_x, 512 for conv5_x).
+    """
+    layer = one_of("layer", layer, CONV_LAYERS, "a VGG19 conv layer, conv1_1 … conv5_4")
+    top = whole_number("top", top, 1, units_of(layer))
+    return probe(service.model(), load_input(image, "photo"), layer).top(top)
+
+
 def register() -> None:
     """Add the tools to the current Blocks as named endpoints, each described by its docstring's first paragraph.
 
@@ -140,8 +161,12 @@ def register() -> None:
         layer = gr.Dropdown(list(CONV_LAYERS), value="conv5_4", label="layer")
         unit = gr.Number(0, precision=0, label="unit")
         image, caption = gr.Image(type="filepath", label="result"), gr.Textbox(label="caption")
-        run_stylize, run_patches = gr.Button(), gr.Button()
+        photo, top, peaks = gr.Image(type="filepath", label="photo"), gr.Number(16, precision=0, label="top"), gr.JSON()
+        probe_layer = gr.Dropdown(list(CONV_LAYERS), value="conv4_1", label="layer")
+        run_stylize, run_patches, run_probe = gr.Button(), gr.Button(), gr.Button()
     run_stylize.click(stylize, [content, style, preset, size], image, api_name="stylize_image",
                       api_description=summary(stylize), **CPU_HEAVY)
     run_patches.click(top_patches, [layer, unit], [image, caption], api_name="top_patches",
                       api_description=summary(top_patches), **CPU_HEAVY)
+    run_probe.click(probe_photo, [photo, probe_layer, top], peaks, api_name="probe_photo",
+                    api_description=summary(probe_photo), **CPU_HEAVY)

@@ -19,6 +19,7 @@ from nst_core.vgg import BLOCKS, CONV_LAYERS, VGG19, load_vgg19
 
 from .datasets import Dataset, DatasetError, Source, builtin_dataset, files_dataset, zip_dataset
 from .hub import hub_dataset
+from .probe import Probe, peak_projection, placement, probe, probe_page, unit_overlay
 from .filters import first_layer_filters
 from .receptive_field import receptive_field
 from .index import Index, ScanSettings
@@ -227,6 +228,36 @@ def unit_detail(index: Index, layer: str, unit: int, mode: str, method: str,
         if mode != "projections":
             items.append((fit(cell.patch, DETAIL_PX), cell.caption()))
     return items
+
+
+def probe_summary(result: Probe, page: int, pages: int) -> str:
+    """Markdown: what the probe's page shows."""
+    live = sum(p.peak > 0 for p in result.peaks)
+    rf = receptive_field(result.layer)
+    note = f"{result.note} " if result.note else ""
+    return (f"{note}**{result.layer}** on your photo: {live} of {len(result.peaks)} units fire somewhere (peak > 0); "
+            f"each position of the layer's {result.maps.shape[2]}×{result.maps.shape[1]} grid sees {rf.size}×{rf.size}"
+            f" px. Maps page {page} of {pages}, strongest peak first; each caption gives the unit and its peak, and each "
+            "map is scaled by its own peak. Click a map.")
+
+
+def probe_photo_page(rgb: np.ndarray, layer: str, page: int) -> tuple[Probe, list[tuple[np.ndarray, str]], int, str]:
+    """Probe ``layer`` on the photo: the probe, one page of (heatmap, caption), the page shown and a summary."""
+    result = probe(model(), rgb, layer)
+    tiles, page, pages = probe_page(result, page)
+    return result, tiles, page, probe_summary(result, page, pages)
+
+
+def probe_unit_views(result: Probe, unit: int, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """The unit's map over the photo with the peak's receptive-field box, and the projection of that peak (enlarged
+    to ``DETAIL_PX``, its pixels kept visible)."""
+    return unit_overlay(result, unit), fit(peak_projection(model(), result, unit, method), DETAIL_PX)
+
+
+def probe_unit_top(result: Probe, unit: int, index: Index) -> tuple[np.ndarray, str]:
+    """The unit's dataset top-k tile, and the sentence placing the photo's peak among them."""
+    (tile, _), = page_tiles(index, result.layer, [unit], "patches", "deconvnet")
+    return tile, placement(result, unit, index)
 
 
 def filters_image(px: int = 40) -> np.ndarray:
