@@ -16,8 +16,9 @@ from tqdm import tqdm
 
 from .checks import InputError
 from .images import load_image
-from .metadata import read_settings, save_png
+from .metadata import REGIONS_KEY, read_settings, save_png
 from .options import StyleOptions
+from .regions import MASK_FORMAT, check_regions, fit_labels, labels_to_png_text, read_mask
 from .vgg import BLOCKS, LAYER_NAMES
 
 EXIT_BAD_INPUT = 2
@@ -84,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-layers", action="store_true", help="list the VGG19 layer names and exit")
     p.add_argument("--from-png", metavar="PNG", help="take the settings stored in a PNG made by this tool")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--regions", metavar="MASK", help=f"a different style per region: {MASK_FORMAT}. The red region "
+                   "takes the 1st style image, green the 2nd, blue the 3rd (see --region-styles); the rest takes the "
+                   "blend of them all (see --style-blend). A mask of another size than the content is resized.")
     for f in dataclasses.fields(StyleOptions):
         flag = FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
         default = getattr(defaults, f.name)
@@ -94,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(flag, type=parse_style_layers, metavar="L[:W],...", **kw)
         elif f.name == "style_blend":
             p.add_argument(flag, type=float, nargs="+", metavar="W", **kw)
+        elif f.name == "region_styles":
+            p.add_argument(flag, type=int, nargs="+", metavar="N", **kw)
         else:
             p.add_argument(flag, type=type(default), **kw)
     return p
@@ -108,8 +114,9 @@ def options_from_args(args: argparse.Namespace) -> StyleOptions:
             raise UsageError(f"{os.path.basename(args.from_png)}: no stored settings in this PNG")
         base = stored[0]
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(StyleOptions) if hasattr(args, f.name)}
-    if "style_blend" in given:
-        given["style_blend"] = tuple(given["style_blend"])
+    for name in ("style_blend", "region_styles"):
+        if name in given:
+            given[name] = tuple(given[name])
     return dataclasses.replace(base, **given)
 
 
@@ -127,14 +134,22 @@ def run(argv: list[str] | None = None) -> int:
     content = load_image(args.content)
     styles = [load_image(s) for s in args.styles]
     options.blend_weights(len(styles))  # checks the number of blend weights before any work
+    regions, extra = None, {}
+    if args.regions:
+        regions, said = fit_labels(read_mask(args.regions), *content.shape[:2])
+        check_regions(regions, options.region_styles, len(styles))
+        extra[REGIONS_KEY] = labels_to_png_text(regions)
+        if said:
+            print(said, file=sys.stderr)
 
     from .stylize import StyleTransfer  # after the checks: importing torch's model code is the slow part
     transfer = StyleTransfer(options)
     stop = threading.Event()
     previous_handler = signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C: finish with the best so far
-    bar = tqdm(total=sum(s for _, s in options.schedule()), unit="step", disable=args.quiet, dynamic_ncols=True)
+    bar = tqdm(total=sum(s for _, s in options.schedule()), unit="step", dynamic_ncols=True,
+               disable=args.quiet or options.palette_only)
     try:
-        for p in transfer.iter_stylize(content, styles, stop=stop):
+        for p in transfer.iter_stylize(content, styles, regions=regions, stop=stop):
             if not p.done:
                 bar.update(1)
                 bar.set_postfix(J=f"{p.J:.3g}", content=f"{p.J_content:.3g}", style=f"{p.J_style:.3g}",
@@ -144,9 +159,10 @@ def run(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, previous_handler)
     save_png(args.output, p.image, options, transfer.model.identity,
              extra={"nst:content": os.path.basename(args.content),
-                    "nst:styles": ",".join(os.path.basename(s) for s in args.styles)})
+                    "nst:styles": ",".join(os.path.basename(s) for s in args.styles), **extra})
     if not args.quiet:
-        print(f"wrote {args.output} ({p.image.shape[1]}x{p.image.shape[0]}, J={p.J:.4g})", file=sys.stderr)
+        what = "the content in the style's colours" if options.palette_only else f"J={p.J:.4g}"
+        print(f"wrote {args.output} ({p.image.shape[1]}x{p.image.shape[0]}, {what})", file=sys.stderr)
     return 0
 
 

@@ -21,8 +21,9 @@ import torch.nn.functional as F
 from . import color
 from .checks import InputError
 from .images import resize_long_edge
-from .losses import content_cost, gram_matrix, style_cost, total_cost, total_variation
+from .losses import content_cost, gram_matrix, guided_style_cost, style_cost, total_cost, total_variation
 from .options import StyleOptions
+from .regions import MAX_REGIONS, check_regions, guidance
 from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
 
 
@@ -122,15 +123,27 @@ class StyleTransfer:
         return a_C, grams
 
     def costs(self, G: torch.Tensor, a_C: torch.Tensor, style_grams: list[dict],
-              blend: Sequence[float]) -> dict[str, torch.Tensor]:
-        """J_content, J_style (blended over style images), TV and J for the image ``G``."""
+              blend: Sequence[float], guide: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """J_content, J_style (blended over style images, or per painted region with ``guide``), TV and J for the
+        image ``G``. ``guide``: the regions' guidance channels at G's size (``regions.guidance``)."""
         o = self.options
         acts = self.features(G, list({o.content_layer, *o.style_layers}))
         J_content = content_cost(a_C, acts[o.content_layer])
-        J_style = sum(w * style_cost(grams, acts, o.style_layers) for w, grams in zip(blend, style_grams))
+        if guide is None:
+            J_style = sum(w * style_cost(grams, acts, o.style_layers) for w, grams in zip(blend, style_grams))
+        else:
+            masks = {l: F.interpolate(guide[None], size=acts[l].shape[-2:], mode="area")[0] for l in o.style_layers}
+            J_style = guided_style_cost(self.region_targets(style_grams, blend), acts, masks, o.style_layers)
         J_tv = total_variation(G)
         J = total_cost(J_content, J_style, o.alpha, o.beta) + o.tv_weight * J_tv
         return {"J_content": J_content, "J_style": J_style, "J_tv": J_tv, "J": J}
+
+    def region_targets(self, style_grams: list[dict], blend: Sequence[float]) -> list[list[tuple[float, dict]]]:
+        """What each label takes: the rest (label 0) the blend of the styles, region k its own style image."""
+        chosen = self.options.region_styles or tuple(range(1, len(style_grams) + 1))
+        rest = [(w, grams) for w, grams in zip(blend, style_grams) if w > 0]
+        return [rest] + [[(1.0, style_grams[chosen[k] - 1])] if k < len(chosen) and chosen[k] else []
+                         for k in range(MAX_REGIONS)]
 
     # --- images --------------------------------------------------------------------------------
     def _stage_images(self, content: np.ndarray, styles: Sequence[np.ndarray], long_edge: int):
@@ -140,6 +153,8 @@ class StyleTransfer:
         ss = [rgb_to_tensor(resize_long_edge(s, s_edge)).to(self.device) for s in styles]
         if o.preserve_color:
             ss = [color.match_luminance(s, c) for s in ss]
+        if o.match_style_colors:
+            ss = [color.match_colors(s, c) for s in ss]
         return c, ss
 
     def _init_image(self, content01: torch.Tensor, style01: torch.Tensor) -> torch.Tensor:
@@ -216,9 +231,13 @@ class StyleTransfer:
             optimizer.state[G]["t"] *= factor
 
     # --- the loop ------------------------------------------------------------------------------
-    def iter_stylize(self, content: np.ndarray, styles: Sequence[np.ndarray], *,
+    def iter_stylize(self, content: np.ndarray, styles: Sequence[np.ndarray], *, regions: np.ndarray | None = None,
                      stop: threading.Event | None = None) -> Iterator[Progress]:
         """Stylize RGB uint8 ``content`` with RGB uint8 ``styles``; yield a ``Progress`` per step.
+
+        ``regions``: labels the size of ``content`` (``regions.mask_labels``): region k takes style image
+        ``options.region_styles[k - 1]``, the rest the blend. With ``options.palette_only`` the content takes the
+        first style's colours (``color.match_colors``) and nothing is optimised.
 
         Each step evaluates J and its gradient at G and hands both to the optimizer, which moves G. A step
         that raised J (or made it infinite: L-BFGS without a line search can leap far while its curvature
@@ -229,6 +248,14 @@ class StyleTransfer:
         if len(styles) == 0:
             raise InputError("at least one style image is needed.")
         blend = o.blend_weights(len(styles))
+        if regions is not None:
+            if regions.shape != content.shape[:2]:
+                raise InputError(f"the regions mask is {regions.shape[1]}×{regions.shape[0]} px but the content is "
+                                 f"{content.shape[1]}×{content.shape[0]} px; resize it to the content first.")
+            check_regions(regions, o.region_styles, len(styles))
+        if o.palette_only:
+            yield self._palette(content, styles[0])
+            return
         schedule = o.schedule()
         total_steps = sum(steps for _, steps in schedule)
         start = time.perf_counter()
@@ -238,6 +265,7 @@ class StyleTransfer:
         for stage, (long_edge, steps) in enumerate(schedule):
             content01, styles01 = self._stage_images(content, styles, long_edge)
             a_C, grams = self.targets(content01, styles01)
+            guide = None if regions is None else guidance(regions, *content01.shape[-2:], self.device)
             if best_G is None:
                 init = self._init_image(content01, styles01[0])
             else:
@@ -250,7 +278,7 @@ class StyleTransfer:
             def evaluate() -> torch.Tensor:
                 """J at G, with its gradient in G.grad."""
                 optimizer.zero_grad(set_to_none=True)
-                costs = self.costs(G, a_C, grams, blend)
+                costs = self.costs(G, a_C, grams, blend, guide)
                 costs["J"].backward()
                 last.update({k: float(v.detach()) for k, v in costs.items()})
                 return costs["J"].detach()
@@ -290,7 +318,7 @@ class StyleTransfer:
                 break
             pairs = self._curvature_pairs(optimizer, G)
             with torch.no_grad():  # the cost where the last step landed
-                last.update({k: float(v) for k, v in self.costs(G, a_C, grams, blend).items()})
+                last.update({k: float(v) for k, v in self.costs(G, a_C, grams, blend, guide).items()})
             keep_if_best()
         final_content01 = rgb_to_tensor(resize_long_edge(content, o.size)).to(self.device)
         if best_G.shape[-2:] != final_content01.shape[-2:]:
@@ -302,11 +330,20 @@ class StyleTransfer:
                        best_costs.get("J_tv", nan), best_costs.get("J", nan), time.perf_counter() - start,
                        image=self._output(best_G, final_content01), done=True, stopped=stopped)
 
-    def stylize(self, content: np.ndarray, styles: Sequence[np.ndarray], *,
+    def _palette(self, content: np.ndarray, style: np.ndarray) -> Progress:
+        """Palette only: the content at the output size with the style's colour mean and covariance."""
+        start = time.perf_counter()
+        c = rgb_to_tensor(resize_long_edge(content, self.options.size))
+        s = rgb_to_tensor(resize_long_edge(style, self.options.size))
+        nan = float("nan")
+        return Progress(0, 0, 0, tuple(c.shape[-2:]), nan, nan, nan, nan, time.perf_counter() - start,
+                        image=tensor_to_rgb(color.match_colors(c, s)), done=True)
+
+    def stylize(self, content: np.ndarray, styles: Sequence[np.ndarray], *, regions: np.ndarray | None = None,
                 callback: Callable[[Progress], None] | None = None,
                 stop: threading.Event | None = None) -> np.ndarray:
         """Run ``iter_stylize`` to the end, calling ``callback`` with each ``Progress``; return the best image."""
-        for p in self.iter_stylize(content, styles, stop=stop):
+        for p in self.iter_stylize(content, styles, regions=regions, stop=stop):
             if callback is not None:
                 callback(p)
         return p.image
