@@ -5,6 +5,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from .checks import InputError, one_of, real_number, shown, whole_number
+from .memory import parse_size
 from .regions import MAX_REGIONS
 from .vgg import FEATURE_LAYERS, POOLINGS
 
@@ -64,6 +65,10 @@ class StyleOptions:
     device: str = _help(f"one of {', '.join(DEVICES)} (auto: CUDA, then MPS, then CPU)", default="auto")
     precision: str = _help(f"convolution precision: one of {', '.join(PRECISIONS)} (costs stay float32)",
                            default="auto")
+    max_memory: str = _help("memory budget, e.g. 4G or 1500M (empty: $NST_MAX_MEMORY, else 60 % of the memory "
+                            "available); past it the picture is stylized tile by tile, exactly", default="")
+    tile: int = _help("tile edge in px, a multiple of 16 (0: tile only when the budget needs it, as large as fits)",
+                      default=0)
     preview_every: int = _help("send the current image every this many steps", default=10)
 
     def __post_init__(self):
@@ -116,6 +121,13 @@ class StyleOptions:
         self.device = one_of("device", self.device, DEVICES)
         self.precision = one_of("precision", self.precision, PRECISIONS)
         self.preview_every = whole_number("preview every", self.preview_every, 1, MAX_STEPS)
+        if not isinstance(self.max_memory, str):
+            raise InputError(f"max memory must be a size such as 4G, or empty; got {shown(self.max_memory)}.")
+        if self.max_memory.strip():
+            parse_size("max memory", self.max_memory)
+        self.tile = whole_number("tile", self.tile, 0, MAX_SIZE)
+        if self.tile % 16:
+            raise InputError(f"tile must be a multiple of 16 px (VGG19's four poolings); got {self.tile}.")
         return self
 
     def schedule(self) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ import gradio as gr
 from explorer.units import service
 from explorer.units.deconv import METHODS
 from explorer.units.probe import PER_PAGE
-from explorer.units.receptive_field import receptive_field
+from nst_core.receptive_field import receptive_field
 from explorer.units.scan import Stopped
 from explorer.units.tiles import MODES, fit, pending_tile
 from explorer.units.vis_settings import MAX_SIZE, MIN_SIZE, OBJECTIVES, VisSettings, png_info

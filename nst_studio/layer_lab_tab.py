@@ -13,7 +13,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from explorer.units.receptive_field import receptive_field
+from nst_core.receptive_field import receptive_field
 from nst_core import StyleOptions, StyleTransfer
 from nst_core.checks import whole_number
 from nst_core.images import resize_long_edge

@@ -15,6 +15,8 @@ import numpy as np
 
 from nst_core import Progress, StyleOptions, StyleTransfer
 from nst_core.checks import InputError
+from nst_core.estimate import size_within
+from nst_core.memory import memory_budget
 from nst_core.metadata import REGIONS_KEY, read_regions, read_settings, save_png
 from nst_core.options import INITS, OPTIMIZERS, PRESETS, preset_options
 from nst_core.regions import REGION_COLOURS, check_regions, fit_labels, labels_to_png_text, preview
@@ -22,7 +24,7 @@ from nst_core.vgg import FEATURE_LAYERS
 
 from .images import SKIMAGE_DATA, image_input, load_input, result_path
 from .errors import explained
-from .jobs import CPU_HEAVY, Job, JobBoard, session_key
+from .jobs import CPU_HEAVY, JOB_BUDGET_S, Job, JobBoard, session_key
 from .plots import CostHistory, cost_figure
 from .stylize_settings import (SLIDER_RANGES, STRENGTH_RANGE, build_options, clamp_to_sliders, format_style_layers,
                                labels_layer, painted_labels, restore_notes, style_strength)
@@ -56,6 +58,18 @@ def status_line(p: Progress, n_stages: int) -> str:
     left = f" · about {p.remaining:.0f} s left" if p.step else ""
     return (f"Step {p.step}/{p.total_steps} · stage {p.stage + 1}/{n_stages} at {w}×{h} px · "
             f"{p.elapsed:.1f} s elapsed{left} · J = {p.J:.3g}")
+
+
+def estimate_line(st: StyleTransfer, planned, content_shape) -> str:
+    """What the run will take, said before it starts; past the job's time budget, the size that would fit."""
+    h, w = planned.shape
+    line = f"Starting: {w}×{h} px, {planned.text()} on this machine."
+    if planned.seconds > JOB_BUDGET_S:
+        fits = size_within(st.options, content_shape, st.seconds_per_pixel(), memory_budget(st.options.max_memory),
+                           st.evaluation_precision(), JOB_BUDGET_S)
+        line += (f" That is more than the {JOB_BUDGET_S:.0f} s a job may take here: it will stop then with its best "
+                 f"image so far; a size up to {fits} px fits.")
+    return line
 
 
 def final_line(p: Progress, job: Job) -> str:
@@ -94,24 +108,14 @@ def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.nda
     return work
 
 
-@explained("stylizing")
-def stylize(content: str | None, style: str | None, style_2: str | None = None, style_3: str | None = None,
-            style_weight: float = 1.0, style_2_weight: float = 1.0, style_3_weight: float = 1.0,
-            size: int = QUICK.size, steps: int = QUICK.steps, scales: int = QUICK.scales,
-            content_layer: str = QUICK.content_layer, style_layers: str = format_style_layers(QUICK.style_layers),
-            strength: float = style_strength(QUICK), tv_weight: float = QUICK.tv_weight, init: str = QUICK.init,
-            optimizer: str = QUICK.optimizer, learning_rate: float = QUICK.learning_rate,
-            style_scale: float = QUICK.style_scale, preserve_color: bool = QUICK.preserve_color,
-            seed: int = QUICK.seed, match_style_colors: bool = QUICK.match_style_colors, regions: dict | None = None,
-            red_style: str | None = None, green_style: str | None = None, blue_style: str | None = None,
-            restored_regions: np.ndarray | None = None, request: gr.Request = None):
-    """Stylize ``content`` with ``style`` (and optionally two more styles, blended by their weights); with
-    ``regions`` painted, the red, green and blue regions take ``red_style``, ``green_style`` and ``blue_style``
-    and the rest the blend.
-
-    Yields (image, cost plot, status, PNG path, (content, result) pair) as the job runs; the last image is the
-    best one, a PNG carrying its settings.
-    """
+def prepare(content, style, style_2=None, style_3=None, style_weight=1.0, style_2_weight=1.0, style_3_weight=1.0,
+            size=QUICK.size, steps=QUICK.steps, scales=QUICK.scales, content_layer=QUICK.content_layer,
+            style_layers=format_style_layers(QUICK.style_layers), strength=style_strength(QUICK),
+            tv_weight=QUICK.tv_weight, init=QUICK.init, optimizer=QUICK.optimizer, learning_rate=QUICK.learning_rate,
+            style_scale=QUICK.style_scale, preserve_color=QUICK.preserve_color, seed=QUICK.seed,
+            match_style_colors=QUICK.match_style_colors, regions=None, red_style=None, green_style=None,
+            blue_style=None, restored_regions=None):
+    """The tab's inputs checked and read: (options, content, styles, region labels or None, a note on the mask)."""
     given = [(s, w) for s, w in ((style, style_weight), (style_2, style_2_weight), (style_3, style_3_weight)) if s]
     content_rgb = load_input(content, "content image")
     if not given:
@@ -134,8 +138,43 @@ def stylize(content: str | None, style: str | None, style_2: str | None = None, 
         style_strength=strength, tv_weight=tv_weight, init=init, optimizer=optimizer,
         learning_rate=learning_rate, style_scale=style_scale, preserve_color=preserve_color, seed=seed,
         blend=blend, match_style_colors=match_style_colors, region_styles=region_styles if labels is not None else ())
+    return options, content_rgb, styles, labels, note
+
+
+@explained("stylizing")
+def stylize(content: str | None, style: str | None, style_2: str | None = None, style_3: str | None = None,
+            style_weight: float = 1.0, style_2_weight: float = 1.0, style_3_weight: float = 1.0,
+            size: int = QUICK.size, steps: int = QUICK.steps, scales: int = QUICK.scales,
+            content_layer: str = QUICK.content_layer, style_layers: str = format_style_layers(QUICK.style_layers),
+            strength: float = style_strength(QUICK), tv_weight: float = QUICK.tv_weight, init: str = QUICK.init,
+            optimizer: str = QUICK.optimizer, learning_rate: float = QUICK.learning_rate,
+            style_scale: float = QUICK.style_scale, preserve_color: bool = QUICK.preserve_color,
+            seed: int = QUICK.seed, match_style_colors: bool = QUICK.match_style_colors, regions: dict | None = None,
+            red_style: str | None = None, green_style: str | None = None, blue_style: str | None = None,
+            restored_regions: np.ndarray | None = None, request: gr.Request = None):
+    """Stylize ``content`` with ``style`` (and optionally two more styles, blended by their weights); with
+    ``regions`` painted, the red, green and blue regions take ``red_style``, ``green_style`` and ``blue_style``
+    and the rest the blend.
+
+    Yields (image, cost plot, status, PNG path, (content, result) pair) as the job runs; the last image is the
+    best one, a PNG carrying its settings.
+    """
+    options, content_rgb, styles, labels, note = prepare(
+        content, style, style_2, style_3, style_weight, style_2_weight, style_3_weight, size, steps, scales,
+        content_layer, style_layers, strength, tv_weight, init, optimizer, learning_rate, style_scale,
+        preserve_color, seed, match_style_colors, regions, red_style, green_style, blue_style, restored_regions)
     yield from JOBS.run(session_key(request, "stylize"),
                         stylize_work(options, content_rgb, styles, content, labels, note))
+
+
+@explained("estimating the run")
+def estimate_run(*inputs) -> str:
+    """The status the moment Stylize is pressed: how long the run will take and how much memory it needs here."""
+    options, content_rgb, _, _, note = prepare(*inputs)
+    if options.palette_only:
+        return gr.skip()
+    transfer = StyleTransfer(options)
+    return note + estimate_line(transfer, transfer.plan(content_rgb.shape[:2]), content_rgb.shape[:2])
 
 
 @explained("transferring the palette")
@@ -336,12 +375,13 @@ def build():
                     style_weight=style_weight, style_2_weight=style_2_weight, style_3_weight=style_3_weight,
                     match_style_colors=match_style_colors)
     outputs = [result, plot, status, download, compare]
+    inputs = [content, style, style_2, style_3, style_weight, style_2_weight, style_3_weight, size, steps, scales,
+              content_layer, style_layers, strength, tv_weight, init, optimizer, learning_rate, style_scale,
+              preserve_color, seed, match_style_colors, regions, red_style, green_style, blue_style, restored_regions]
+    run.click(estimate_run, inputs, status, queue=False, api_visibility="private", show_progress="hidden")
     asked = run.click(ask_to_stylize, queue=False, api_visibility="private")
     asked.then(
-        stylize, inputs=[content, style, style_2, style_3, style_weight, style_2_weight, style_3_weight, size, steps,
-                         scales, content_layer, style_layers, strength, tv_weight, init, optimizer, learning_rate,
-                         style_scale, preserve_color, seed, match_style_colors, regions, red_style, green_style,
-                         blue_style, restored_regions],
+        stylize, inputs=inputs,
         outputs=outputs, api_name="stylize", show_progress="minimal",
         api_description="Stylize a content image with one to three style images (Gatys et al.); streams previews, "
                         "and ends with the stylized PNG, which carries its settings.", **CPU_HEAVY)

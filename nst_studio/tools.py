@@ -15,7 +15,7 @@ from explorer.convs.shapes import ConvSpec, describe
 from explorer.units import service
 from explorer.units.datasets import builtin_dataset
 from explorer.units.probe import probe
-from explorer.units.receptive_field import receptive_field as layer_field
+from nst_core.receptive_field import receptive_field as layer_field
 from nst_core import StyleTransfer
 from nst_core.checks import InputError, one_of, whole_number
 from nst_core.options import MIN_STAGE_SIZE, MAX_SIZE, PRESETS, preset_options

@@ -12,7 +12,7 @@ from explorer.__main__ import main
 from explorer.units.datasets import folder_dataset
 from explorer.units.index import ScanSettings
 from explorer.units.probe import grid_picture, placement, probe, probe_page, unit_overlay
-from explorer.units.receptive_field import receptive_field
+from nst_core.receptive_field import receptive_field
 from explorer.units.scan import scan
 from nst_core.checks import InputError
 from nst_core.vgg import load_vgg19

@@ -23,7 +23,7 @@ from .deconv import Request, signal_to_image, unit_projections
 from .forward import rectified_activations
 from .index import Index
 from .patches import inside_mask, padding_pattern
-from .receptive_field import receptive_field
+from nst_core.receptive_field import receptive_field
 from .scan import network_input, resolve_precision, scan_network
 from .tiles import labelled_page
 from .topk import single_maxima

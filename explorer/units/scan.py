@@ -24,7 +24,7 @@ from nst_core.stylize import cpu_supports_bf16
 from nst_core.vgg import LAYER_INDEX, VGG19
 
 from .datasets import DatasetError, Item, Source, describe_skipped, scan_views
-from .receptive_field import receptive_field
+from nst_core.receptive_field import receptive_field
 from .forward import rectified_activations
 from .index import BadIndexError, Index, ScanSettings, check_conv_layers, scan_key
 from .shards import BatchResult, ScanState, views_of

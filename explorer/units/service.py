@@ -21,7 +21,7 @@ from .datasets import Dataset, DatasetError, Source, builtin_dataset, files_data
 from .hub import hub_dataset
 from .probe import Probe, peak_projection, placement, probe, probe_page, unit_overlay
 from .filters import first_layer_filters
-from .receptive_field import receptive_field
+from nst_core.receptive_field import receptive_field
 from .index import Index, ScanSettings
 from .render import render_units
 from .tiles import (Cell, ViewLoader, beside, dead_units, fit, grid, page_cells, unit_label, unit_tile,
