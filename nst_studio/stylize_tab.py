@@ -52,24 +52,25 @@ def save_result(rgb: np.ndarray, options: StyleOptions, weights_identity: str,
     return str(save_png(result_path("stylized"), rgb, options, weights_identity, extra))
 
 
-def status_line(p: Progress, n_stages: int) -> str:
-    """Step, stage size, elapsed and estimated remaining time, and the current J."""
+def status_line(p: Progress, n_stages: int, planned: str = "") -> str:
+    """Step, stage size (and its tiles), elapsed and estimated remaining time, the current J, and the plan."""
     h, w = p.size
     left = f" · about {p.remaining:.0f} s left" if p.step else ""
-    return (f"Step {p.step}/{p.total_steps} · stage {p.stage + 1}/{n_stages} at {w}×{h} px · "
-            f"{p.elapsed:.1f} s elapsed{left} · J = {p.J:.3g}")
+    tiles = f" in {p.tiles} tiles" if p.tiles > 1 else ""
+    plan = f" · planned: {planned}" if planned else ""
+    return (f"Step {p.step}/{p.total_steps} · stage {p.stage + 1}/{n_stages} at {w}×{h} px{tiles} · "
+            f"{p.elapsed:.1f} s elapsed{left} · J = {p.J:.3g}{plan}")
 
 
-def estimate_line(st: StyleTransfer, planned, content_shape) -> str:
-    """What the run will take, said before it starts; past the job's time budget, the size that would fit."""
-    h, w = planned.shape
-    line = f"Starting: {w}×{h} px, {planned.text()} on this machine."
-    if planned.seconds > JOB_BUDGET_S:
-        fits = size_within(st.options, content_shape, st.seconds_per_pixel(), memory_budget(st.options.max_memory),
-                           st.evaluation_precision(), JOB_BUDGET_S)
-        line += (f" That is more than the {JOB_BUDGET_S:.0f} s a job may take here: it will stop then with its best "
-                 f"image so far; a size up to {fits} px fits.")
-    return line
+def planned_text(st: StyleTransfer, content_shape: tuple[int, int]) -> str:
+    """What the run will take on this machine; past the job's time budget, the size that would fit."""
+    planned = st.plan(content_shape)
+    if planned.seconds <= JOB_BUDGET_S:
+        return planned.text()
+    fits = size_within(st.options, content_shape, st.seconds_per_pixel(), memory_budget(st.options.max_memory),
+                       st.evaluation_precision(), JOB_BUDGET_S)
+    return (f"{planned.text()}, more than the {JOB_BUDGET_S:.0f} s a job may take here: it will stop then with its "
+            f"best image so far (a size up to {fits} px fits)")
 
 
 def final_line(p: Progress, job: Job) -> str:
@@ -88,6 +89,7 @@ def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.nda
     changed; the last item is the best image, as a PNG carrying its settings, beside the content image."""
     def work(job: Job):
         st = StyleTransfer(options)
+        planned = planned_text(st, content.shape[:2])
         history, n_stages = CostHistory(), len(options.schedule())
         last_sent = last_plot = 0.0  # monotonic times of the last update and the last plot
         last_stage = -1
@@ -103,7 +105,8 @@ def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.nda
             plot = gr.skip()
             if p.image is not None and now - last_plot >= PLOT_EVERY_S:
                 plot, last_plot = cost_figure(history), now
-            yield gr.skip() if p.image is None else p.image, plot, status_line(p, n_stages), gr.skip(), gr.skip()
+            yield (gr.skip() if p.image is None else p.image, plot, status_line(p, n_stages, planned), gr.skip(),
+                   gr.skip())
             last_sent, last_stage = now, p.stage
     return work
 
@@ -167,14 +170,14 @@ def stylize(content: str | None, style: str | None, style_2: str | None = None, 
                         stylize_work(options, content_rgb, styles, content, labels, note))
 
 
-@explained("estimating the run")
 def estimate_run(*inputs) -> str:
-    """The status the moment Stylize is pressed: how long the run will take and how much memory it needs here."""
-    options, content_rgb, _, _, note = prepare(*inputs)
-    if options.palette_only:
+    """The status the moment Stylize is pressed: how long the run will take and how much memory it needs here.
+    Bad input is left to the job itself, which says what is wrong in one sentence (once, not twice)."""
+    try:
+        options, content_rgb, _, _, note = prepare(*inputs)
+        return f"{note}Starting: {planned_text(StyleTransfer(options), content_rgb.shape[:2])}."
+    except InputError:
         return gr.skip()
-    transfer = StyleTransfer(options)
-    return note + estimate_line(transfer, transfer.plan(content_rgb.shape[:2]), content_rgb.shape[:2])
 
 
 @explained("transferring the palette")
