@@ -106,8 +106,23 @@ def workdir(tmp_path: Path) -> tuple[Path, dict]:
 
 
 def run(command: list[str], cwd: Path, env: dict, what: str) -> None:
+    """Run ``command``; fail with its stderr's end if it exits non-zero."""
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"{what} failed:\n{' '.join(command)[:2000]}\n{result.stderr[-3000:]}"
+
+
+def test_readme_is_short_starts_with_the_two_commands_and_shows_three_small_pictures():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 150
+    language, code, _ = blocks(ROOT / "README.md")[0]
+    assert language == "bash" and code.splitlines()[0].split("#")[0].strip().endswith("python app.py")
+    pictures = re.findall(r"!\[[^\]]+\]\((docs/[\w.-]+\.png)\)", text)
+    assert len(pictures) == 3
+    for picture in pictures:
+        assert (ROOT / picture).stat().st_size <= 300_000, picture
+        assert f"-o {picture}" in text, f"no command in the README makes {picture}"
+    for name in ("engine", "app", "explorer", "convolutions", "performance", "reliability"):
+        assert f"(docs/{name}.md" in text and (ROOT / "docs" / f"{name}.md").exists()
 
 
 def test_the_docs_have_blocks_and_every_shown_only_block_says_why():
