@@ -5,7 +5,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from .checks import InputError, one_of, real_number, shown, whole_number
-from .memory import parse_size
+from .memory import BUDGET_SHARE, parse_size
 from .regions import MAX_REGIONS
 from .vgg import FEATURE_LAYERS, POOLINGS
 
@@ -65,8 +65,8 @@ class StyleOptions:
     device: str = _help(f"one of {', '.join(DEVICES)} (auto: CUDA, then MPS, then CPU)", default="auto")
     precision: str = _help(f"convolution precision: one of {', '.join(PRECISIONS)} (costs stay float32)",
                            default="auto")
-    max_memory: str = _help("memory budget, e.g. 4G or 1500M (empty: $NST_MAX_MEMORY, else 60 % of the memory "
-                            "available); past it the picture is stylized tile by tile, exactly", default="")
+    max_memory: str = _help(f"memory budget, e.g. 4G or 1500M (empty: $NST_MAX_MEMORY, else {BUDGET_SHARE:g} of "
+                            "the memory available); past it the picture is stylized tile by tile, exactly", default="")
     tile: int = _help("tile edge in px, a multiple of 16 (0: tile only when the budget needs it, as large as fits)",
                       default=0)
     preview_every: int = _help("send the current image every this many steps", default=10)
