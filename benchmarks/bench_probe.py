@@ -23,7 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from explorer.units.probe import PROBE_SIZE, probe  # noqa: E402
-from explorer.units.scan import resolve_precision  # noqa: E402
+from explorer.units.batches import resolve_precision  # noqa: E402
 from nst_core import load_image  # noqa: E402
 from nst_core.stylize import cpu_supports_bf16  # noqa: E402
 from nst_core.vgg import load_vgg19  # noqa: E402

@@ -32,8 +32,8 @@ from .units.probe import MAX_PROBE_SIZE, PROBE_SIZE, grid_picture, placement, pr
 from .units.index import PRECISIONS, BadIndexError, Index, ScanSettings, check_conv_layers
 from .units.tiles import MODES, ViewLoader, labelled_page, page_cells, unit_label, unit_tile, units_by_peak
 from .units.scan import ENGINES, cache_dir, cached_scan, scan
-from .units.render import render_units
-from .units.vis_settings import OBJECTIVES, PARAMS, VisSettings, png_info
+from .featurevis.render import render_units
+from .featurevis.vis_settings import OBJECTIVES, PARAMS, VisSettings, png_info
 
 EXIT_BAD_INPUT = 2
 MAX_COLUMNS = 64  # tiles per row of a grid
@@ -222,6 +222,12 @@ def run_visualize(args) -> int:
     if args.output is not None:
         check_output("-o", args.output, ".png")
     if args.save_dir is not None:
+        if os.path.exists(args.save_dir) and not os.path.isdir(args.save_dir):
+            raise UsageError(f"--save-dir {args.save_dir}: is a file, not a folder")
+        try:
+            os.makedirs(args.save_dir, exist_ok=True)  # as mkdir -p
+        except OSError as e:
+            raise UsageError(f"--save-dir {args.save_dir}: can't create the folder ({e.strerror or e})") from None
         check_folder("--save-dir", args.save_dir)
     whole_number("--columns", args.columns, 1, MAX_COLUMNS)
     settings = VisSettings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(VisSettings)}).validate()

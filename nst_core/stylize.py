@@ -18,7 +18,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import color, estimate
+from .color import keep_content_colors, match_colors, match_luminance
+from .estimate import CALIBRATION_SIZE, Plan, cached_seconds_per_pixel, store_seconds_per_pixel
+from .estimate import plan as cost_plan
 from .checks import InputError
 from .images import resize_long_edge
 from .losses import content_cost, gram_matrix, guided_style_cost, style_cost, total_cost, total_variation
@@ -126,10 +128,10 @@ class StyleTransfer:
         """Seconds of one evaluation of J and dJ/dG per pixel, measured once here at ``estimate.CALIBRATION_SIZE``
         px and cached (``estimate.calibration_file``)."""
         key = f"{platform_cpu()}|{self.device.type}|{self.evaluation_precision()}|{torch.get_num_threads()}"
-        known = estimate.cached_seconds_per_pixel(key)
+        known = cached_seconds_per_pixel(key)
         if known is not None:
             return known
-        o, n = self.options, estimate.CALIBRATION_SIZE
+        o, n = self.options, CALIBRATION_SIZE
         gen = torch.Generator().manual_seed(0)
         image = torch.rand(1, 3, n, n, generator=gen).to(self.device)
         a_C, grams = self.targets(image, [image])
@@ -138,13 +140,13 @@ class StyleTransfer:
         start = time.perf_counter()
         self.costs(G, a_C, grams, [1.0])["J"].backward()
         value = (time.perf_counter() - start) / (n * n)
-        estimate.store_seconds_per_pixel(key, value)
+        store_seconds_per_pixel(key, value)
         return value
 
-    def plan(self, content_shape: tuple[int, int]) -> estimate.Plan:
+    def plan(self, content_shape: tuple[int, int]) -> Plan:
         """Time, peak memory and tiling of a run on a content of ``content_shape`` (h, w), before it starts;
         ``InputError`` when it can't fit the memory budget even tiled."""
-        return estimate.plan(self.options, content_shape, self.seconds_per_pixel(),
+        return cost_plan(self.options, content_shape, self.seconds_per_pixel(),
                              memory_budget(self.options.max_memory), self.evaluation_precision())
 
     # --- the objective -------------------------------------------------------------------------
@@ -208,9 +210,9 @@ class StyleTransfer:
         s_edge = max(16, round(long_edge * o.style_scale))
         ss = [rgb_to_tensor(resize_long_edge(s, s_edge)).to(self.device) for s in styles]
         if o.preserve_color:
-            ss = [color.match_luminance(s, c) for s in ss]
+            ss = [match_luminance(s, c) for s in ss]
         if o.match_style_colors:
-            ss = [color.match_colors(s, c) for s in ss]
+            ss = [match_colors(s, c) for s in ss]
         return c, ss
 
     def _init_image(self, content01: torch.Tensor, style01: torch.Tensor) -> torch.Tensor:
@@ -228,7 +230,7 @@ class StyleTransfer:
     def _output(self, G: torch.Tensor, content01: torch.Tensor) -> np.ndarray:
         G = G.detach().clamp(0, 1)
         if self.options.preserve_color:
-            G = color.keep_content_colors(G, content01)
+            G = keep_content_colors(G, content01)
         return tensor_to_rgb(G)
 
     def _optimizer(self, G: torch.Tensor, history: int) -> torch.optim.Optimizer:
@@ -423,7 +425,7 @@ class StyleTransfer:
         s = rgb_to_tensor(resize_long_edge(style, self.options.size))
         nan = float("nan")
         return Progress(0, 0, 0, tuple(c.shape[-2:]), nan, nan, nan, nan, time.perf_counter() - start,
-                        image=tensor_to_rgb(color.match_colors(c, s)), done=True)
+                        image=tensor_to_rgb(match_colors(c, s)), done=True)
 
     def stylize(self, content: np.ndarray, styles: Sequence[np.ndarray], *, regions: np.ndarray | None = None,
                 callback: Callable[[Progress], None] | None = None,

@@ -12,7 +12,7 @@ from explorer.units.probe import PER_PAGE
 from nst_core.receptive_field import receptive_field
 from explorer.units.scan import Stopped
 from explorer.units.tiles import MODES, fit, pending_tile
-from explorer.units.vis_settings import MAX_SIZE, MIN_SIZE, OBJECTIVES, VisSettings, png_info
+from explorer.featurevis.vis_settings import MAX_SIZE, MIN_SIZE, OBJECTIVES, VisSettings, png_info
 from nst_core.checks import InputError, one_of, whole_number
 from nst_core.metadata import write_png
 from nst_core.vgg import CONV_LAYERS
@@ -209,7 +209,7 @@ def build() -> None:
         source = gr.Radio([BUILTIN, UPLOAD, HUB], value=BUILTIN, label="Dataset", scale=2)
         uploads = gr.File(file_count="multiple", file_types=[".zip", "image"], type="filepath",
                           label="Zip or image files (unreadable files are skipped and listed)", visible=False)
-        hub = gr.Textbox(label="Hugging Face dataset: OWNER/NAME, optionally :SPLIT and :COLUMN (needs internet)",
+        hub = gr.Textbox("", label="Hugging Face dataset: OWNER/NAME, optionally :SPLIT and :COLUMN (needs internet)",
                          placeholder="e.g. OWNER/NAME:validation", visible=False)
     with gr.Row():
         layer = gr.Dropdown(list(CONV_LAYERS), value="conv1_1", label="Layer")

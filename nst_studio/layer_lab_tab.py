@@ -256,4 +256,5 @@ def build():
     asked = run.click(ask_to_run_lab, queue=False, api_visibility="private")
     asked.then(run_lab, [content, style, size, steps, sublayer, seed], outputs, api_name="layer_lab",
                show_progress="minimal", **CPU_HEAVY)
-    stop_button.click(stop_lab, outputs=outputs, api_name="stop_lab", concurrency_limit=None)
+    stop_button.click(stop_lab, outputs=outputs, api_name="stop_lab", concurrency_limit=None,
+                      api_visibility="undocumented")  # acts on a browser session: HTTP only, not an MCP tool

@@ -388,7 +388,7 @@ def build():
         outputs=outputs, api_name="stylize", show_progress="minimal",
         api_description="Stylize a content image with one to three style images (Gatys et al.); streams previews, "
                         "and ends with the stylized PNG, which carries its settings.", **CPU_HEAVY)
-    stop_button.click(stop, outputs=outputs, api_name="stop", concurrency_limit=None,
+    stop_button.click(stop, outputs=outputs, api_name="stop", concurrency_limit=None, api_visibility="undocumented",
                       api_description="Stop this session's stylization; returns the best image so far.")
     preset.input(preset_values, preset, [size, steps, scales], api_visibility="private", queue=False)
     for control in (size, steps, scales):
@@ -403,5 +403,5 @@ def build():
                      queue=False).then(regions_view, [regions, restored_regions], regions_seen,
                                        api_visibility="private", queue=False)
     reproduce.upload(restore_settings, reproduce, [controls[name] for name in SETTING_NAMES] + [preset, status],
-                     api_name="restore_settings", concurrency_limit=None,
+                     api_name="restore_settings", concurrency_limit=None, api_visibility="undocumented",
                      api_description="Read the settings stored in a PNG made by this app and return them.")

@@ -11,7 +11,8 @@ import threading
 
 import gradio as gr
 
-from explorer.convs.shapes import ConvSpec, describe
+from explorer.convs.shapes import ConvSpec
+from explorer.convs.text import describe
 from explorer.units import service
 from explorer.units.datasets import builtin_dataset
 from explorer.units.probe import probe

@@ -1,7 +1,7 @@
 """The Ray engine: the scan as a Ray Data pipeline, on a local Ray or the cluster at $RAY_ADDRESS.
 
     read (one streaming task: the dataset's items in order)
-      -> preprocess (tasks: decode and check each item, cut its views; scan.read_views)
+      -> preprocess (tasks: decode and check each item, cut its views; batches.read_views)
       -> forward (an actor pool, one VGG19 per actor: each batch's top-k per unit; scan.top_of_views)
       -> the driver folds the per-batch top-k in dataset order (shards.ScanState: merge, checkpoints)
 
@@ -23,9 +23,9 @@ import explorer
 import nst_core
 from nst_core.vgg import VGG19
 
-from .datasets import Item, Source
+from .sources import Item, Source
 from .index import ScanSettings
-from .scan import items_per_batch, read_views, scan_network, top_of_views
+from .batches import items_per_batch, read_views, scan_network, top_of_views
 from .shards import BatchResult, views_of
 
 ITEMS_PER_BLOCK = 64  # items the read task hands on at a time

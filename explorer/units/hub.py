@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .datasets import Dataset, DatasetError, Item
+from .sources import Dataset, DatasetError, Item
 
 PREFIX = "hf:"
 DEFAULT_SPLIT = "train"

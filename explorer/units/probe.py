@@ -24,7 +24,7 @@ from .forward import rectified_activations
 from .index import Index
 from .patches import inside_mask, padding_pattern
 from nst_core.receptive_field import receptive_field
-from .scan import network_input, resolve_precision, scan_network
+from .batches import network_input, resolve_precision, scan_network
 from .tiles import labelled_page
 from .topk import single_maxima
 

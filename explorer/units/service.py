@@ -23,10 +23,10 @@ from .probe import Probe, peak_projection, placement, probe, probe_page, unit_ov
 from .filters import first_layer_filters
 from nst_core.receptive_field import receptive_field
 from .index import Index, ScanSettings
-from .render import render_units
+from explorer.featurevis.render import render_units
 from .tiles import (Cell, ViewLoader, beside, dead_units, fit, grid, page_cells, unit_label, unit_tile,
                     units_by_peak)
-from .vis_settings import VisSettings
+from explorer.featurevis.vis_settings import VisSettings
 from .scan import Stopped, cache_dir, cached_scan
 
 UNITS_PER_PAGE = 16
