@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from nst_core.vgg import CONV_LAYERS
+from nst_core.vgg import BLOCKS, CONV_LAYERS
 
 from .datasets import Dataset, view_name
 from .topk import TopK
@@ -127,11 +127,51 @@ class Index:
 
     @classmethod
     def from_dict(cls, d: dict) -> Index:
+        """An index from ``to_dict``'s output, every field checked (type, shape, unit count against the layer);
+        ``ValueError`` saying which field is wrong."""
+        def need(ok: bool, what: str):
+            if not ok:
+                raise ValueError(what)
+
+        need(all(k in d for k in ("weights", "preprocessing", "settings", "dataset", "fingerprint", "views",
+                                  "skipped", "layers")), "fields are missing")
+        need(isinstance(d["weights"], str) and isinstance(d["preprocessing"], str)
+             and isinstance(d["fingerprint"], str), "weights, preprocessing or fingerprint is not text")
+        need(isinstance(d["settings"], dict) and set(d["settings"]) <= {f.name for f in dataclasses.fields(ScanSettings)},
+             "its settings are not scan settings")
+        try:
+            settings = ScanSettings(**d["settings"]).validate()
+        except (TypeError, ValueError):
+            raise ValueError("its settings are not scan settings") from None
         ds = d["dataset"]
-        return cls(d["weights"], d["preprocessing"], ScanSettings(**d["settings"]),
+        need(isinstance(ds, dict) and isinstance(ds.get("name"), str) and isinstance(ds.get("root"), str)
+             and isinstance(ds.get("files"), list) and all(isinstance(f, str) for f in ds["files"])
+             and isinstance(ds.get("zooms"), list) and all(isinstance(z, int) and 1 <= z <= 4 for z in ds["zooms"]),
+             "its dataset entry is malformed")
+        views = d["views"]
+        need(isinstance(views, list) and all(
+            isinstance(v, list) and len(v) == 3 and isinstance(v[0], str) and isinstance(v[1], int)
+            and isinstance(v[2], list) and len(v[2]) == 2 and all(isinstance(t, int) for t in v[2]) for v in views),
+             "its views are malformed")
+        need(isinstance(d["skipped"], list) and all(isinstance(s, list) and len(s) == 2 for s in d["skipped"]),
+             "its skipped list is malformed")
+        need(isinstance(d["layers"], dict), "its layers are malformed")
+        layers = {}
+        for name, top in d["layers"].items():
+            need(name in CONV_LAYERS, f"{name!r} is not a conv layer")
+            need(isinstance(top, dict) and set(top) == {"value", "image", "y", "x"}
+                 and all(isinstance(t, torch.Tensor) and t.dim() == 2 for t in top.values()),
+                 f"layer {name} is malformed")
+            units = BLOCKS[int(name[4]) - 1][0]
+            need(all(t.shape == (units, settings.k) for t in top.values()),
+                 f"layer {name} holds {tuple(top['value'].shape)} entries, not {units} units × k = {settings.k}")
+            need(top["value"].dtype == torch.float32 and all(top[k].dtype == torch.int64 for k in ("image", "y", "x"))
+                 and bool(((top["image"] >= -1) & (top["image"] < len(views))).all()),
+                 f"layer {name} has values of the wrong kind")
+            layers[name] = TopK(**top)
+        return cls(d["weights"], d["preprocessing"], settings,
                    Dataset(ds["name"], ds["root"], tuple(ds["files"]), tuple(ds["zooms"])), d["fingerprint"],
-                   [ViewRef(f, z, tuple(t)) for f, z, t in d["views"]], [tuple(s) for s in d["skipped"]],
-                   {name: TopK(**top) for name, top in d["layers"].items()})
+                   [ViewRef(f, z, tuple(t)) for f, z, t in views], [tuple(s) for s in d["skipped"]], layers)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write atomically: a temporary file in the same folder, then renamed over ``path``."""
@@ -157,4 +197,7 @@ class Index:
             raise BadIndexError(f"{name}: not an explorer index") from None
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise BadIndexError(f"{name}: not an explorer index of format {FORMAT}")
-        return cls.from_dict(d)
+        try:
+            return cls.from_dict(d)
+        except ValueError as e:
+            raise BadIndexError(f"{name}: a damaged explorer index ({e}); scan the dataset again") from None

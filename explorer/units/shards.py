@@ -65,7 +65,11 @@ class ScanState:
                 state.views = [ViewRef(f, z, tuple(t)) for f, z, t in saved["views"]]
                 state.skipped = [tuple(s) for s in saved["skipped"]]
                 state.tops = {layer: TopK(**top) for layer, top in saved["tops"].items()}
-            except Exception:  # a damaged checkpoint only costs a rescan
+                if (set(state.tops) != set(empty) or not isinstance(state.done, int) or len(state.names) != state.done
+                        or any(getattr(state.tops[l], f).shape != e.value.shape
+                               for l, e in empty.items() for f in ("value", "image", "y", "x"))):
+                    raise ValueError("the checkpoint does not fit this scan")
+            except Exception:  # a damaged checkpoint (or another scan's) only costs a rescan
                 state = cls(zooms, empty, SHARD_ITEMS, checkpoint=state.checkpoint)
         state.current = {layer: TopK.empty(*top.value.shape) for layer, top in state.tops.items()}
         return state
