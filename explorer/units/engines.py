@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import socket
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 import explorer
 import nst_core
+from nst_core.checks import InputError
 from nst_core.vgg import VGG19
 
 from .sources import Item, Source
@@ -31,12 +33,31 @@ from .shards import BatchResult, views_of
 ITEMS_PER_BLOCK = 64  # items the read task hands on at a time
 
 
+RAY_CONNECT_S = 5.0  # how long to wait for the cluster at RAY_ADDRESS to answer
+
+
+def cluster_answers(address: str, timeout: float = RAY_CONNECT_S) -> bool:
+    """Whether a TCP connection opens to RAY_ADDRESS (``host:port`` or ``ray://host:port``; "auto" and "local"
+    are left to Ray) within ``timeout`` seconds."""
+    if address in ("auto", "local"):
+        return True
+    host, _, port = address.split("://")[-1].rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def ray_session():
     """The running Ray, else a local one (RAY_ADDRESS unset) or a connection to the cluster at RAY_ADDRESS."""
     import ray
 
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS") or None
+        if address and not cluster_answers(address):
+            raise InputError(f"RAY_ADDRESS={address}: no Ray cluster answers there within {RAY_CONNECT_S:.0f} s; "
+                             "start the cluster, or unset RAY_ADDRESS to scan on a local Ray.")
         runtime_env = {"py_modules": [explorer, nst_core]} if address else None
         ray.init(address=address, runtime_env=runtime_env, include_dashboard=False,
                  logging_level=logging.WARNING, log_to_driver=False)

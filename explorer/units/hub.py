@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 import socket
 import tempfile
 import urllib.parse
@@ -27,10 +28,13 @@ PREFIX = "hf:"
 DEFAULT_SPLIT = "train"
 
 
+REPO_ID = re.compile(r"(?:[A-Za-z0-9][\w-]*(?:\.[\w-]+)*/)?[A-Za-z0-9][\w-]*(?:\.[\w-]+)*")  # [OWNER/]NAME, no '..'
+
+
 def parse_spec(spec: str) -> tuple[str, str, str | None]:
     """``hf:OWNER/NAME[:split[:column]]`` -> (path, split, column or None)."""
     parts = spec[len(PREFIX):].split(":")
-    if not parts[0] or len(parts) > 3 or any(not p for p in parts[1:]):
+    if not REPO_ID.fullmatch(parts[0]) or len(parts) > 3 or any(not p for p in parts[1:]):
         raise DatasetError(f"{spec}: write a Hub dataset as hf:OWNER/NAME, hf:OWNER/NAME:SPLIT or "
                            "hf:OWNER/NAME:SPLIT:COLUMN")
     return parts[0], parts[1] if len(parts) > 1 else DEFAULT_SPLIT, parts[2] if len(parts) > 2 else None
