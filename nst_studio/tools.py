@@ -23,7 +23,7 @@ from nst_core.options import MIN_STAGE_SIZE, MAX_SIZE, PRESETS, preset_options
 from nst_core.vgg import BLOCKS, CONV_LAYERS, LAYER_NAMES
 
 from .errors import explained
-from .images import load_input
+from .images import image_input, load_input
 from .jobs import CPU_HEAVY, JOB_BUDGET_S
 from .stylize_tab import save_result
 
@@ -156,13 +156,13 @@ def register() -> None:
     for fn in (conv_output_shape, receptive_field):
         gr.api(fn, api_name=fn.__name__, api_description=summary(fn), concurrency_limit=None)
     with gr.Group(visible=False):
-        content, style = gr.Image(type="filepath", label="content"), gr.Image(type="filepath", label="style")
+        content, style = image_input(label="content"), image_input(label="style")  # bad uploads: one sentence
         preset = gr.Radio(list(PRESETS), value="Quick", label="preset")
         size = gr.Number(0, precision=0, label="size")
         layer = gr.Dropdown(list(CONV_LAYERS), value="conv5_4", label="layer")
         unit = gr.Number(0, precision=0, label="unit")
         image, caption = gr.Image(type="filepath", label="result"), gr.Textbox(label="caption")
-        photo, top, peaks = gr.Image(type="filepath", label="photo"), gr.Number(16, precision=0, label="top"), gr.JSON()
+        photo, top, peaks = image_input(label="photo"), gr.Number(16, precision=0, label="top"), gr.JSON()
         probe_layer = gr.Dropdown(list(CONV_LAYERS), value="conv4_1", label="layer")
         run_stylize, run_patches, run_probe = gr.Button(), gr.Button(), gr.Button()
     run_stylize.click(stylize, [content, style, preset, size], image, api_name="stylize_image",

@@ -32,9 +32,12 @@ REPO_ID = re.compile(r"(?:[A-Za-z0-9][\w-]*(?:\.[\w-]+)*/)?[A-Za-z0-9][\w-]*(?:\
 
 
 def parse_spec(spec: str) -> tuple[str, str, str | None]:
-    """``hf:OWNER/NAME[:split[:column]]`` -> (path, split, column or None)."""
+    """``hf:OWNER/NAME[:split[:column]]`` (or ``hf:FOLDER`` that the datasets library reads) -> (path, split,
+    column or None); anything else, ``..`` in a name among it, is one sentence."""
     parts = spec[len(PREFIX):].split(":")
-    if not REPO_ID.fullmatch(parts[0]) or len(parts) > 3 or any(not p for p in parts[1:]):
+    local = os.path.isdir(parts[0]) and ".." not in Path(parts[0]).parts and os.path.abspath(parts[0]) != "/"
+    named = REPO_ID.fullmatch(parts[0]) or local  # a Hub repo, or a local folder the datasets library reads
+    if not named or len(parts) > 3 or any(not p for p in parts[1:]):
         raise DatasetError(f"{spec}: write a Hub dataset as hf:OWNER/NAME, hf:OWNER/NAME:SPLIT or "
                            "hf:OWNER/NAME:SPLIT:COLUMN")
     return parts[0], parts[1] if len(parts) > 1 else DEFAULT_SPLIT, parts[2] if len(parts) > 2 else None
