@@ -10,7 +10,7 @@ t_px, the seconds per pixel of one evaluation, is measured on this machine once 
 ``CALIBRATION_SIZE`` px, ``StyleTransfer.seconds_per_pixel``) and cached; n_eval is the picture's pixels, or one
 tile's window (core and halo) when tiled; m is the L-BFGS history (each of its 2 m vectors is a whole picture).
 EVAL_BYTES_PER_PX comes from the peak RSS of one evaluation at 256, 512 and 768 px (2.3-2.6 KB per pixel in fp32,
-1.7 KB in bf16, above a base of 0.4 GB).
+1.7 KB in bf16, above a base of 0.4 GB); IMAGE_BUFFERS from the peak RSS of a whole run at 4096 px.
 """
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from .tiling import GRID, halo_for, split
 
 BASE_BYTES = 450_000_000  # torch, VGG19's weights, the process
 EVAL_BYTES_PER_PX = {"fp32": 2600, "bf16": 1900}
-IMAGE_BUFFERS = 12  # whole-picture RGB float tensors besides L-BFGS's: G, its gradient, the best G, the targets ...
+IMAGE_BUFFERS = 20  # whole-picture RGB float tensors besides L-BFGS's (G, its gradient, the best G, the content and
+# style images, the step's start, the output ...): from the peak RSS of a 4096 px run, tiled, at 4G (5.3 GB)
 MIN_LBFGS_HISTORY = 3
 TILED_WORK = 1.4  # a tiled evaluation runs every window forward twice (pass 1 and pass 2) and backward once
 MIN_TILE = 64
@@ -129,7 +130,7 @@ def plan(options, content_shape: tuple[int, int], seconds_per_px: float, budget:
 
     Raises ``InputError`` when even the smallest tile does not fit, naming the largest size that would."""
     halo = halo_for([options.content_layer, *options.style_layers])
-    budget = int(HEADROOM * budget)
+    asked, budget = budget, int(HEADROOM * budget)
     if options.tile and options.tile < halo:
         raise InputError(f"tile {options.tile} px is smaller than the halo of {halo} px that the chosen layers need "
                          f"around each tile; use a tile of at least {halo} px, or 0 to choose it automatically.")
@@ -143,7 +144,7 @@ def plan(options, content_shape: tuple[int, int], seconds_per_px: float, budget:
         tile = choose_tile(h, w, options.tile, halo, precision, room)
         if tile == 0 or room <= 0:
             fits = largest_fitting_size(options, content_shape, budget, precision, halo)
-            raise InputError(f"size {options.size} needs more memory than the budget of {gigabytes(budget)} allows, "
+            raise InputError(f"size {options.size} needs more memory than the budget of {gigabytes(asked)} allows, "
                              f"even tiled; choose a size up to {fits} px or a larger memory budget.")
         windows = [(t.in_bottom - t.in_top) * (t.in_right - t.in_left) for t in split(h, w, tile, halo)] \
             if tile else [h * w]

@@ -217,15 +217,12 @@ class StyleTransfer:
 
     def _init_image(self, content01: torch.Tensor, style01: torch.Tensor) -> torch.Tensor:
         o = self.options
-        gen = torch.Generator().manual_seed(o.seed)
-        noise = torch.rand(content01.shape, generator=gen).to(self.device)
-        if o.init == "noise":
-            return noise
         if o.init == "style":
             return F.interpolate(style01, size=content01.shape[-2:], mode="bilinear", align_corners=False)
-        if o.init == "content+noise":
-            return (0.75 * content01 + 0.25 * noise).clamp(0, 1)
-        return content01.clone()
+        if o.init == "content":
+            return content01.clone()
+        noise = torch.rand(content01.shape, generator=torch.Generator().manual_seed(o.seed)).to(self.device)
+        return noise if o.init == "noise" else (0.75 * content01 + 0.25 * noise).clamp(0, 1)
 
     def _output(self, G: torch.Tensor, content01: torch.Tensor) -> np.ndarray:
         G = G.detach().clamp(0, 1)

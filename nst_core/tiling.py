@@ -172,7 +172,7 @@ def tiled_costs(features: FeatureFn, G: torch.Tensor, a_C: torch.Tensor, content
         Gt = G.detach().requires_grad_(True)
         J_tv = total_variation(Gt)
         (tv_weight * J_tv).backward()
-    G.grad = grad + Gt.grad
+    G.grad = grad.add_(Gt.grad)
     J = alpha * J_content + beta * J_style + tv_weight * float(J_tv.detach())
     return {"J_content": J_content, "J_style": J_style, "J_tv": float(J_tv.detach()), "J": J}
 
