@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from nst_core.checks import whole_number
 from nst_core.images import ImageError, load_image
-from nst_core.metadata import write_png
+from nst_core.metadata import write_bytes, write_png
 from nst_core.vgg import BLOCKS, CONV_LAYERS, load_vgg19
 
 from .units.datasets import DatasetError, open_dataset
@@ -264,25 +264,13 @@ def run_probe(args) -> int:
     if result.note:
         print(result.note, file=sys.stderr)
     if args.json is not None:
-        write_text(args.json, json.dumps(units, indent=1))
+        write_bytes(args.json, json.dumps(units, indent=1).encode())
     if args.output is not None:
         write_png(args.output, grid_picture(result, len(units), args.columns))
     for unit in units:
         line = f"unit {unit['unit']}: peak {unit['peak']:.1f} at (y={unit['y']}, x={unit['x']}), box {unit['box']}"
         print(line + (" · " + placement(result, unit["unit"], index) if index is not None else ""))
     return 0
-
-
-def write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (a temporary file in the same folder, then renamed)."""
-    fd, tmp = tempfile.mkstemp(prefix=".probe-", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 COMMANDS = {"scan": run_scan, "render": run_render, "visualize": run_visualize, "probe": run_probe}

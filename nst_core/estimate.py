@@ -10,7 +10,8 @@ t_px, the seconds per pixel of one evaluation, is measured on this machine once 
 ``CALIBRATION_SIZE`` px, ``StyleTransfer.seconds_per_pixel``) and cached; n_eval is the picture's pixels, or one
 tile's window (core and halo) when tiled; m is the L-BFGS history (each of its 2 m vectors is a whole picture).
 EVAL_BYTES_PER_PX comes from the peak RSS of one evaluation at 256, 512 and 768 px (2.3-2.6 KB per pixel in fp32,
-1.7 KB in bf16, above a base of 0.4 GB); IMAGE_BUFFERS from the peak RSS of a whole run at 4096 px.
+1.7 KB in bf16, above a base of 0.4 GB) and of tiled runs at 2048 px (2.4 KB per window pixel in bf16);
+IMAGE_BUFFERS from the peak RSS of a whole run at 4096 px.
 """
 from __future__ import annotations
 
@@ -26,14 +27,14 @@ from .memory import gigabytes
 from .tiling import GRID, halo_for, split
 
 BASE_BYTES = 450_000_000  # torch, VGG19's weights, the process
-EVAL_BYTES_PER_PX = {"fp32": 2600, "bf16": 1900}
+EVAL_BYTES_PER_PX = {"fp32": 3000, "bf16": 2400}  # a tiled window keeps a little more (its gradient, a copy)
 IMAGE_BUFFERS = 20  # whole-picture RGB float tensors besides L-BFGS's (G, its gradient, the best G, the content and
 # style images, the step's start, the output ...): from the peak RSS of a 4096 px run, tiled, at 4G (5.3 GB)
 MIN_LBFGS_HISTORY = 3
 TILED_WORK = 1.4  # a tiled evaluation runs every window forward twice (pass 1 and pass 2) and backward once
 MIN_TILE = 64
 HEADROOM = 0.9  # plans use this share of the budget: the model's figures are measured, not exact
-CALIBRATION_SIZE = 256
+CALIBRATION_SIZE = 512  # at 256 px an evaluation costs less per pixel than at print sizes (caches)
 JOB_BUDGET_ENV = "NST_JOB_BUDGET_S"
 
 

@@ -56,6 +56,19 @@ def write_png(path: str | os.PathLike, rgb: np.ndarray, info: PngImagePlugin.Png
     return path
 
 
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then renamed over ``path``."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 def save_png(path: str | os.PathLike, rgb: np.ndarray, options: StyleOptions, weights_identity: str,
              extra: dict[str, str] | None = None) -> Path:
     """Write ``rgb`` as a PNG carrying its settings (``png_info``), atomically."""

@@ -16,11 +16,12 @@ import hashlib
 import os
 import re
 import socket
-import tempfile
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from nst_core.metadata import write_bytes
 
 from .sources import Dataset, DatasetError, Item
 
@@ -159,21 +160,9 @@ class HubDataset:
                 break
             if item.name in missing:
                 missing.discard(item.name)
-                save_bytes(os.path.join(self.root, item.name),
+                write_bytes(os.path.join(self.root, item.name),
                            item.data if item.path is None else Path(item.path).read_bytes())
         return Dataset(self.name, self.root, tuple(names), self.zooms)
-
-
-def save_bytes(path: str, data: bytes) -> None:
-    """Write atomically: a temporary file in the same folder, then renamed."""
-    fd, tmp = tempfile.mkstemp(prefix=".item-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def hub_dataset(spec: str, store: str | os.PathLike, zooms: tuple[int, ...] = (1,)) -> HubDataset:
