@@ -18,14 +18,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .checks import InputError
 from .color import keep_content_colors, match_colors, match_luminance
 from .estimate import CALIBRATION_SIZE, Plan, cached_seconds_per_pixel, store_seconds_per_pixel
 from .estimate import plan as cost_plan
-from .checks import InputError
 from .images import resize_long_edge
 from .losses import content_cost, gram_matrix, guided_style_cost, style_cost, total_cost, total_variation
-from .options import StyleOptions
 from .memory import memory_budget
+from .options import StyleOptions
 from .regions import MAX_REGIONS, check_regions, guidance
 from .tiling import tiled_costs, tiled_targets
 from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
@@ -131,7 +131,7 @@ class StyleTransfer:
         known = cached_seconds_per_pixel(key)
         if known is not None:
             return known
-        o, n = self.options, CALIBRATION_SIZE
+        n = CALIBRATION_SIZE
         gen = torch.Generator().manual_seed(0)
         image = torch.rand(1, 3, n, n, generator=gen).to(self.device)
         a_C, grams = self.targets(image, [image])
@@ -146,8 +146,8 @@ class StyleTransfer:
     def plan(self, content_shape: tuple[int, int]) -> Plan:
         """Time, peak memory and tiling of a run on a content of ``content_shape`` (h, w), before it starts;
         ``InputError`` when it can't fit the memory budget even tiled."""
-        return cost_plan(self.options, content_shape, self.seconds_per_pixel(),
-                             memory_budget(self.options.max_memory), self.evaluation_precision())
+        return cost_plan(self.options, content_shape, self.seconds_per_pixel(), memory_budget(self.options.max_memory),
+                         self.evaluation_precision())
 
     # --- the objective -------------------------------------------------------------------------
     def features(self, rgb01: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:

@@ -95,7 +95,6 @@ def tiled_targets(features: FeatureFn, image: torch.Tensor, layers: Sequence[str
     tiles = split(H, W, tile, halo_for(wanted))
     grams: dict[str, torch.Tensor] = {}
     maps: dict[str, list[list[torch.Tensor]]] = {l: [] for l in layers}
-    rows = sorted({t.top for t in tiles})
     with torch.no_grad():
         for t in tiles:
             acts = features(t.window(image), wanted)
@@ -106,10 +105,9 @@ def tiled_targets(features: FeatureFn, image: torch.Tensor, layers: Sequence[str
                     F = unrolled(core)
                     grams[l] = grams.get(l, 0) + F @ F.T
                 if l in maps:
-                    if t.left == 0:
+                    if t.left == 0:  # tiles come row by row: a new row of cores
                         maps[l].append([])
                     maps[l][-1].append(core)
-    assert all(len(v) == len(rows) for v in maps.values())
     return grams, {l: torch.cat([torch.cat(row, dim=-1) for row in v], dim=-2) for l, v in maps.items()}
 
 
