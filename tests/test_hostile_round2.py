@@ -1,11 +1,14 @@
 """Hostile input at the newer doors: Hub specs, Ray addresses, engine names, memory sizes, tampered files; for any
 text, the shared parsers either parse or raise the studio's one-sentence input error."""
+import re
 import time
 
 import pytest
+from gradio_client import Client, handle_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app_server import serve_app
 from explorer.__main__ import main as explorer_main
 from explorer.units.datasets import DatasetError
 from explorer.units.hub import parse_spec
@@ -77,3 +80,17 @@ def test_any_stored_regions_text_is_a_mask_or_one_sentence(text):
         labels_from_png_text(text, 10_000)
     except InputError as e:
         assert "regions mask is damaged" in str(e)
+
+
+def test_a_print_past_the_memory_budget_is_one_sentence_and_the_server_stays_up(tmp_path, pair):
+    with serve_app(str(tmp_path / "app.log"), NST_MAX_MEMORY="1G") as server:
+        client = Client(server.url, verbose=False)
+        with pytest.raises(Exception) as info:
+            client.predict(handle_file(pair[0]), handle_file(pair[1]), size=2048, steps=1, scales=1,
+                           api_name="/stylize")
+        assert re.search(r"size 2048 needs more memory than the budget of [\d.]+ GB allows, even tiled; choose a "
+                         r"size up to \d+ px", str(info.value))
+        status = client.predict(handle_file(pair[0]), handle_file(pair[1]), size=48, steps=1, scales=1,
+                                api_name="/stylize")[2]
+        assert status.startswith("Done: 1 steps")
+    assert "Traceback" not in (tmp_path / "app.log").read_text()
