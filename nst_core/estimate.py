@@ -3,7 +3,7 @@
 The cost model, per stage of the coarse-to-fine schedule at n pixels (one evaluation of J and dJ/dG per L-BFGS or
 Adam step, plus one where the stage ends):
 
-    seconds = (steps + 1) * t_px * n * overlap * TILED_WORK           (TILED_WORK = 1 untiled)
+    seconds = t_px * ((steps + 1) * STEP_EVALUATIONS * n * overlap * TILED_WORK + FORWARD_SHARE * (n + n_style))
     peak    = BASE_BYTES + EVAL_BYTES_PER_PX * n_eval + n_final * (IMAGE_BUFFERS + 2 m) * 12 B
 
 t_px, the seconds per pixel of one evaluation, is measured on this machine once (one evaluation at
@@ -32,6 +32,8 @@ IMAGE_BUFFERS = 20  # whole-picture RGB float tensors besides L-BFGS's (G, its g
 # style images, the step's start, the output ...): from the peak RSS of a 4096 px run, tiled, at 4G (5.3 GB)
 MIN_LBFGS_HISTORY = 3
 TILED_WORK = 1.4  # a tiled evaluation runs every window forward twice (pass 1 and pass 2) and backward once
+FORWARD_SHARE = 0.35  # a forward pass without gradients (a stage's targets: content and style) against an evaluation
+STEP_EVALUATIONS = 1.1  # evaluations per step: one, and now and then a shortened step's second
 MIN_TILE = 64
 HEADROOM = 0.9  # plans use this share of the budget: the model's figures are measured, not exact
 CALIBRATION_SIZE = 512  # at 256 px an evaluation costs less per pixel than at print sizes (caches)
@@ -150,7 +152,9 @@ def plan(options, content_shape: tuple[int, int], seconds_per_px: float, budget:
         windows = [(t.in_bottom - t.in_top) * (t.in_right - t.in_left) for t in split(h, w, tile, halo)] \
             if tile else [h * w]
         work = sum(windows) * (TILED_WORK if tile else 1.0)
-        seconds += (steps + 1) * seconds_per_px * work
+        style_px = (long_edge * options.style_scale) ** 2  # a square style, the usual worst case
+        targets = FORWARD_SHARE * (h * w + style_px) * (sum(windows) / (h * w) if tile else 1.0)
+        seconds += seconds_per_px * ((steps + 1) * STEP_EVALUATIONS * work + targets)
         tiles = len(windows)
         stage_tiles.append(tile)
         peak = max(peak, BASE_BYTES + picture_bytes(h, w, history) + eval_peak(h, w, tile, halo, precision))
