@@ -3,11 +3,13 @@
 The cost model, per stage of the coarse-to-fine schedule at n pixels (one evaluation of J and dJ/dG per L-BFGS or
 Adam step, plus one where the stage ends):
 
-    seconds = t_px * ((steps + 1) * STEP_EVALUATIONS * n * overlap * TILED_WORK + FORWARD_SHARE * (n + n_style))
+    seconds = (steps + 1) * STEP_EVALUATIONS * (t_0 * windows + t_px * n * overlap * TILED_WORK)
+              + t_px * FORWARD_SHARE * (n + n_style)
     peak    = BASE_BYTES + EVAL_BYTES_PER_PX * n_eval + n_final * (IMAGE_BUFFERS + 2 m) * 12 B
 
-t_px, the seconds per pixel of one evaluation, is measured on this machine once (one evaluation at
-``CALIBRATION_SIZE`` px, ``StyleTransfer.seconds_per_pixel``) and cached; n_eval is the picture's pixels, or one
+t_0 + t_px n, the seconds of one evaluation (a fixed part, which dominates at the coarse sizes, and one per pixel),
+comes from one evaluation at each of ``CALIBRATION_SIZES`` px, measured on this machine once
+(``StyleTransfer.evaluation_cost``) and cached; n_eval is the picture's pixels, or one
 tile's window (core and halo) when tiled; m is the L-BFGS history (each of its 2 m vectors is a whole picture).
 EVAL_BYTES_PER_PX comes from the peak RSS of one evaluation at 256, 512 and 768 px (2.3-2.6 KB per pixel in fp32,
 1.7 KB in bf16, above a base of 0.4 GB) and of tiled runs at 2048 px (2.4 KB per window pixel in bf16);
@@ -36,7 +38,7 @@ FORWARD_SHARE = 0.35  # a forward pass without gradients (a stage's targets: con
 STEP_EVALUATIONS = 1.1  # evaluations per step: one, and now and then a shortened step's second
 MIN_TILE = 64
 HEADROOM = 0.9  # plans use this share of the budget: the model's figures are measured, not exact
-CALIBRATION_SIZE = 512  # at 256 px an evaluation costs less per pixel than at print sizes (caches)
+CALIBRATION_SIZES = (128, 512)  # t_0 and t_px from these two
 JOB_BUDGET_ENV = "NST_JOB_BUDGET_S"
 
 
@@ -44,16 +46,21 @@ def calibration_file() -> Path:
     return Path(os.environ.get("NST_CACHE_DIR") or Path.home() / ".cache" / "nst-studio") / "calibration.json"
 
 
-def cached_seconds_per_pixel(key: str) -> float | None:
-    """The measured seconds per pixel stored for ``key`` (CPU, precision, threads), if any and sane."""
+EvaluationCost = tuple[float, float]  # (t_0 seconds, t_px seconds per pixel) of one evaluation
+
+
+def cached_evaluation_cost(key: str) -> EvaluationCost | None:
+    """The measured (t_0, t_px) stored for ``key`` (CPU, device, precision, threads), if any and sane."""
     try:
         value = json.loads(calibration_file().read_text()).get(key)
     except (OSError, ValueError, AttributeError):
         return None
-    return value if isinstance(value, float) and 0 < value < 1 else None
+    ok = (isinstance(value, list) and len(value) == 2 and all(isinstance(v, float) for v in value)
+          and 0 <= value[0] < 60 and 0 < value[1] < 1)
+    return (value[0], value[1]) if ok else None
 
 
-def store_seconds_per_pixel(key: str, value: float) -> None:
+def store_evaluation_cost(key: str, value: EvaluationCost) -> None:
     """Keep a measurement (written whole to a temporary file, then renamed)."""
     path = calibration_file()
     try:
@@ -63,7 +70,7 @@ def store_seconds_per_pixel(key: str, value: float) -> None:
             known = known if isinstance(known, dict) else {}
         except (OSError, ValueError):
             known = {}
-        known[key] = value
+        known[key] = list(value)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(known))
         os.replace(tmp, path)
@@ -127,9 +134,9 @@ def choose_tile(h: int, w: int, forced: int, halo: int, precision: str, room: in
     return 0  # nothing fits
 
 
-def plan(options, content_shape: tuple[int, int], seconds_per_px: float, budget: int, precision: str) -> Plan:
+def plan(options, content_shape: tuple[int, int], cost: EvaluationCost, budget: int, precision: str) -> Plan:
     """The estimate for stylizing a content of ``content_shape`` with ``options`` under ``budget`` bytes, with
-    evaluations at ``precision`` ("fp32" or "bf16") costing ``seconds_per_px`` each per pixel untiled.
+    evaluations at ``precision`` ("fp32" or "bf16") costing ``cost`` = (t_0, t_px): t_0 + t_px n seconds at n px.
 
     Raises ``InputError`` when even the smallest tile does not fit, naming the largest size that would."""
     halo = halo_for([options.content_layer, *options.style_layers])
@@ -154,7 +161,8 @@ def plan(options, content_shape: tuple[int, int], seconds_per_px: float, budget:
         work = sum(windows) * (TILED_WORK if tile else 1.0)
         style_px = (long_edge * options.style_scale) ** 2  # a square style, the usual worst case
         targets = FORWARD_SHARE * (h * w + style_px) * (sum(windows) / (h * w) if tile else 1.0)
-        seconds += seconds_per_px * ((steps + 1) * STEP_EVALUATIONS * work + targets)
+        t_0, t_px = cost
+        seconds += (steps + 1) * STEP_EVALUATIONS * (t_0 * len(windows) + t_px * work) + t_px * targets
         tiles = len(windows)
         stage_tiles.append(tile)
         peak = max(peak, BASE_BYTES + picture_bytes(h, w, history) + eval_peak(h, w, tile, halo, precision))
@@ -181,13 +189,13 @@ def job_budget_seconds() -> float:
         return 300.0
 
 
-def size_within(options, content_shape, seconds_per_px, budget, precision, seconds: float) -> int:
+def size_within(options, content_shape, cost: EvaluationCost, budget, precision, seconds: float) -> int:
     """The largest long edge (multiple of 16, at least 32) whose estimate stays within ``seconds``."""
     lo, hi = 32, options.size
     while hi - lo > GRID:
         mid = GRID * ((lo + hi) // (2 * GRID))
         try:
-            fits = plan(_with_size(options, mid), content_shape, seconds_per_px, budget, precision).seconds <= seconds
+            fits = plan(_with_size(options, mid), content_shape, cost, budget, precision).seconds <= seconds
         except InputError:
             fits = False
         lo, hi = (mid, hi) if fits else (lo, mid)

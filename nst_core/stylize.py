@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from .checks import InputError
 from .color import keep_content_colors, match_colors, match_luminance
-from .estimate import CALIBRATION_SIZE, Plan, cached_seconds_per_pixel, store_seconds_per_pixel
+from .estimate import CALIBRATION_SIZES, EvaluationCost, Plan, cached_evaluation_cost, store_evaluation_cost
 from .estimate import plan as cost_plan
 from .images import resize_long_edge
 from .losses import content_cost, gram_matrix, guided_style_cost, style_cost, total_cost, total_variation
@@ -124,29 +124,34 @@ class StyleTransfer:
         bf16 = o.precision == "bf16" or (o.precision == "auto" and d.type == "cpu" and cpu_supports_bf16())
         return "bf16" if bf16 and d.type != "mps" else "fp32"
 
-    def seconds_per_pixel(self) -> float:
-        """Seconds of one evaluation of J and dJ/dG per pixel, measured once here at ``estimate.CALIBRATION_SIZE``
-        px and cached (``estimate.calibration_file``)."""
+    def evaluation_cost(self) -> EvaluationCost:
+        """(t_0, t_px): one evaluation of J and dJ/dG takes t_0 + t_px n seconds at n pixels here, from one timed
+        evaluation at each of ``estimate.CALIBRATION_SIZES`` px (after a warm-up), measured once and cached
+        (``estimate.calibration_file``)."""
         key = f"{platform_cpu()}|{self.device.type}|{self.evaluation_precision()}|{torch.get_num_threads()}"
-        known = cached_seconds_per_pixel(key)
+        known = cached_evaluation_cost(key)
         if known is not None:
             return known
-        n = CALIBRATION_SIZE
         gen = torch.Generator().manual_seed(0)
-        image = torch.rand(1, 3, n, n, generator=gen).to(self.device)
-        a_C, grams = self.targets(image, [image])
-        G = image.clone().requires_grad_(True)
-        self.costs(G, a_C, grams, [1.0])["J"].backward()  # warm-up
-        start = time.perf_counter()
-        self.costs(G, a_C, grams, [1.0])["J"].backward()
-        value = (time.perf_counter() - start) / (n * n)
-        store_seconds_per_pixel(key, value)
+        times = []
+        for n in CALIBRATION_SIZES:
+            image = torch.rand(1, 3, n, n, generator=gen).to(self.device)
+            a_C, grams = self.targets(image, [image])
+            G = image.clone().requires_grad_(True)
+            self.costs(G, a_C, grams, [1.0])["J"].backward()  # warm-up
+            start = time.perf_counter()
+            self.costs(G, a_C, grams, [1.0])["J"].backward()
+            times.append(time.perf_counter() - start)
+        (n0, n1), (s0, s1) = [n * n for n in CALIBRATION_SIZES], times
+        t_px = max((s1 - s0) / (n1 - n0), 1e-12)
+        value = (max(0.0, s0 - t_px * n0), t_px)
+        store_evaluation_cost(key, value)
         return value
 
     def plan(self, content_shape: tuple[int, int]) -> Plan:
         """Time, peak memory and tiling of a run on a content of ``content_shape`` (h, w), before it starts;
         ``InputError`` when it can't fit the memory budget even tiled."""
-        return cost_plan(self.options, content_shape, self.seconds_per_pixel(), memory_budget(self.options.max_memory),
+        return cost_plan(self.options, content_shape, self.evaluation_cost(), memory_budget(self.options.max_memory),
                          self.evaluation_precision())
 
     # --- the objective -------------------------------------------------------------------------

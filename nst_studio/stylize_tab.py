@@ -67,7 +67,7 @@ def planned_text(st: StyleTransfer, content_shape: tuple[int, int]) -> str:
     planned = st.plan(content_shape)
     if planned.seconds <= JOB_BUDGET_S:
         return planned.text()
-    fits = size_within(st.options, content_shape, st.seconds_per_pixel(), memory_budget(st.options.max_memory),
+    fits = size_within(st.options, content_shape, st.evaluation_cost(), memory_budget(st.options.max_memory),
                        st.evaluation_precision(), JOB_BUDGET_S)
     return (f"{planned.text()}, more than the {JOB_BUDGET_S:.0f} s a job may take here: it will stop then with its "
             f"best image so far (a size up to {fits} px fits)")

@@ -49,15 +49,15 @@ def test_cores_cover_the_picture_once_on_the_16_px_grid():
 
 def test_the_plan_tiles_when_the_budget_needs_it_and_names_the_size_that_fits():
     o = StyleOptions(size=2048, steps=2, scales=3)
-    untiled = plan(o, (1365, 2048), 1e-6, 64 * 2**30, "fp32")
+    untiled = plan(o, (1365, 2048), (0.01, 1e-6), 64 * 2**30, "fp32")
     assert untiled.tile is None and untiled.tiles == 1 and untiled.text().startswith("about ")
-    tiled = plan(o, (1365, 2048), 1e-6, 3 * 2**30, "fp32")
+    tiled = plan(o, (1365, 2048), (0.01, 1e-6), 3 * 2**30, "fp32")
     assert tiled.tile and tiled.tiles > 1 and tiled.peak_bytes <= 3 * 2**30 and "tiled in" in tiled.text()
     assert tiled.seconds > untiled.seconds  # the halos and the second forward pass cost time
     with pytest.raises(InputError, match=r"even tiled; choose a size up to \d+ px"):
-        plan(o, (1365, 2048), 1e-6, 2**29, "fp32")
+        plan(o, (1365, 2048), (0.01, 1e-6), 2**29, "fp32")
     with pytest.raises(InputError, match="smaller than the halo of 80 px"):
-        plan(StyleOptions(size=512, tile=48), (512, 512), 1e-6, 2**33, "fp32")
+        plan(StyleOptions(size=512, tile=48), (512, 512), (0.01, 1e-6), 2**33, "fp32")
 
 
 def test_dry_run_prints_the_estimate_and_writes_nothing(pair, tmp_path, capsys):
