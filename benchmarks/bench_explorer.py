@@ -33,7 +33,8 @@ from explorer.units import service  # noqa: E402
 from explorer.units.datasets import builtin_dataset, scan_views  # noqa: E402
 from explorer.units.forward import rectified_activations  # noqa: E402
 from explorer.units.index import ScanSettings  # noqa: E402
-from explorer.units.scan import network_input, scan, scan_network  # noqa: E402
+from explorer.units.batches import network_input, scan_network  # noqa: E402
+from explorer.units.scan import scan  # noqa: E402
 from nst_core.images import load_image  # noqa: E402
 from nst_core.vgg import CONV_LAYERS, load_vgg19  # noqa: E402
 

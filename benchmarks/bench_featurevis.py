@@ -37,10 +37,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from explorer.units.color import sample_photos  # noqa: E402
-from explorer.units.render import mean_rectified_activation, visualize  # noqa: E402
+from explorer.featurevis.color import sample_photos  # noqa: E402
+from explorer.featurevis.render import mean_rectified_activation, visualize  # noqa: E402
 from explorer.units.tiles import labelled_page  # noqa: E402
-from explorer.units.vis_settings import VisSettings  # noqa: E402
+from explorer.featurevis.vis_settings import VisSettings  # noqa: E402
 from nst_core.stylize import cpu_supports_bf16  # noqa: E402
 from nst_core.vgg import load_vgg19  # noqa: E402
 

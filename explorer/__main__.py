@@ -3,6 +3,7 @@
     python -m explorer scan DATASET --layers conv1_1 conv5_4 --out INDEX.pt
     python -m explorer render INDEX.pt --layer conv5_4 --units top16 --mode both -o grid.png
     python -m explorer visualize conv3_1 --units 0-3 --size 96 --seed 0 --save-dir DIR -o grid.png
+    python -m explorer probe PHOTO --layer conv4_1 --top 16 -o probe.png --json probe.json
 
 DATASET is ``builtin`` (scikit-image's sample photos), a folder, a ``.zip`` or ``hf:OWNER/NAME[:split[:column]]``
 (a Hugging Face dataset, streamed). ``--engine ray`` runs the scan on Ray Data (a local Ray, or the cluster at
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 import tempfile
@@ -20,17 +22,18 @@ import tempfile
 from tqdm import tqdm
 
 from nst_core.checks import shown, whole_number
-from nst_core.images import ImageError
-from nst_core.metadata import write_png
+from nst_core.images import ImageError, load_image
+from nst_core.metadata import write_bytes, write_png
 from nst_core.vgg import BLOCKS, CONV_LAYERS, load_vgg19
 
 from .units.datasets import DatasetError, open_dataset
 from .units.deconv import METHODS
+from .units.probe import MAX_PROBE_SIZE, PROBE_SIZE, grid_picture, placement, probe
 from .units.index import PRECISIONS, BadIndexError, Index, ScanSettings, check_conv_layers
 from .units.tiles import MODES, ViewLoader, labelled_page, page_cells, unit_label, unit_tile, units_by_peak
 from .units.scan import ENGINES, cache_dir, cached_scan, scan
-from .units.render import render_units
-from .units.vis_settings import OBJECTIVES, PARAMS, VisSettings, png_info
+from .featurevis.render import render_units
+from .featurevis.vis_settings import OBJECTIVES, PARAMS, VisSettings, png_info
 
 EXIT_BAD_INPUT = 2
 MAX_COLUMNS = 64  # tiles per row of a grid
@@ -143,6 +146,19 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--save-dir", default=None,
                    help="write each unit's image as DIR/{LAYER}_unit{u}.png (DIR is made if missing)")
     v.add_argument("-o", "--output", default=None, help="labelled grid PNG to write")
+    pr = sub.add_parser("probe", help="which units of a layer fire on a photo, where, and how strongly")
+    pr.add_argument("photo", help="an image file")
+    pr.add_argument("--layer", required=True, choices=CONV_LAYERS, metavar="LAYER", help="conv layer, conv1_1 ... conv5_4")
+    pr.add_argument("--top", type=int, default=16, help="how many units, strongest peak first (default: 16)")
+    pr.add_argument("--size", type=int, default=PROBE_SIZE,
+                    help=f"the photo's long edge as the network sees it, 16 ... {MAX_PROBE_SIZE} (default: {PROBE_SIZE})")
+    pr.add_argument("--precision", choices=PRECISIONS, default=DEFAULTS.precision)
+    pr.add_argument("--index", default=None, help="an index from 'scan' holding LAYER: each unit's line says where "
+                                                  "the photo's peak would rank among the dataset's top-k")
+    pr.add_argument("--columns", type=int, default=8, help="heatmaps per row of the picture (default: 8)")
+    pr.add_argument("-o", "--output", default=None, help="PNG of the units' activation maps, strongest first")
+    pr.add_argument("--json", default=None, help="JSON list, strongest first: unit, peak, y, x (the layer's grid) "
+                                                 "and box [top, left, bottom, right] (photo pixels, half-open)")
     return p
 
 
@@ -243,7 +259,31 @@ def run_visualize(args) -> int:
     return 0
 
 
-COMMANDS = {"scan": run_scan, "render": run_render, "visualize": run_visualize}
+def run_probe(args) -> int:
+    for flag, path, suffix in (("-o", args.output, ".png"), ("--json", args.json, ".json")):
+        if path is not None:
+            check_output(flag, path, suffix)
+    whole_number("--columns", args.columns, 1, MAX_COLUMNS)
+    index = Index.load(args.index) if args.index else None
+    if index is not None:
+        index.top(args.layer)
+    photo = load_image(args.photo)
+    model = load_vgg19("caffe")
+    result = probe(model, photo, args.layer, size=args.size, precision=args.precision)
+    units = result.top(args.top)
+    if result.note:
+        print(result.note, file=sys.stderr)
+    if args.json is not None:
+        write_bytes(args.json, json.dumps(units, indent=1).encode())
+    if args.output is not None:
+        write_png(args.output, grid_picture(result, len(units), args.columns))
+    for unit in units:
+        line = f"unit {unit['unit']}: peak {unit['peak']:.1f} at (y={unit['y']}, x={unit['x']}), box {unit['box']}"
+        print(line + (" · " + placement(result, unit["unit"], index) if index is not None else ""))
+    return 0
+
+
+COMMANDS = {"scan": run_scan, "render": run_render, "visualize": run_visualize, "probe": run_probe}
 
 
 def main(argv: list[str] | None = None) -> int:

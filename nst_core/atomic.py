@@ -25,10 +25,3 @@ def replacing(path: str | os.PathLike, mode: int = 0o644) -> Iterator[BinaryIO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """``data`` written to ``path`` atomically."""
-    with replacing(path) as f:
-        f.write(data)
-    return Path(path)

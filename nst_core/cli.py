@@ -1,23 +1,30 @@
 """``python -m nst_core CONTENT STYLE [STYLE ...] -o OUT.png``: the command line, built from ``StyleOptions``' defaults.
 
+``--dry-run`` prints the time and memory estimate and exits. A run longer than 5 minutes keeps its current picture in
+``OUT.partial.png`` (with its settings); the same command run again continues from it.
+
 Bad input prints one line on stderr and exits with status 2; no output file is written.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import signal
 import sys
 import tempfile
 import threading
 
+import numpy as np
+from PIL import Image
 from tqdm import tqdm
 
 from .checks import InputError
 from .images import load_image
-from .metadata import read_settings, save_png
+from .metadata import REGIONS_KEY, read_settings, save_png
 from .options import StyleOptions
+from .regions import MASK_FORMAT, check_regions, fit_labels, labels_to_png_text, read_mask
 from .vgg import BLOCKS, LAYER_NAMES
 
 EXIT_BAD_INPUT = 2
@@ -84,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-layers", action="store_true", help="list the VGG19 layer names and exit")
     p.add_argument("--from-png", metavar="PNG", help="take the settings stored in a PNG made by this tool")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--dry-run", action="store_true", help="print how long the run would take and how much memory it "
+                   "needs on this machine (and whether it is tiled), then exit without stylizing")
+    p.add_argument("--regions", metavar="MASK", help=f"a different style per region: {MASK_FORMAT}. The red region "
+                   "takes the 1st style image, green the 2nd, blue the 3rd (see --region-styles); the rest takes the "
+                   "blend of them all (see --style-blend). A mask of another size than the content is resized.")
     for f in dataclasses.fields(StyleOptions):
         flag = FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
         default = getattr(defaults, f.name)
@@ -94,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(flag, type=parse_style_layers, metavar="L[:W],...", **kw)
         elif f.name == "style_blend":
             p.add_argument(flag, type=float, nargs="+", metavar="W", **kw)
+        elif f.name == "region_styles":
+            p.add_argument(flag, type=int, nargs="+", metavar="N", **kw)
         else:
             p.add_argument(flag, type=type(default), **kw)
     return p
@@ -108,8 +122,9 @@ def options_from_args(args: argparse.Namespace) -> StyleOptions:
             raise UsageError(f"{os.path.basename(args.from_png)}: no stored settings in this PNG")
         base = stored[0]
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(StyleOptions) if hasattr(args, f.name)}
-    if "style_blend" in given:
-        given["style_blend"] = tuple(given["style_blend"])
+    for name in ("style_blend", "region_styles"):
+        if name in given:
+            given[name] = tuple(given[name])
     return dataclasses.replace(base, **given)
 
 
@@ -127,27 +142,84 @@ def run(argv: list[str] | None = None) -> int:
     content = load_image(args.content)
     styles = [load_image(s) for s in args.styles]
     options.blend_weights(len(styles))  # checks the number of blend weights before any work
+    regions, extra = None, {}
+    if args.regions:
+        regions, said = fit_labels(read_mask(args.regions), *content.shape[:2])
+        check_regions(regions, options.region_styles, len(styles))
+        extra[REGIONS_KEY] = labels_to_png_text(regions)
+        if said:
+            print(said, file=sys.stderr)
 
     from .stylize import StyleTransfer  # after the checks: importing torch's model code is the slow part
     transfer = StyleTransfer(options)
+    if args.dry_run:
+        plan = transfer.plan(content.shape[:2])
+        h, w = plan.shape
+        print(f"{w}x{h} px: {plan.text()} on this machine"
+              + (f"; L-BFGS keeps {plan.lbfgs_history} steps of history to fit the memory budget"
+                 if options.optimizer == "lbfgs" and plan.lbfgs_history < options.lbfgs_history else ""))
+        return 0
+    extra.update({"nst:content": os.path.basename(args.content),
+                  "nst:styles": ",".join(os.path.basename(s) for s in args.styles)})
+    checkpoint = checkpoint_path(args.output)
+    resume = read_checkpoint(checkpoint, options, extra)
+    if resume is not None and not args.quiet:
+        print(f"continuing from {checkpoint} (stage {resume[1] + 1}, {resume[2]} steps done in it)", file=sys.stderr)
     stop = threading.Event()
     previous_handler = signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C: finish with the best so far
-    bar = tqdm(total=sum(s for _, s in options.schedule()), unit="step", disable=args.quiet, dynamic_ncols=True)
+    bar = tqdm(total=sum(s for _, s in options.schedule()), unit="step", dynamic_ncols=True,
+               disable=args.quiet or options.palette_only)
+    stage_start = np.cumsum([0] + [steps for _, steps in options.schedule()])  # the step each stage begins at
+    saved = 0.0  # elapsed seconds at the last checkpoint
     try:
-        for p in transfer.iter_stylize(content, styles, stop=stop):
+        for p in transfer.iter_stylize(content, styles, regions=regions, stop=stop, resume=resume,
+                                       image_every_s=CHECKPOINT_EVERY_S,
+                                       on_tile=lambda text: bar.set_description_str(text, refresh=True)):
             if not p.done:
-                bar.update(1)
+                bar.n = p.step
                 bar.set_postfix(J=f"{p.J:.3g}", content=f"{p.J_content:.3g}", style=f"{p.J_style:.3g}",
-                                size=f"{p.size[1]}x{p.size[0]}")
+                                size=f"{p.size[1]}x{p.size[0]}", tiles=p.tiles)
+                if p.image is not None and p.elapsed - saved >= CHECKPOINT_EVERY_S:
+                    done = int(p.step - stage_start[p.stage])
+                    save_png(checkpoint, p.image, options, transfer.model.identity,
+                             extra={**extra, CHECKPOINT_KEY: json.dumps([p.stage, done])})
+                    saved = p.elapsed
     finally:
         bar.close()
         signal.signal(signal.SIGINT, previous_handler)
-    save_png(args.output, p.image, options, transfer.model.identity,
-             extra={"nst:content": os.path.basename(args.content),
-                    "nst:styles": ",".join(os.path.basename(s) for s in args.styles)})
+    save_png(args.output, p.image, options, transfer.model.identity, extra=extra)
+    if os.path.exists(checkpoint) and not p.stopped:
+        os.unlink(checkpoint)
     if not args.quiet:
-        print(f"wrote {args.output} ({p.image.shape[1]}x{p.image.shape[0]}, J={p.J:.4g})", file=sys.stderr)
+        what = "the content in the style's colours" if options.palette_only else f"J={p.J:.4g}"
+        print(f"wrote {args.output} ({p.image.shape[1]}x{p.image.shape[0]}, {what})", file=sys.stderr)
     return 0
+
+
+CHECKPOINT_EVERY_S = 300  # a long run saves its current picture at least this often
+CHECKPOINT_KEY = "nst:checkpoint"  # [stage, steps done in it] of a checkpoint PNG
+
+
+def checkpoint_path(output: str) -> str:
+    """Where a run writing ``output`` keeps its current picture: ``OUT.partial.png`` beside it."""
+    return output[:-len(".png")] + ".partial.png"
+
+
+def read_checkpoint(path: str, options, extra: dict) -> tuple | None:
+    """(picture, stage, steps done in it) of a checkpoint made by the same command (same settings, images and
+    regions), else None."""
+    if not os.path.exists(path):
+        return None
+    try:
+        stored = read_settings(path)
+        with Image.open(path) as img:
+            text = dict(img.text)
+            picture = np.asarray(img.convert("RGB"))
+        stage, done = json.loads(text[CHECKPOINT_KEY])
+    except (InputError, OSError, KeyError, ValueError, TypeError):
+        return None
+    same = stored is not None and stored[0] == options and all(text.get(k) == v for k, v in extra.items())
+    return (picture, int(stage), int(done)) if same else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,11 @@
-"""Colour preservation (Gatys et al., 2016, "luminance-only transfer").
+"""Colour control (Gatys et al., 2017, *Controlling Perceptual Factors in Neural Style Transfer*, §5).
 
-The style image is turned into its luminance, matched in mean and spread to the
-content's luminance; the result keeps the stylized luminance and takes the
-content's chroma (YCbCr, ITU-R BT.601).
+Luminance-only transfer: the style image is turned into its luminance, matched in mean and spread to the content's
+luminance; the result keeps the stylized luminance and takes the content's chroma (YCbCr, ITU-R BT.601).
+
+Colour matching: the linear Monge–Kantorovich mapping (Pitié & Kokaram, 2007) moves one image's colours to another's
+mean and covariance; "palette only" gives the content the style's colours, and the second method of Gatys et al.
+gives the style the content's colours before stylizing.
 """
 from __future__ import annotations
 
@@ -26,3 +29,43 @@ def match_luminance(style01: torch.Tensor, content01: torch.Tensor) -> torch.Ten
 def keep_content_colors(generated01: torch.Tensor, content01: torch.Tensor) -> torch.Tensor:
     """The generated luminance with the content's chroma: RGB = Y_G + (content RGB - Y_C)."""
     return (luminance(generated01) + content01 - luminance(content01)).clamp(0, 1)
+
+
+def _sqrtm(m: torch.Tensor) -> torch.Tensor:
+    """The symmetric square root of a symmetric positive semi-definite 3 x 3 matrix (eigenvalues below 0 -> 0)."""
+    values, vectors = torch.linalg.eigh(m)
+    return vectors @ torch.diag(values.clamp(min=0).sqrt()) @ vectors.T
+
+
+def colour_statistics(rgb01: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean mu (3,) and covariance Sigma (3 x 3) of the pixels of ``(1, 3, H, W)``, in float64."""
+    x = rgb01.detach().double().reshape(3, -1)
+    mu = x.mean(1)
+    d = x - mu[:, None]
+    return mu, d @ d.T / d.shape[1]
+
+
+def match_colors(source01: torch.Tensor, target01: torch.Tensor, rounds: int = 3) -> torch.Tensor:
+    """``source`` with the colour mean and covariance of ``target``: ``monge_kantorovich`` then clipping to [0, 1],
+    ``rounds`` times (clipping pulls the statistics back a little; mapping the clipped image again restores them)."""
+    out = source01
+    for _ in range(rounds):
+        out = monge_kantorovich(out, target01).clamp(0, 1)
+    return out.to(source01.dtype)
+
+
+def monge_kantorovich(source01: torch.Tensor, target01: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """The linear Monge–Kantorovich colour map of ``source`` onto ``target``'s statistics (float64, not clipped):
+
+        x' = A (x - mu_s) + mu_t,   A = Sigma_s^-1/2 (Sigma_s^1/2 Sigma_t Sigma_s^1/2)^1/2 Sigma_s^-1/2,
+
+    the affine map with A Sigma_s A = Sigma_t that moves the pixels least (Pitié & Kokaram, 2007); ``eps`` I is added
+    to Sigma_s so a flat source stays invertible."""
+    mu_s, sigma_s = colour_statistics(source01)
+    mu_t, sigma_t = colour_statistics(target01)
+    sigma_s = sigma_s + eps * torch.eye(3, dtype=sigma_s.dtype)
+    root = _sqrtm(sigma_s)
+    inv_root = torch.linalg.inv(root)
+    A = inv_root @ _sqrtm(root @ sigma_t @ root) @ inv_root
+    x = source01.double().reshape(3, -1)
+    return (A @ (x - mu_s[:, None]) + mu_t[:, None]).reshape(source01.shape)

@@ -5,7 +5,7 @@ float32, whatever precision the convolutions ran in.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import torch
 
@@ -65,6 +65,44 @@ def style_cost(style_activations: Mapping[str, torch.Tensor], generated_activati
     total = torch.zeros((), dtype=torch.float32, device=next(iter(generated_activations.values())).device)
     for layer, lam in layer_weights.items():
         total = total + lam * layer_style_cost(style_activations[layer], generated_activations[layer])
+    return total
+
+
+def guided_layer_style_cost(targets: Sequence[Sequence[tuple[float, torch.Tensor]]], a_G: torch.Tensor,
+                            masks: torch.Tensor) -> torch.Tensor:
+    """Spatial control (Gatys et al., 2017, §4): the style cost of one layer when each region r of G takes its own
+    style. With m_r the region's guidance channel on this layer's grid and F_r = F ∘ m_r the masked features,
+
+        G_r = F_r F_r^T,   A_r = sum_ij m_r(i, j)^2,   s_r = sum_ij m_r(i, j) / (n_H n_W)   (the region's share),
+        J_style^[l] = sum_r s_r * sum_S w_S * 1 / (2 n_C)^2 * sum_kk' (G^(S)_kk' / (n_H n_W) - G_r,kk' / A_r)^2,
+
+    each Gram normalised by the area it sums over. ``targets[r]`` lists the (weight w_S, style Gram G^(S)) pairs
+    region r takes (several: a blend; none: the region is not painted). With one region covering the whole image
+    (m = 1, A = n_H n_W, s = 1) this is the seeds' per-layer cost ``layer_style_cost``, blended by w_S.
+    ``masks``: ``(regions, n_H, n_W)``."""
+    _, n_C, n_H, n_W = a_G.shape
+    total = torch.zeros((), dtype=torch.float32, device=a_G.device)
+    for m, region_targets in zip(masks, targets):
+        A = float(m.pow(2).sum())
+        if not region_targets or A == 0:
+            continue
+        G_r = gram_matrix(a_G.float() * m.to(a_G.device)) / A
+        share = float(m.sum()) / (n_H * n_W)
+        for w, G_S in region_targets:
+            total = total + share * w * (G_S.float() / (n_H * n_W) - G_r).pow(2).sum() / (2.0 * n_C) ** 2
+    return total
+
+
+def guided_style_cost(targets: Sequence[Sequence[tuple[float, Mapping[str, torch.Tensor]]]],
+                      generated_activations: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor],
+                      layer_weights: Mapping[str, float]) -> torch.Tensor:
+    """J_style(G) = sum_l lambda^[l] * J_style^[l] with the regional per-layer cost ``guided_layer_style_cost``;
+    ``targets[r]`` lists (w_S, the style's Grams by layer) for region r, ``masks[l]`` the regions' channels on layer
+    l's grid."""
+    total = torch.zeros((), dtype=torch.float32, device=next(iter(generated_activations.values())).device)
+    for layer, lam in layer_weights.items():
+        per_region = [[(w, grams[layer]) for w, grams in region] for region in targets]
+        total = total + lam * guided_layer_style_cost(per_region, generated_activations[layer], masks[layer])
     return total
 
 

@@ -1,7 +1,8 @@
 """PNG results that carry their settings, so a picture can be reproduced and shared.
 
 The settings go into PNG text chunks: ``nst:settings`` holds ``StyleOptions`` as
-JSON, ``nst:weights`` the VGG19 weights' identity, ``nst:version`` this format.
+JSON, ``nst:weights`` the VGG19 weights' identity, ``nst:version`` this format,
+``nst:regions`` the regions mask if one was painted.
 Files are written to a temporary name and renamed, so an existing file is never
 left half-written.
 """
@@ -17,10 +18,12 @@ from PIL import Image, PngImagePlugin
 from .atomic import replacing
 from .checks import InputError, shown
 from .options import StyleOptions
+from .regions import labels_from_png_text
 
 SETTINGS_KEY = "nst:settings"
 WEIGHTS_KEY = "nst:weights"
 VERSION_KEY = "nst:version"
+REGIONS_KEY = "nst:regions"  # the regions mask, when one was used: base64 PNG of its labels
 FORMAT_VERSION = "1"
 MAX_SETTINGS_CHARS = 16_384  # settings JSON is about 700 characters; anything far larger is not ours
 
@@ -42,6 +45,13 @@ def write_png(path: str | os.PathLike, rgb: np.ndarray, info: PngImagePlugin.Png
     never left half-written."""
     with replacing(path) as f:
         Image.fromarray(rgb).save(f, format="PNG", pnginfo=info)
+    return Path(path)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (``atomic.replacing``)."""
+    with replacing(path) as f:
+        f.write(data)
     return Path(path)
 
 
@@ -86,3 +96,24 @@ def read_settings(path: str | os.PathLike) -> tuple[StyleOptions, str] | None:
         raise InputError(f"{name}: its stored settings are invalid.") from None
     identity = text.get(WEIGHTS_KEY, "")
     return options, identity if isinstance(identity, str) and len(identity) <= 200 else ""
+
+
+MAX_REGIONS_CHARS = 4_000_000  # the base64 PNG of a regions mask
+
+
+def read_regions(path: str | os.PathLike) -> np.ndarray | None:
+    """The regions mask (labels, ``regions.mask_labels``) stored in a PNG made with regions, or None if it has none;
+    a damaged or oversized one raises ``InputError``."""
+    name = os.path.basename(str(path))
+    try:
+        with Image.open(path) as img:
+            raw = (getattr(img, "text", None) or {}).get(REGIONS_KEY)
+    except (OSError, ValueError, SyntaxError, UnicodeError, Image.DecompressionBombError):
+        raise InputError(f"{name}: not a PNG whose settings can be read (the file or a text chunk is damaged "
+                         "or too large).") from None
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or len(raw) > MAX_REGIONS_CHARS:
+        raise InputError(f"{name}: its stored regions mask is too large.")
+    return labels_from_png_text(raw, MAX_REGIONS_CHARS)
+

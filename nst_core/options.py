@@ -5,6 +5,8 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from .checks import InputError, one_of, real_number, shown, whole_number
+from .memory import BUDGET_SHARE, parse_size
+from .regions import MAX_REGIONS
 from .vgg import FEATURE_LAYERS, POOLINGS
 
 INITS = ("content", "noise", "style", "content+noise")
@@ -43,6 +45,15 @@ class StyleOptions:
         "blend weights of several style images (empty = equal)", default=())
     style_scale: float = _help("style image long edge, as a multiple of the output's", default=1.0)
     preserve_color: bool = _help("keep the content's colours: transfer luminance only", default=False)
+    match_style_colors: bool = _help(
+        "keep the content's colours another way: give each style image the content's colour mean and covariance "
+        "before stylizing (Gatys et al. 2017's colour matching)", default=False)
+    palette_only: bool = _help(
+        "no stylization: the content with the first style image's colours (mean and covariance), in under a second",
+        default=False)
+    region_styles: tuple[int, ...] = _help(
+        "with a regions mask: the style image (1-based) that the red, green and blue regions take, in that order "
+        "(empty: red the 1st, green the 2nd, blue the 3rd); the rest takes the blend", default=())
     init: str = _help(f"starting image G: one of {', '.join(INITS)}", default="content")
     optimizer: str = _help(f"one of {', '.join(OPTIMIZERS)}", default="lbfgs")
     learning_rate: float = _help("Adam's step size in pixel units ([0, 1] scale)", default=0.02)
@@ -54,6 +65,10 @@ class StyleOptions:
     device: str = _help(f"one of {', '.join(DEVICES)} (auto: CUDA, then MPS, then CPU)", default="auto")
     precision: str = _help(f"convolution precision: one of {', '.join(PRECISIONS)} (costs stay float32)",
                            default="auto")
+    max_memory: str = _help(f"memory budget, e.g. 4G or 1500M (empty: $NST_MAX_MEMORY, else {BUDGET_SHARE:g} of "
+                            "the memory available); past it the picture is stylized tile by tile, exactly", default="")
+    tile: int = _help("tile edge in px, a multiple of 16 (0: tile only when the budget needs it, as large as fits)",
+                      default=0)
     preview_every: int = _help("send the current image every this many steps", default=10)
 
     def __post_init__(self):
@@ -87,8 +102,15 @@ class StyleOptions:
         if self.style_blend and sum(self.style_blend) == 0:
             raise InputError("style blend weights can't all be 0; give at least one style a weight above 0.")
         self.style_scale = real_number("style scale", self.style_scale, 0.1, 4)
-        if not isinstance(self.preserve_color, bool):
-            raise InputError(f"preserve color must be true or false; got {shown(self.preserve_color)}.")
+        for name in ("preserve_color", "match_style_colors", "palette_only"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"{name.replace('_', ' ')} must be true or false; got {shown(getattr(self, name))}.")
+        if self.preserve_color and self.match_style_colors:
+            raise InputError("preserve color and match style colors both keep the content's colours; choose one.")
+        if not isinstance(self.region_styles, (list, tuple)) or len(self.region_styles) > MAX_REGIONS:
+            raise InputError(f"region styles must list at most {MAX_REGIONS} style numbers (red, green, blue); "
+                             f"got {shown(self.region_styles)}.")
+        self.region_styles = tuple(whole_number("region style", k, 0, MAX_STYLES) for k in self.region_styles)
         self.init = one_of("init", self.init, INITS)
         self.optimizer = one_of("optimizer", self.optimizer, OPTIMIZERS)
         self.lbfgs_history = whole_number("L-BFGS history", self.lbfgs_history, 1, 1000)
@@ -99,6 +121,13 @@ class StyleOptions:
         self.device = one_of("device", self.device, DEVICES)
         self.precision = one_of("precision", self.precision, PRECISIONS)
         self.preview_every = whole_number("preview every", self.preview_every, 1, MAX_STEPS)
+        if not isinstance(self.max_memory, str):
+            raise InputError(f"max memory must be a size such as 4G, or empty; got {shown(self.max_memory)}.")
+        if self.max_memory.strip():
+            parse_size("max memory", self.max_memory)
+        self.tile = whole_number("tile", self.tile, 0, MAX_SIZE)
+        if self.tile % 16:
+            raise InputError(f"tile must be a multiple of 16 px (VGG19's four poolings); got {self.tile}.")
         return self
 
     def schedule(self) -> list[tuple[int, int]]:
@@ -117,6 +146,7 @@ class StyleOptions:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["style_blend"] = list(self.style_blend)
+        d["region_styles"] = list(self.region_styles)
         return d
 
     @classmethod
@@ -132,8 +162,9 @@ class StyleOptions:
         if unknown:
             raise InputError(f"unknown setting {shown(unknown[0])}; known settings are {', '.join(sorted(names))}.")
         kw = dict(d)
-        if isinstance(kw.get("style_blend"), list):
-            kw["style_blend"] = tuple(kw["style_blend"])
+        for name in ("style_blend", "region_styles"):
+            if isinstance(kw.get(name), list):
+                kw[name] = tuple(kw[name])
         return cls(**kw)
 
 

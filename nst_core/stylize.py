@@ -18,11 +18,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import color
 from .checks import InputError
+from .color import keep_content_colors, match_colors, match_luminance
+from .estimate import CALIBRATION_SIZES, EvaluationCost, Plan, cached_evaluation_cost, store_evaluation_cost
+from .estimate import plan as cost_plan
 from .images import resize_long_edge
-from .losses import content_cost, gram_matrix, style_cost, total_cost, total_variation
+from .losses import content_cost, gram_matrix, guided_style_cost, style_cost, total_cost, total_variation
+from .memory import memory_budget
 from .options import StyleOptions
+from .regions import MAX_REGIONS, check_regions, guidance
+from .tiling import tiled_costs, tiled_targets
 from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
 
 
@@ -42,11 +47,21 @@ class Progress:
     image: np.ndarray | None = None
     done: bool = False
     stopped: bool = False  # ended early by the stop event
+    tiles: int = 1  # tiles of this stage's evaluations (1: the whole picture at once)
 
     @property
     def remaining(self) -> float:
         """Estimated seconds left, from the mean time per step so far (later stages are slower)."""
         return self.elapsed / self.step * (self.total_steps - self.step) if self.step else float("nan")
+
+
+def platform_cpu() -> str:
+    """This machine's CPU model name (the calibration's key)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "cpu")
+    except OSError:
+        return "cpu"
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -102,6 +117,43 @@ class StyleTransfer:
             torch.backends.cudnn.benchmark = True
         self.model: VGG19 = model.to(self.device, memory_format=torch.channels_last)
 
+    # --- the estimate -------------------------------------------------------------------------------
+    def evaluation_precision(self) -> str:
+        """"bf16" when the evaluations run in bf16 here (``autocast_for``), else "fp32"."""
+        o, d = self.options, self.device
+        bf16 = o.precision == "bf16" or (o.precision == "auto" and d.type == "cpu" and cpu_supports_bf16())
+        return "bf16" if bf16 and d.type != "mps" else "fp32"
+
+    def evaluation_cost(self) -> EvaluationCost:
+        """(t_0, t_px): one evaluation of J and dJ/dG takes t_0 + t_px n seconds at n pixels here, from one timed
+        evaluation at each of ``estimate.CALIBRATION_SIZES`` px (after a warm-up), measured once and cached
+        (``estimate.calibration_file``)."""
+        key = f"{platform_cpu()}|{self.device.type}|{self.evaluation_precision()}|{torch.get_num_threads()}"
+        known = cached_evaluation_cost(key)
+        if known is not None:
+            return known
+        gen = torch.Generator().manual_seed(0)
+        times = []
+        for n in CALIBRATION_SIZES:
+            image = torch.rand(1, 3, n, n, generator=gen).to(self.device)
+            a_C, grams = self.targets(image, [image])
+            G = image.clone().requires_grad_(True)
+            self.costs(G, a_C, grams, [1.0])["J"].backward()  # warm-up
+            start = time.perf_counter()
+            self.costs(G, a_C, grams, [1.0])["J"].backward()
+            times.append(time.perf_counter() - start)
+        (n0, n1), (s0, s1) = [n * n for n in CALIBRATION_SIZES], times
+        t_px = max((s1 - s0) / (n1 - n0), 1e-12)
+        value = (max(0.0, s0 - t_px * n0), t_px)
+        store_evaluation_cost(key, value)
+        return value
+
+    def plan(self, content_shape: tuple[int, int]) -> Plan:
+        """Time, peak memory and tiling of a run on a content of ``content_shape`` (h, w), before it starts;
+        ``InputError`` when it can't fit the memory budget even tiled."""
+        return cost_plan(self.options, content_shape, self.evaluation_cost(), memory_budget(self.options.max_memory),
+                         self.evaluation_precision())
+
     # --- the objective -------------------------------------------------------------------------
     def features(self, rgb01: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
         """Activations of an RGB batch in [0, 1] at ``layers``, in the options' precision.
@@ -113,24 +165,48 @@ class StyleTransfer:
         with autocast_for(self.device, self.options.precision):
             return self.model(x, layers)
 
-    def targets(self, content01: torch.Tensor, styles01: Sequence[torch.Tensor]) -> tuple[torch.Tensor, list[dict]]:
-        """The fixed targets, computed once: a^(C) at the content layer and each style's Gram matrices."""
+    def targets(self, content01: torch.Tensor, styles01: Sequence[torch.Tensor],
+                tile: int | None = None) -> tuple[torch.Tensor, list[dict]]:
+        """The fixed targets, computed once: a^(C) at the content layer and each style's Gram matrices (tile by
+        tile with ``tile``, ``tiling.tiled_targets``)."""
         o = self.options
+        if tile:
+            a_C = tiled_targets(self.features, content01, [o.content_layer], [], tile)[1][o.content_layer]
+            return a_C, [tiled_targets(self.features, s, [], list(o.style_layers), tile)[0] for s in styles01]
         with torch.no_grad():
             a_C = self.features(content01, [o.content_layer])[o.content_layer].float()
             grams = [{l: gram_matrix(a) for l, a in self.features(s, list(o.style_layers)).items()} for s in styles01]
         return a_C, grams
 
     def costs(self, G: torch.Tensor, a_C: torch.Tensor, style_grams: list[dict],
-              blend: Sequence[float]) -> dict[str, torch.Tensor]:
-        """J_content, J_style (blended over style images), TV and J for the image ``G``."""
+              blend: Sequence[float], guide: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """J_content, J_style (blended over style images, or per painted region with ``guide``), TV and J for the
+        image ``G``. ``guide``: the regions' guidance channels at G's size (``regions.guidance``)."""
         o = self.options
         acts = self.features(G, list({o.content_layer, *o.style_layers}))
         J_content = content_cost(a_C, acts[o.content_layer])
-        J_style = sum(w * style_cost(grams, acts, o.style_layers) for w, grams in zip(blend, style_grams))
+        if guide is None:
+            J_style = sum(w * style_cost(grams, acts, o.style_layers) for w, grams in zip(blend, style_grams))
+        else:
+            masks = {l: F.interpolate(guide[None], size=acts[l].shape[-2:], mode="area")[0] for l in o.style_layers}
+            J_style = guided_style_cost(self.region_targets(style_grams, blend), acts, masks, o.style_layers)
         J_tv = total_variation(G)
         J = total_cost(J_content, J_style, o.alpha, o.beta) + o.tv_weight * J_tv
         return {"J_content": J_content, "J_style": J_style, "J_tv": J_tv, "J": J}
+
+    def tiled_costs(self, G: torch.Tensor, a_C: torch.Tensor, style_grams: list[dict], blend: Sequence[float],
+                    tile: int, on_tile: Callable[[str], None] | None = None) -> dict[str, float]:
+        """``costs`` of the whole picture, tile by tile (``tiling.tiled_costs``); dJ/dG is left in ``G.grad``."""
+        o = self.options
+        return tiled_costs(self.features, G, a_C, o.content_layer, style_grams, blend, o.style_layers, o.alpha,
+                           o.beta, o.tv_weight, tile, on_tile)
+
+    def region_targets(self, style_grams: list[dict], blend: Sequence[float]) -> list[list[tuple[float, dict]]]:
+        """What each label takes: the rest (label 0) the blend of the styles, region k its own style image."""
+        chosen = self.options.region_styles or tuple(range(1, len(style_grams) + 1))
+        rest = [(w, grams) for w, grams in zip(blend, style_grams) if w > 0]
+        return [rest] + [[(1.0, style_grams[chosen[k] - 1])] if k < len(chosen) and chosen[k] else []
+                         for k in range(MAX_REGIONS)]
 
     # --- images --------------------------------------------------------------------------------
     def _stage_images(self, content: np.ndarray, styles: Sequence[np.ndarray], long_edge: int):
@@ -139,33 +215,33 @@ class StyleTransfer:
         s_edge = max(16, round(long_edge * o.style_scale))
         ss = [rgb_to_tensor(resize_long_edge(s, s_edge)).to(self.device) for s in styles]
         if o.preserve_color:
-            ss = [color.match_luminance(s, c) for s in ss]
+            ss = [match_luminance(s, c) for s in ss]
+        if o.match_style_colors:
+            ss = [match_colors(s, c) for s in ss]
         return c, ss
 
     def _init_image(self, content01: torch.Tensor, style01: torch.Tensor) -> torch.Tensor:
         o = self.options
-        gen = torch.Generator().manual_seed(o.seed)
-        noise = torch.rand(content01.shape, generator=gen).to(self.device)
-        if o.init == "noise":
-            return noise
         if o.init == "style":
             return F.interpolate(style01, size=content01.shape[-2:], mode="bilinear", align_corners=False)
-        if o.init == "content+noise":
-            return (0.75 * content01 + 0.25 * noise).clamp(0, 1)
-        return content01.clone()
+        if o.init == "content":
+            return content01.clone()
+        noise = torch.rand(content01.shape, generator=torch.Generator().manual_seed(o.seed)).to(self.device)
+        return noise if o.init == "noise" else (0.75 * content01 + 0.25 * noise).clamp(0, 1)
 
     def _output(self, G: torch.Tensor, content01: torch.Tensor) -> np.ndarray:
         G = G.detach().clamp(0, 1)
         if self.options.preserve_color:
-            G = color.keep_content_colors(G, content01)
+            G = keep_content_colors(G, content01)
         return tensor_to_rgb(G)
 
-    def _optimizer(self, G: torch.Tensor) -> torch.optim.Optimizer:
-        """Adam, or L-BFGS with one iteration (one evaluation of J and its gradient) per step."""
+    def _optimizer(self, G: torch.Tensor, history: int) -> torch.optim.Optimizer:
+        """Adam, or L-BFGS with one iteration (one evaluation of J and its gradient) per step, keeping ``history``
+        pairs (the options' history, fewer where whole-picture pairs would not fit the memory budget)."""
         o = self.options
         if o.optimizer == "adam":
             return torch.optim.Adam([G], lr=o.learning_rate)
-        return torch.optim.LBFGS([G], lr=1.0, max_iter=1, history_size=o.lbfgs_history,
+        return torch.optim.LBFGS([G], lr=1.0, max_iter=1, history_size=history,
                                  tolerance_grad=0.0, tolerance_change=0.0)
 
     @staticmethod
@@ -216,9 +292,19 @@ class StyleTransfer:
             optimizer.state[G]["t"] *= factor
 
     # --- the loop ------------------------------------------------------------------------------
-    def iter_stylize(self, content: np.ndarray, styles: Sequence[np.ndarray], *,
-                     stop: threading.Event | None = None) -> Iterator[Progress]:
+    def iter_stylize(self, content: np.ndarray, styles: Sequence[np.ndarray], *, regions: np.ndarray | None = None,
+                     stop: threading.Event | None = None, resume: tuple[np.ndarray, int, int] | None = None,
+                     image_every_s: float | None = None,
+                     on_tile: Callable[[str], None] | None = None) -> Iterator[Progress]:
         """Stylize RGB uint8 ``content`` with RGB uint8 ``styles``; yield a ``Progress`` per step.
+
+        ``regions``: labels the size of ``content`` (``regions.mask_labels``): region k takes style image
+        ``options.region_styles[k - 1]``, the rest the blend. With ``options.palette_only`` the content takes the
+        first style's colours (``color.match_colors``) and nothing is optimised.
+
+        Where the memory budget needs it (``plan``), a stage's evaluations run tile by tile (``tiling``), exactly;
+        ``on_tile(text)`` hears each tile pass. ``resume`` = (image, stage, steps done in it) continues a run from
+        a saved picture; ``image_every_s`` sends the current image at least that often too (for checkpoints).
 
         Each step evaluates J and its gradient at G and hands both to the optimizer, which moves G. A step
         that raised J (or made it infinite: L-BFGS without a line search can leap far while its curvature
@@ -229,28 +315,54 @@ class StyleTransfer:
         if len(styles) == 0:
             raise InputError("at least one style image is needed.")
         blend = o.blend_weights(len(styles))
+        if regions is not None:
+            if regions.shape != content.shape[:2]:
+                raise InputError(f"the regions mask is {regions.shape[1]}×{regions.shape[0]} px but the content is "
+                                 f"{content.shape[1]}×{content.shape[0]} px; resize it to the content first.")
+            check_regions(regions, o.region_styles, len(styles))
+        if o.palette_only:
+            yield self._palette(content, styles[0])
+            return
+        planned = self.plan(content.shape[:2])
+        if regions is not None and any(planned.stage_tiles):
+            raise InputError("painted regions need the whole picture in memory, and at this size it is tiled; "
+                             "choose a smaller size or a larger memory budget.")
+        history = planned.lbfgs_history or o.lbfgs_history
         schedule = o.schedule()
         total_steps = sum(steps for _, steps in schedule)
-        start = time.perf_counter()
+        start = last_image = time.perf_counter()
         step = 0
         best_G, best_costs, pairs = None, {}, None
         last: dict[str, float] = {}
+        first_stage, done_in_stage = (resume[1], resume[2]) if resume else (0, 0)
         for stage, (long_edge, steps) in enumerate(schedule):
+            if stage < first_stage:
+                step += steps
+                continue
+            tile = planned.stage_tiles[stage]
             content01, styles01 = self._stage_images(content, styles, long_edge)
-            a_C, grams = self.targets(content01, styles01)
-            if best_G is None:
+            a_C, grams = self.targets(content01, styles01, tile)
+            guide = None if regions is None else guidance(regions, *content01.shape[-2:], self.device)
+            if stage == first_stage and resume:
+                init = F.interpolate(rgb_to_tensor(resume[0]).to(self.device), size=content01.shape[-2:],
+                                     mode="bilinear", align_corners=False)
+                steps, step = steps - done_in_stage, step + done_in_stage
+            elif best_G is None:
                 init = self._init_image(content01, styles01[0])
             else:
                 init = F.interpolate(best_G, size=content01.shape[-2:], mode="bilinear", align_corners=False)
             G = init.detach().contiguous().requires_grad_(True)
-            optimizer = self._optimizer(G)
+            optimizer = self._optimizer(G, history)
             best_J, best_G, best_costs = float("inf"), G.detach().clone(), {}
             G_before, J_before, grad_before = None, float("inf"), None  # where the last step began, J and dJ/dG there
 
             def evaluate() -> torch.Tensor:
                 """J at G, with its gradient in G.grad."""
                 optimizer.zero_grad(set_to_none=True)
-                costs = self.costs(G, a_C, grams, blend)
+                if tile:
+                    last.update(self.tiled_costs(G, a_C, grams, blend, tile, on_tile))
+                    return torch.tensor(last["J"])
+                costs = self.costs(G, a_C, grams, blend, guide)
                 costs["J"].backward()
                 last.update({k: float(v.detach()) for k, v in costs.items()})
                 return costs["J"].detach()
@@ -274,7 +386,7 @@ class StyleTransfer:
                 if not math.isfinite(last["J"]):  # nothing left to undo: start afresh from the best G
                     with torch.no_grad():
                         G.copy_(best_G)
-                    optimizer, G_before = self._optimizer(G), None
+                    optimizer, G_before = self._optimizer(G, history), None
                     J = evaluate()
                 keep_if_best()
                 if optimizer.state.get(G, {}).get("n_iter", 0) == 0:
@@ -282,15 +394,21 @@ class StyleTransfer:
                 G_before, J_before, grad_before = G.detach().clone(), last["J"], G.grad.detach().clone()
                 optimizer.step(lambda: J)  # J and its gradient at G are already computed
                 step += 1
-                preview = step % o.preview_every == 0
+                now = time.perf_counter()
+                preview = step % o.preview_every == 0 or (image_every_s is not None and
+                                                          now - last_image >= image_every_s)
+                last_image = now if preview else last_image
                 yield Progress(step, total_steps, stage, size, last["J_content"], last["J_style"], last["J_tv"],
-                               last["J"], time.perf_counter() - start,
-                               image=self._output(G, content01) if preview else None)
+                               last["J"], now - start, image=self._output(G, content01) if preview else None,
+                               tiles=planned.tiles if tile else 1)
             if stop is not None and stop.is_set():
                 break
             pairs = self._curvature_pairs(optimizer, G)
-            with torch.no_grad():  # the cost where the last step landed
-                last.update({k: float(v) for k, v in self.costs(G, a_C, grams, blend).items()})
+            if tile:  # the cost where the last step landed
+                last.update(self.tiled_costs(G, a_C, grams, blend, tile, on_tile))
+            else:
+                with torch.no_grad():
+                    last.update({k: float(v) for k, v in self.costs(G, a_C, grams, blend, guide).items()})
             keep_if_best()
         final_content01 = rgb_to_tensor(resize_long_edge(content, o.size)).to(self.device)
         if best_G.shape[-2:] != final_content01.shape[-2:]:
@@ -302,11 +420,20 @@ class StyleTransfer:
                        best_costs.get("J_tv", nan), best_costs.get("J", nan), time.perf_counter() - start,
                        image=self._output(best_G, final_content01), done=True, stopped=stopped)
 
-    def stylize(self, content: np.ndarray, styles: Sequence[np.ndarray], *,
+    def _palette(self, content: np.ndarray, style: np.ndarray) -> Progress:
+        """Palette only: the content at the output size with the style's colour mean and covariance."""
+        start = time.perf_counter()
+        c = rgb_to_tensor(resize_long_edge(content, self.options.size))
+        s = rgb_to_tensor(resize_long_edge(style, self.options.size))
+        nan = float("nan")
+        return Progress(0, 0, 0, tuple(c.shape[-2:]), nan, nan, nan, nan, time.perf_counter() - start,
+                        image=tensor_to_rgb(match_colors(c, s)), done=True)
+
+    def stylize(self, content: np.ndarray, styles: Sequence[np.ndarray], *, regions: np.ndarray | None = None,
                 callback: Callable[[Progress], None] | None = None,
                 stop: threading.Event | None = None) -> np.ndarray:
         """Run ``iter_stylize`` to the end, calling ``callback`` with each ``Progress``; return the best image."""
-        for p in self.iter_stylize(content, styles, stop=stop):
+        for p in self.iter_stylize(content, styles, regions=regions, stop=stop):
             if callback is not None:
                 callback(p)
         return p.image

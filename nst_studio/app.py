@@ -5,7 +5,7 @@ import os
 
 import gradio as gr
 
-from . import tools
+from .tools import register as register_tools
 from .errors import guard_inputs
 from .file_inputs import guard_file_inputs
 from .served import write_cache_atomically
@@ -26,7 +26,7 @@ def build_app() -> gr.Blocks:
     # delete_cache: every hour, drop cached previews and uploads older than an hour
     with gr.Blocks(title="Neural Style Transfer Studio", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Neural Style Transfer Studio")
-        tools.register()  # first, so that its functions keep their own names as MCP tools
+        register_tools()  # first, so that its functions keep their own names as MCP tools
         for title, module in TABS:
             with gr.Tab(title):
                 importlib.import_module(module).build()

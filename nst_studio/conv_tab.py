@@ -11,9 +11,9 @@ import gradio as gr
 from explorer.convs.figures import see_it
 from explorer.convs.kernels import filter_names
 from explorer.convs.samples import SAMPLE_EXTENT, SAMPLES
-from explorer.convs.shapes import DIM_NAMES, LARGEST, PRESETS, ConvSpec, describe, input_shape_from
+from explorer.convs.shapes import DIM_NAMES, LARGEST, PRESETS, ConvSpec, input_shape_from
 from explorer.convs.stacks import STACK_COLUMNS, STACK_EXAMPLE, make_stack
-from explorer.convs.text import STACK_HEADERS, TORCH_BUDGET, describe_stack, stack_table
+from explorer.convs.text import STACK_HEADERS, TORCH_BUDGET, describe, describe_stack, stack_table
 
 from .errors import explained
 

@@ -79,6 +79,7 @@ def guard_inputs(blocks: gr.Blocks) -> None:
 
 
 def label_of(block, default: str = "an input") -> str:
+    """What the user calls an input: its label, else its element id."""
     return block.label or block.elem_id or default
 
 

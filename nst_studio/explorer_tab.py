@@ -8,16 +8,18 @@ import gradio as gr
 
 from explorer.units import service
 from explorer.units.deconv import METHODS
-from explorer.units.receptive_field import receptive_field
+from explorer.units.probe import PER_PAGE
+from nst_core.receptive_field import receptive_field
 from explorer.units.scan import Stopped
-from explorer.units.tiles import MODES, pending_tile
-from explorer.units.vis_settings import MAX_SIZE, MIN_SIZE, OBJECTIVES, VisSettings, png_info
-from nst_core.checks import InputError, one_of
+from explorer.units.tiles import MODES, fit, pending_tile
+from explorer.featurevis.vis_settings import MAX_SIZE, MIN_SIZE, OBJECTIVES, VisSettings, png_info
+from nst_core.checks import InputError, one_of, whole_number
 from nst_core.metadata import write_png
 from nst_core.vgg import CONV_LAYERS
 
 from .errors import bad_input, explained
-from .images import result_path
+from .gpu import on_gpu
+from .images import SKIMAGE_DATA, image_input, load_input, result_path
 from .jobs import CPU_HEAVY
 
 BUILTIN = "Built-in: scikit-image sample photos (whole and 2× zoomed tiles)"
@@ -33,6 +35,16 @@ decorrelated like photos', and it is jittered, scaled and rotated a little at ev
 shaped at {COARSE} px first ({COARSE_STEPS} steps), then {FINE_STEPS} steps at {FINE} px add the detail. Shown left
 of each unit's patches. A page of 16 units at 128 px takes about 45 s at conv3_1 and 110 s at conv5_1 on 2 CPU
 cores (measured by `benchmarks/bench_featurevis.py`)."""
+
+
+PROBE_EXAMPLES = ("chelsea.png", "astronaut.png", "coffee.png")
+PROBE_INTRO = """**Probe a photo**: the question turned round (as in the DeepVis toolbox): not *what does a unit respond
+to?* but *what does the network see in my picture?* Drop a photo (or take one with the webcam) and press *Probe*:
+each small map is one unit of the layer chosen above, its activation a(y, x) = max(0, conv) at every position of the
+layer's grid over your photo, bright where it is strong. Every map is scaled by its own peak (in its caption), and
+the units are sorted by that peak. Click a map to see it laid over the photo with the box of pixels its peak sees
+(its receptive field), the deconvnet projection of that peak (which pixels caused it), and what the unit fires on
+elsewhere: its top-9 patches in the dataset chosen above, and its synthesised image."""
 
 
 def intro() -> str:
@@ -82,6 +94,7 @@ def gallery(tiles: list, mode: str, synthesised: bool) -> dict:
     return gr.update(value=tiles, columns=(4, 2, 2)[wide])
 
 
+@on_gpu
 @explained("showing the units")
 def show_page(source, uploads, layer, mode, method, page, request: gr.Request = None, progress=gr.Progress(),
               hub="", synthesise=False, vis_size=VIS.size, vis_seed=VIS.seed, vis_objective=VIS.objective):
@@ -116,6 +129,7 @@ def show_page(source, uploads, layer, mode, method, page, request: gr.Request = 
     yield gallery(tiles, mode, True), summary + f"\n\nEach tile's {caption}.", page, state, []
 
 
+@on_gpu
 @explained("showing the unit")
 def show_unit(state, mode, method, evt: gr.SelectData):
     """The clicked unit's patches (and projections) large, with captions; its synthesised image first."""
@@ -133,6 +147,7 @@ def show_unit(state, mode, method, evt: gr.SelectData):
     return service.unit_detail(state["index"], state["layer"], unit, mode, method, synthesis)
 
 
+@on_gpu
 @explained("synthesising the unit's image")
 def visualize_unit(layer, unit, vis_size=VIS.size, vis_seed=VIS.seed, vis_objective=VIS.objective,
                    request: gr.Request = None, progress=gr.Progress()):
@@ -147,6 +162,52 @@ def visualize_unit(layer, unit, vis_size=VIS.size, vis_seed=VIS.seed, vis_object
         "left: ")
 
 
+@on_gpu
+@explained("probing the photo")
+def probe_photo(photo, layer, page=1):
+    """The photo's activation maps for every unit of ``layer``, a page at a time, strongest peak first."""
+    layer = one_of("Layer", layer, CONV_LAYERS)
+    page = whole_number("Maps page", 1 if page is None else page, 1, 10**6)
+    result, tiles, page, summary = service.probe_photo_page(load_input(photo, "photo to probe"), layer, page)
+    state = {"probe": result, "page": page, "captions": [c for _, c in tiles]}
+    return tiles, summary, page, state, None, None, None, None, ""
+
+
+@on_gpu
+@explained("showing the unit on the photo")
+def probe_unit(state, source, uploads, hub, method, vis_size, vis_seed, vis_objective, evt: gr.SelectData,
+               request: gr.Request = None, progress=gr.Progress()):
+    """The clicked map's unit: its map over the photo with the peak's box and the peak's projection first, then
+    its dataset top-9 with a sentence placing the photo among them, then its synthesised image."""
+    if not state:
+        raise InputError("Probe a photo first.")
+    i = evt.index if isinstance(evt.index, int) else -1
+    caption = evt.value.get("caption") if isinstance(evt.value, dict) else None
+    if not 0 <= i < len(state["captions"]) or (caption is not None and caption != state["captions"][i]):
+        raise InputError("That map is not on the page shown any more; click a map of the current page.")
+    result = state["probe"]
+    unit = result.peaks[(state["page"] - 1) * PER_PAGE + i].unit
+    halt = stop_event(request)
+    overlay, projection = service.probe_unit_views(result, unit, one_of("Projection method", method, METHODS))
+    said = (f"**{result.layer} unit {unit}**: peak {result.peak_of(unit).peak:.1f} on your photo; the cyan box on "
+            "the map is what the peak sees.")
+    yield overlay, projection, None, None, said + " Finding its top-9 in the dataset…"
+    try:
+        dataset = service.dataset_choice(source == BUILTIN, uploads, hub if source == HUB else None)
+        index = service.index_for(dataset, result.layer, stop=halt, progress=lambda done, total: progress(
+            (done, total), desc=f"Scanning {dataset.name} (first time only)", unit="files"))
+        top, placed = service.probe_unit_top(result, unit, index)
+        yield overlay, projection, top, None, f"{said} {placed} Synthesising its image…"
+        settings = VIS.replace(size=vis_size, seed=vis_seed, objective=vis_objective)
+        images, stopped = service.SYNTHESES.images(result.layer, [unit], settings, stop=halt, progress=lambda
+                                                   step, total: progress((step, total), desc="Synthesising",
+                                                                         unit="steps"))
+    except Stopped as e:
+        raise bad_input(f"Stopped: {e}") from None
+    caption = service.synthesis_caption(settings, stopped).removeprefix("left: ")
+    yield overlay, projection, top, fit(images[unit], service.DETAIL_PX), f"{said} {placed} Right: the {caption}."
+
+
 def build() -> None:
     """The tab's widgets, inside the current ``gr.Tab``."""
     gr.Markdown(intro())
@@ -154,7 +215,7 @@ def build() -> None:
         source = gr.Radio([BUILTIN, UPLOAD, HUB], value=BUILTIN, label="Dataset", scale=2)
         uploads = gr.File(file_count="multiple", file_types=[".zip", "image"], type="filepath",
                           label="Zip or image files (unreadable files are skipped and listed)", visible=False)
-        hub = gr.Textbox(label="Hugging Face dataset: OWNER/NAME, optionally :SPLIT and :COLUMN (needs internet)",
+        hub = gr.Textbox("", label="Hugging Face dataset: OWNER/NAME, optionally :SPLIT and :COLUMN (needs internet)",
                          placeholder="e.g. OWNER/NAME:validation", visible=False)
     with gr.Row():
         layer = gr.Dropdown(list(CONV_LAYERS), value="conv1_1", label="Layer")
@@ -189,6 +250,35 @@ def build() -> None:
     detail = gr.Gallery(label="The unit's top patches", columns=3, format="png", height="auto",
                         object_fit="contain", elem_id="unit-detail")
     state = gr.State(None)
+    with gr.Accordion("Probe a photo: what does the network see in my picture?", open=True):
+        gr.Markdown(PROBE_INTRO)
+        with gr.Row():
+            photo = image_input(str(SKIMAGE_DATA / PROBE_EXAMPLES[0]), label="Photo to probe", height=240,
+                                sources=["upload", "webcam", "clipboard"], elem_id="probe-photo")
+            with gr.Column(scale=2):
+                gr.Examples([[str(SKIMAGE_DATA / name)] for name in PROBE_EXAMPLES], inputs=[photo],
+                            label="Example photos (scikit-image)", cache_examples=False)
+                with gr.Row():
+                    probe_button = gr.Button("Probe", variant="primary", min_width=80)
+                    probe_prev = gr.Button("◀ Previous maps", min_width=80)
+                    probe_page = gr.Number(value=1, precision=0, minimum=1, label="Maps page", min_width=80)
+                    probe_next = gr.Button("Next maps ▶", min_width=80)
+                    cancel = gr.Button("Cancel", variant="stop", min_width=80)
+                probe_summary = gr.Markdown()
+        maps = gr.Gallery(label="Units' activation maps on the photo, highest peak first: unit · peak (click one)",
+                          columns=8, format="png", allow_preview=False, height="auto", object_fit="contain",
+                          elem_id="probe-maps")
+        unit_said = gr.Markdown(elem_id="probe-unit-said")
+        with gr.Row():
+            on_photo = gr.Image(label="Its map on the photo", format="png",
+                                interactive=False, height=260, elem_id="probe-on-photo")
+            projection = gr.Image(label="Projection of the peak to pixels", format="png", interactive=False,
+                                  height=260, elem_id="probe-projection")
+            dataset_top = gr.Image(label="Its top-9 patches in the dataset", format="png", interactive=False,
+                                   height=260, elem_id="probe-top9")
+            synthesised = gr.Image(label="Its synthesised image", format="png", interactive=False, height=260,
+                                   elem_id="probe-synthesis")
+    probe_state = gr.State(None)
     with gr.Accordion("conv1_1's 64 filters as colour images", open=False):
         gr.Markdown("conv1_1 is the only layer whose filters live in pixel space: each 3×3×3 filter is drawn with "
                     "mid grey for a zero weight; a bright red pixel is a large positive weight on red.")
@@ -219,3 +309,16 @@ def build() -> None:
                                      "jitter/scale/rotation), with a caption; cached per layer, unit, size, seed.")
     units.select(show_unit, [state, mode, method], detail, api_visibility="private", **CPU_HEAVY)
     filters_button.click(service.filters_image, None, filters, api_visibility="private")
+    probe_outputs = [maps, probe_summary, probe_page, probe_state, on_photo, projection, dataset_top, synthesised,
+                     unit_said]
+    probe_button.click(lambda: 1, None, probe_page, api_visibility="private").then(
+        probe_photo, [photo, layer, probe_page], probe_outputs, api_visibility="private", **CPU_HEAVY)
+    probe_prev.click(lambda p: max(1, int(p or 1) - 1), probe_page, probe_page, api_visibility="private").then(
+        probe_photo, [photo, layer, probe_page], probe_outputs, api_visibility="private", **CPU_HEAVY)
+    probe_next.click(lambda p: int(p or 1) + 1, probe_page, probe_page, api_visibility="private").then(
+        probe_photo, [photo, layer, probe_page], probe_outputs, api_visibility="private", **CPU_HEAVY)
+    photo.upload(lambda: 1, None, probe_page, api_visibility="private").then(
+        probe_photo, [photo, layer, probe_page], probe_outputs, api_visibility="private", **CPU_HEAVY)
+    cancel.click(stop, None, None, api_visibility="private")
+    maps.select(probe_unit, [probe_state, source, uploads, hub, method, vis_size, vis_seed, vis_objective],
+                [on_photo, projection, dataset_top, synthesised, unit_said], api_visibility="private", **CPU_HEAVY)

@@ -8,17 +8,18 @@ no output is left blank. A job that runs past its time budget is stopped the sam
 """
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from nst_core.estimate import job_budget_seconds
+
 # Every CPU-heavy event shares this concurrency group: one job at a time on a 2-core Space.
 CPU_HEAVY = {"concurrency_id": "cpu-heavy", "concurrency_limit": 1}
 # Seconds a job may run before it is stopped and shows its best result (override with NST_JOB_BUDGET_S).
-JOB_BUDGET_S = float(os.environ.get("NST_JOB_BUDGET_S", "300"))
+JOB_BUDGET_S = job_budget_seconds()
 _END = object()
 
 

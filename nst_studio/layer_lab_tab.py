@@ -13,13 +13,14 @@ import gradio as gr
 import numpy as np
 import torch
 
-from explorer.units.receptive_field import receptive_field
+from nst_core.receptive_field import receptive_field
 from nst_core import StyleOptions, StyleTransfer
 from nst_core.checks import whole_number
 from nst_core.images import resize_long_edge
 from nst_core.vgg import rgb_to_tensor
 
 from .errors import explained
+from .gpu import on_gpu
 from .images import SKIMAGE_DATA, image_input, load_input
 from .jobs import CPU_HEAVY, Job, JobBoard, session_key
 
@@ -190,6 +191,7 @@ def ask_to_run_lab(request: gr.Request = None) -> None:
     LAB.wait(session_key(request, "lab"))
 
 
+@on_gpu
 @explained("running the layer-depth lab")
 def run_lab(content: str | None, style: str | None, size: int = LabSettings.size, steps: int = LabSettings.steps,
             sublayer: int = LabSettings.sublayer, seed: int = LabSettings.seed, request: gr.Request = None):
@@ -256,4 +258,5 @@ def build():
     asked = run.click(ask_to_run_lab, queue=False, api_visibility="private")
     asked.then(run_lab, [content, style, size, steps, sublayer, seed], outputs, api_name="layer_lab",
                show_progress="minimal", **CPU_HEAVY)
-    stop_button.click(stop_lab, outputs=outputs, api_name="stop_lab", concurrency_limit=None)
+    stop_button.click(stop_lab, outputs=outputs, api_name="stop_lab", concurrency_limit=None,
+                      api_visibility="undocumented")  # acts on a browser session: HTTP only, not an MCP tool

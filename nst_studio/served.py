@@ -12,7 +12,7 @@ from pathlib import Path
 from gradio import processing_utils
 from PIL import Image
 
-from nst_core.atomic import write_bytes
+from nst_core.metadata import write_bytes
 
 
 def cached_file(cache_dir: str, data: bytes, name: str) -> str:

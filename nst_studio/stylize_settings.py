@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from nst_core import StyleOptions
 from nst_core.checks import InputError, real_number, shown
+from nst_core.regions import mask_labels
 from nst_core.vgg import load_vgg19
 
 STRENGTH_RANGE = (-2.0, 8.0)  # log10(beta / alpha) on the slider
@@ -48,15 +51,43 @@ def style_strength(options: StyleOptions) -> float:
     return min(hi, max(lo, math.log10(options.beta / options.alpha)))
 
 
+def painted_labels(editor, restored: np.ndarray | None = None) -> np.ndarray | None:
+    """The regions painted in the ``gr.ImageEditor`` value ``editor`` (its layers, over nothing: the content
+    background is not part of the mask) as labels (``regions.mask_labels``), over the ``restored`` labels of a
+    reproduced PNG where given; None when nothing is painted."""
+    layers = [np.asarray(layer) for layer in (editor or {}).get("layers") or [] if layer is not None]
+    if not layers:
+        return restored if restored is not None and restored.any() else None
+    if any(layer.ndim != 3 or layer.shape[2] != 4 or layer.dtype != np.uint8 for layer in layers):
+        raise InputError("regions: the painted layers must be RGBA images; paint them in the editor.")
+    mask = np.zeros(layers[0].shape, np.uint8)
+    for layer in layers:  # later layers over earlier ones, where they are painted
+        if layer.shape != mask.shape:
+            raise InputError("regions: the painted layers differ in size; paint them on one image.")
+        mask = np.where(layer[..., 3:] >= 128, layer, mask)
+    labels = mask_labels(mask)
+    if restored is not None and restored.shape == labels.shape:
+        labels = np.where(mask[..., 3] >= 128, labels, restored).astype(np.uint8)
+    return labels if labels.any() else None
+
+
+def labels_layer(labels: np.ndarray) -> np.ndarray:
+    """Labels as an RGBA layer for the editor: the regions in pure red, green, blue; the rest transparent."""
+    colours = np.array([[0, 0, 0, 0], [255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]], np.uint8)
+    return colours[labels]
+
+
 def build_options(*, size, steps, scales, content_layer, style_layers, style_strength, tv_weight, init,
-                  optimizer, learning_rate, style_scale, preserve_color, seed, blend) -> StyleOptions:
+                  optimizer, learning_rate, style_scale, preserve_color, seed, blend, match_style_colors=False,
+                  region_styles=(), palette_only=False) -> StyleOptions:
     """``StyleOptions`` from the tab's control values; its ``validate`` names the first bad one (``InputError``)."""
     strength = real_number("style strength log10(beta/alpha)", style_strength, *STRENGTH_RANGE)
     return StyleOptions(
         size=size, steps=steps, scales=scales, content_layer=content_layer,
         style_layers=parse_style_layers(style_layers), alpha=1.0, beta=float(f"{10.0 ** strength:.6g}"),
         tv_weight=tv_weight, init=init, optimizer=optimizer, learning_rate=learning_rate, style_scale=style_scale,
-        preserve_color=preserve_color, seed=seed, style_blend=tuple(blend),
+        preserve_color=preserve_color, seed=seed, style_blend=tuple(blend), match_style_colors=match_style_colors,
+        region_styles=tuple(region_styles), palette_only=palette_only,
     )
 
 

@@ -11,16 +11,19 @@ import threading
 
 import gradio as gr
 
-from explorer.convs.shapes import ConvSpec, describe
+from explorer.convs.shapes import ConvSpec
+from explorer.convs.text import describe
 from explorer.units import service
 from explorer.units.datasets import builtin_dataset
-from explorer.units.receptive_field import receptive_field as layer_field
+from explorer.units.probe import probe
+from nst_core.receptive_field import receptive_field as layer_field
 from nst_core import StyleTransfer
 from nst_core.checks import InputError, one_of, whole_number
 from nst_core.options import MIN_STAGE_SIZE, MAX_SIZE, PRESETS, preset_options
 from nst_core.vgg import BLOCKS, CONV_LAYERS, LAYER_NAMES
 
 from .errors import explained
+from .gpu import on_gpu
 from .images import image_input, load_input
 from .jobs import CPU_HEAVY, JOB_BUDGET_S
 from .stylize_tab import save_result
@@ -79,6 +82,7 @@ def fitted_scales(size: int, scales: int) -> int:
     return max(1, min(scales, 1 + int(math.log2(size / MIN_STAGE_SIZE))))
 
 
+@on_gpu
 @explained("stylizing")
 def stylize(content: str, style: str, preset: str = "Quick", size: int = 0) -> str:
     """Repaint a content image in the style of a style image (Gatys et al., on VGG19) and return the result, a PNG
@@ -108,6 +112,7 @@ def units_of(layer: str) -> int:
     return BLOCKS[int(layer[4]) - 1][0]
 
 
+@on_gpu
 @explained("finding the unit's top patches")
 def top_patches(layer: str, unit: int) -> tuple[str, str]:
     """The 9 patches of scikit-image's sample photos that excite one unit of a VGG19 conv layer most (Zeiler &
@@ -125,6 +130,27 @@ def top_patches(layer: str, unit: int) -> tuple[str, str]:
     return tile, caption
 
 
+@on_gpu
+@explained("probing the photo")
+def probe_photo(image: str, layer: str = "conv4_1", top: int = 16) -> list[dict]:
+    """Which units of a VGG19 conv layer fire on a photo, how strongly and where: the ``top`` units with the highest
+    peak activation max(0, conv) on the photo, strongest first. The photo is seen with its long edge at 224 px.
+
+    Each item is {"unit": channel number, "peak": the unit's largest activation, "y", "x": where that peak is in the
+    layer's grid of positions, "box": [top, left, bottom, right], the photo pixels (half-open, clipped to the
+    photo, after the resize to 224 px) that the peak's position sees, its receptive field}. Use top_patches(layer,
+    unit) next to see what a unit responds to in a dataset.
+
+    Args:
+        image: the photo to probe.
+        layer: a VGG19 conv layer, conv1_1 ... conv5_4 (deeper layers respond to larger, more complex patterns).
+        top: how many units to list, from 1 to the layer's channel count (64 for conv1_x, 512 for conv5_x).
+    """
+    layer = one_of("layer", layer, CONV_LAYERS, "a VGG19 conv layer, conv1_1 … conv5_4")
+    top = whole_number("top", top, 1, units_of(layer))
+    return probe(service.model(), load_input(image, "photo"), layer).top(top)
+
+
 def register() -> None:
     """Add the tools to the current Blocks as named endpoints, each described by its docstring's first paragraph.
 
@@ -134,14 +160,18 @@ def register() -> None:
     for fn in (conv_output_shape, receptive_field):
         gr.api(fn, api_name=fn.__name__, api_description=summary(fn), concurrency_limit=None)
     with gr.Group(visible=False):
-        content, style = image_input(label="content"), image_input(label="style")
+        content, style = image_input(label="content"), image_input(label="style")  # bad uploads: one sentence
         preset = gr.Radio(list(PRESETS), value="Quick", label="preset")
         size = gr.Number(0, precision=0, label="size")
         layer = gr.Dropdown(list(CONV_LAYERS), value="conv5_4", label="layer")
         unit = gr.Number(0, precision=0, label="unit")
         image, caption = gr.Image(type="filepath", label="result"), gr.Textbox(label="caption")
-        run_stylize, run_patches = gr.Button(), gr.Button()
+        photo, top, peaks = image_input(label="photo"), gr.Number(16, precision=0, label="top"), gr.JSON()
+        probe_layer = gr.Dropdown(list(CONV_LAYERS), value="conv4_1", label="layer")
+        run_stylize, run_patches, run_probe = gr.Button(), gr.Button(), gr.Button()
     run_stylize.click(stylize, [content, style, preset, size], image, api_name="stylize_image",
                       api_description=summary(stylize), **CPU_HEAVY)
     run_patches.click(top_patches, [layer, unit], [image, caption], api_name="top_patches",
                       api_description=summary(top_patches), **CPU_HEAVY)
+    run_probe.click(probe_photo, [photo, probe_layer, top], peaks, api_name="probe_photo",
+                    api_description=summary(probe_photo), **CPU_HEAVY)

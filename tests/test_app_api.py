@@ -1,11 +1,12 @@
 """``python app.py`` in a subprocess, called through gradio_client like any API user would."""
 import httpx
+import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
 from app_server import serve_app
-from nst_core.metadata import read_settings
+from nst_core.metadata import read_regions, read_settings
 from nst_core.options import PRESETS, StyleOptions
 
 
@@ -79,3 +80,25 @@ def test_layer_lab_endpoint_returns_five_content_and_five_style_panels(client, t
     assert [item["caption"].split(" · ")[0] for item in content_row] == [f"relu{b}_1" for b in range(1, 6)]
     assert style_row[-1]["caption"].startswith("relu1_1 … relu5_1 · ") and style_row[-1]["caption"].endswith(" dB")
     assert Image.open(content_row[0]["image"]).size == (32, 21)
+
+
+def test_regions_painted_through_the_api_ride_in_the_png_and_come_back(client, tiny_images, tmp_path):
+    layer = np.zeros((60, 90, 4), np.uint8)
+    layer[:, :45] = (255, 0, 0, 255)  # the left half is the red region
+    Image.fromarray(layer).save(tmp_path / "layer.png")
+    editor = {"background": handle_file(tiny_images[0]), "layers": [handle_file(str(tmp_path / "layer.png"))],
+              "composite": None}
+    image, _, status, _, _ = client.predict(handle_file(tiny_images[0]), handle_file(tiny_images[1]), size=48,
+                                            steps=2, scales=1, regions=editor,
+                                            red_style=handle_file(tiny_images[1]), api_name="/stylize")
+    assert status.startswith("Done: 2 steps")
+    labels = read_regions(image)
+    assert labels.shape == (60, 90) and labels[:, :45].min() == 1 and labels[:, 45:].max() == 0
+    assert read_settings(image)[0].region_styles == (2, 0, 0)  # the red region takes the second style image
+    with pytest.raises(Exception) as info:  # a region with a style but no paint
+        client.predict(handle_file(tiny_images[0]), handle_file(tiny_images[1]), size=48, steps=2, scales=1,
+                       green_style=handle_file(tiny_images[1]), api_name="/stylize")
+    assert "green region has a style image but no painted pixels" in str(info.value)
+    palette, _, said, _, _ = client.predict(handle_file(tiny_images[0]), handle_file(tiny_images[1]), 64,
+                                            api_name="/palette_only")
+    assert Image.open(palette).size == (64, 43) and said.startswith("Palette only")

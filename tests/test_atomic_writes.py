@@ -12,8 +12,8 @@ from PIL import Image
 from explorer.units.datasets import Dataset
 from explorer.units.index import Index, ScanSettings
 from explorer.units.topk import TopK
-from nst_core.atomic import replacing, write_bytes
-from nst_core.metadata import write_png
+from nst_core.atomic import replacing
+from nst_core.metadata import write_bytes, write_png
 from nst_studio import served
 
 REWRITES = 60

@@ -50,3 +50,31 @@ def test_one_units_synthesised_image_with_its_caption(explorer):
     assert drawn["natural"] == 32 and drawn["shown"] >= 180 and drawn["fit"] == "contain", drawn  # enlarged to its box
     assert not SERVER_PATH.search(page.locator("body").inner_text())
     assert "Traceback" not in log.read_text()
+
+
+def test_probing_a_photo_shows_sorted_maps_and_a_clicked_unit_whole(explorer, tmp_path):
+    page, log = explorer
+    page.get_by_role("button", name="Probe", exact=True).click()
+    maps = page.locator("#probe-maps .thumbnail-item img")
+    expect(maps).to_have_count(32, timeout=120_000)  # conv1_1's 64 units, a page of 32
+    page.wait_for_function("[...document.querySelectorAll('#probe-maps .thumbnail-item img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)")
+    facts = layout(page, "#probe-maps")
+    assert all(i["inside"] for i in facts["items"]) and facts["inner"] <= 1 and facts["innerX"] <= 1, facts
+    assert all(c["whole"] for c in facts["captions"]), facts["captions"]
+    peaks = [float(re.fullmatch(r"unit \d+ · ([\d.]+)", c["text"]).group(1)) for c in facts["captions"]]
+    assert peaks == sorted(peaks, reverse=True) and len(peaks) == 32
+    page.locator("#probe-maps .thumbnail-item").first.click()
+    expect(page.locator("#probe-synthesis img")).to_be_visible(timeout=300_000)
+    for box in ("#probe-on-photo", "#probe-projection", "#probe-top9", "#probe-synthesis"):
+        img = page.locator(f"{box} img")
+        expect(img).to_be_visible()
+        r = img.bounding_box()
+        assert r["width"] > 100 and r["x"] >= 0 and r["x"] + r["width"] <= 1400, (box, r)  # whole on the screen
+    said = page.locator("#probe-unit-said").inner_text()
+    assert re.search(r"conv1_1 unit \d+: peak [\d.]+ on your photo", said), said
+    assert re.search(r"(would rank \d+(st|nd|rd|th) among|is below) the scikit-image sample photos dataset's top-9",
+                     said), said
+    page.screenshot(path=str(tmp_path / "probe.png"), full_page=True)
+    assert not SERVER_PATH.search(page.locator("body").inner_text())
+    assert "Traceback" not in log.read_text()

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from explorer.convs.shapes import (PRESETS, conv_output_shape, course_text, describe, input_shape_from, make_conv,
+from explorer.convs.text import describe
+from explorer.convs.shapes import (PRESETS, conv_output_shape, course_text, input_shape_from, make_conv,
                                   make_pool, parse_size, to_channels_last)
 from explorer.convs.stacks import STACK_EXAMPLE, make_stack, receptive_fields
 from explorer.convs.text import STACK_HEADERS, stack_table

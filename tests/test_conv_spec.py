@@ -8,7 +8,8 @@ import pytest
 
 from explorer.convs.figures import see_it
 from explorer.convs.kernels import MAX_CELLS, correlate
-from explorer.convs.shapes import LARGEST, ConvSpec, describe
+from explorer.convs.shapes import LARGEST, ConvSpec
+from explorer.convs.text import describe
 from explorer.convs.stacks import MAX_LAYERS, make_stack
 from nst_core.checks import InputError
 

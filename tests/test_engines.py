@@ -51,7 +51,7 @@ def test_ray_where_nothing_listens_is_one_sentence_within_30_s(tmp_path):
     assert time.monotonic() - start < 30
     assert run.returncode == 2 and not (tmp_path / "i.pt").exists()
     lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("explorer: error: RAY_ADDRESS '127.0.0.1:") and \
+    assert len(lines) == 1 and lines[0].startswith("explorer: error: RAY_ADDRESS=127.0.0.1:") and \
         lines[0].endswith("no Ray cluster answers there; start one (ray start --head), correct RAY_ADDRESS, or unset "
                           "it to scan on a local Ray."), run.stderr
 

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.units.color import color_correlation_sqrt, photo_covariance, sample_photos, to_rgb
-from explorer.units.objectives import as_objective, channel, neuron
-from explorer.units.param import fourier_image, pixel_image
-from explorer.units.render import mean_rectified_activation, visualize
-from explorer.units.transforms import compose, default_transforms
-from explorer.units.vis_settings import VisSettings
+from explorer.featurevis.color import color_correlation_sqrt, photo_covariance, sample_photos, to_rgb
+from explorer.featurevis.objectives import as_objective, channel, neuron
+from explorer.featurevis.param import fourier_image, pixel_image
+from explorer.featurevis.render import mean_rectified_activation, visualize
+from explorer.featurevis.transforms import compose, default_transforms
+from explorer.featurevis.vis_settings import VisSettings
 from nst_core.checks import InputError
 from nst_core.vgg import load_vgg19
 

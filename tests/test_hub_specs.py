@@ -15,9 +15,8 @@ SAID = "write a Hub dataset as hf:OWNER/NAME, hf:OWNER/NAME:SPLIT or hf:OWNER/NA
 
 @pytest.mark.parametrize("spec, message", [
     ("hf:", f"'hf:': {SAID}"),
-    ("hf:/", "'hf:/': the root folder is not a dataset; give the folder that holds the images, or a Hub name "
-             "OWNER/NAME"),
-    ("hf:owner", f"'hf:owner': {SAID}"),
+    ("hf:/", f"'hf:/': {SAID}"),  # the file system's root is no dataset
+    ("hf:owner/name/extra", f"'hf:owner/name/extra': {SAID}"),
     ("hf:owner/name:::", f"'hf:owner/name:::': {SAID}"),
     ("hf:../../x", f"'hf:../../x': {SAID}"),
     ("hf:owner/../x", f"'hf:owner/../x': {SAID}"),
@@ -46,12 +45,14 @@ def hanging_network(monkeypatch):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
 
 
-def test_an_unreachable_hub_is_said_within_the_timeout(hanging_network):
+@pytest.mark.parametrize("spec", ["hf:someone/photos:validation", "hf:owner"])  # hf:NAME: a dataset with no owner
+def test_an_unreachable_hub_is_said_within_the_timeout(hanging_network, spec):
     start = time.monotonic()
     with pytest.raises(DatasetError) as info:
-        open_dataset("hf:someone/photos:validation", "/nonexistent-store")
+        open_dataset(spec, "/nonexistent-store")
     assert time.monotonic() - start < 3  # the datasets import aside, the wait is the 0.5 s timeout
-    assert str(info.value) == ("hf:someone/photos: the Hugging Face Hub could not be reached; check the internet "
+    name = spec.split(":")[1]
+    assert str(info.value) == (f"hf:{name}: the Hugging Face Hub could not be reached; check the internet "
                                "connection, or scan a folder or zip instead")
 
 

@@ -1,6 +1,7 @@
 """The app's MCP server, called as an assistant would: the ``mcp`` package's streamable-HTTP client against
 ``python app.py`` (``serve_app``) at ``/gradio_api/mcp/``."""
 import base64
+import ast
 import io
 import re
 
@@ -9,9 +10,11 @@ import pytest
 from PIL import Image
 
 from app_server import serve_app
+from explorer.units.probe import probe
+from nst_core.vgg import load_vgg19
 from mcp_client import call_tool, list_tools, text_of
 
-OUR_TOOLS = {"conv_output_shape", "receptive_field", "stylize", "top_patches"}
+OUR_TOOLS = {"conv_output_shape", "receptive_field", "stylize", "top_patches", "probe_photo"}
 # the tabs' handlers that only update the page (lambdas, preset pickers, figures, clicks on a gallery tile)
 UI_ONLY = re.compile(r"^(lambda|preset_|see_it_view|show_unit|filters_image|ask_to_stylize|show_page_\d)")
 
@@ -78,6 +81,15 @@ def test_stylize_returns_the_image(mcp_url):
     image, = [item for item in result.content if item.type == "image"]
     assert image.mimeType == "image/png"
     assert Image.open(io.BytesIO(base64.b64decode(image.data))).size == (48, 40)  # long edge 48, aspect kept
+
+
+def test_probe_photo_lists_the_models_strongest_units(mcp_url):
+    result = call_tool(mcp_url, "probe_photo", {"image": png_data_url(2), "layer": "conv2_1", "top": 4})
+    assert not result.isError, text_of(result)
+    rgb = np.asarray(Image.open(io.BytesIO(base64.b64decode(png_data_url(2).split(",")[1]))))
+    assert ast.literal_eval(text_of(result)) == probe(load_vgg19("caffe"), rgb, "conv2_1").top(4)
+    result = call_tool(mcp_url, "probe_photo", {"image": png_data_url(2), "layer": "conv2_1", "top": 129})
+    assert result.isError and "top must be a whole number from 1 to 128" in text_of(result)
 
 
 def test_tools_are_described_and_ui_only_handlers_hidden(mcp_url):

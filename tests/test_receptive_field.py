@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from explorer.units.receptive_field import LayerSpec, layer_spec, receptive_field
+from nst_core.receptive_field import LayerSpec, layer_spec, receptive_field
 from nst_core.vgg import LAYER_INDEX, LAYER_NAMES, load_vgg19
 
 

@@ -5,11 +5,12 @@ import zipfile
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from explorer.units import scan as scan_module
 from explorer.units.datasets import BUILTIN_NOT_PHOTOS, DatasetError, builtin_dataset, files_dataset, folder_dataset, zip_dataset
-from explorer.units.index import Index, ScanSettings
+from explorer.units.index import BadIndexError, Index, ScanSettings
 from explorer.units.scan import cached_scan
 from nst_core.vgg import load_vgg19
 from units_helpers import write_random_images
@@ -153,3 +154,35 @@ def test_stopped_scan_resumes_after_its_last_finished_shard(model, tmp_path, mon
         assert torch.equal(resumed.layers[layer].image, whole.layers[layer].image)
         assert torch.allclose(resumed.layers[layer].value, whole.layers[layer].value)
     assert not checkpoint.exists()
+
+
+@pytest.mark.parametrize("payload, said", [
+    ({"format": 2}, "the field 'settings' is missing"),
+    ({"format": 2, "weights": 3, "preprocessing": "", "settings": {}, "dataset": {}, "fingerprint": "", "views": [],
+      "skipped": [], "layers": {}}, "the field 'settings' should hold"),
+    ({"format": 1}, "not an explorer index of format 2"),
+    (b"", "not an explorer index"),
+    (b"PK\x03\x04cut off", "not an explorer index"),
+])
+def test_a_tampered_index_is_one_sentence_and_exit_2(tmp_path, capsys, payload, said):
+    from explorer.__main__ import main
+    path = tmp_path / "bad.pt"
+    if isinstance(payload, bytes):
+        path.write_bytes(payload)
+    else:
+        torch.save(payload, path)
+    assert main(["render", str(path), "--layer", "conv1_1", "-o", str(tmp_path / "o.png")]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_index_whose_unit_count_disagrees_with_its_layer_is_refused(tmp_path):
+    entry = {k: torch.zeros(10, 9, dtype=torch.float32 if k == "value" else torch.int64) for k in ("value", "image",
+                                                                                                   "y", "x")}
+    d = {"format": 2, "weights": "w", "preprocessing": "p",
+         "settings": {"size": 224, "k": 9, "per_image": 1, "precision": "fp32", "batch_size": 16},
+         "dataset": {"name": "n", "root": str(tmp_path), "files": [], "zooms": [1]}, "fingerprint": "f",
+         "views": [], "skipped": [], "layers": {"conv1_1": entry}}
+    torch.save(d, tmp_path / "i.pt")
+    with pytest.raises(BadIndexError, match=r"conv1_1 should hold 64 units x 9 entries, not 10 x 9"):
+        Index.load(tmp_path / "i.pt")

@@ -11,8 +11,8 @@ from PIL import Image
 
 from explorer.__main__ import main
 from explorer.units.tiles import labelled_page
-from explorer.units.vis_settings import PNG_KEY, VisSettings
-from explorer.units.receptive_field import receptive_field
+from explorer.featurevis.vis_settings import PNG_KEY, VisSettings
+from nst_core.receptive_field import receptive_field
 from explorer.units.index import Index
 from units_helpers import write_random_images
 

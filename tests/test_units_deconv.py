@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from explorer.units.deconv import METHODS, Request, project, rgb_signal, signal_to_image, unit_projections
-from explorer.units.receptive_field import receptive_field
+from nst_core.receptive_field import receptive_field
 from explorer.units.patches import cut_box, inside_mask
 from nst_core.vgg import load_vgg19
 

@@ -4,7 +4,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer.units.receptive_field import receptive_field
+from nst_core.receptive_field import receptive_field
 from explorer.units.patches import cut_patch, padding_pattern
 from explorer.units.tiles import Cell, dead_tile, dead_units, unit_tile, units_by_peak
 from explorer.units.topk import TopK, spatial_maxima

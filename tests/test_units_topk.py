@@ -5,7 +5,8 @@ import torch
 
 from explorer.units.datasets import folder_dataset
 from explorer.units.index import ScanSettings
-from explorer.units.scan import network_input, scan, scan_network
+from explorer.units.batches import network_input, scan_network
+from explorer.units.scan import scan
 from explorer.units.topk import NO_IMAGE, TopK, spatial_maxima
 from nst_core.images import load_image
 from nst_core.vgg import load_vgg19

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.units.vis_settings import PNG_KEY, VisSettings
+from explorer.featurevis.vis_settings import PNG_KEY, VisSettings
 from nst_studio import explorer_tab
 
 

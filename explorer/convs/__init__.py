@@ -7,4 +7,3 @@ samples  a heartbeat signal, a photo, volumes
 kernels  named filters and the n-d correlation
 figures  the drawings, with the filter's window highlighted
 """
-from . import shapes  # noqa: F401  (first: shapes re-exports text.describe, and text reads shapes)

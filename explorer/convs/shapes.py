@@ -359,5 +359,3 @@ def preset_arguments(name: str) -> dict:
     defaults = {k: p.default for k, p in inspect.signature(make_conv).parameters.items() if p.default is not p.empty}
     return {**defaults, **PRESETS[name]}
 
-
-from .text import describe  # noqa: E402,F401  (kept importable from here: the tab, the API and the MCP tool use it)

@@ -26,9 +26,10 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
-from nst_core.checks import InputError
 from nst_core.images import load_image, resize_to
 
+from .hub import hub_dataset
+from .sources import Dataset, DatasetError, Item, Source, file_hash
 from .stored import checked_pairs
 
 BUILTIN = "builtin"
@@ -41,92 +42,6 @@ BUILTIN_ZOOMS = (1, 2)
 MAX_ZIP_BYTES = 2_000_000_000  # uncompressed
 MAX_FILES = 10_000
 SKIPPED_NOTE = ".skipped.json"  # inside an extracted zip: members that could not be extracted, with why
-
-
-class DatasetError(InputError):
-    """A dataset that can't be used at all (missing folder, bad zip, no files). The message says which and why."""
-
-
-@dataclass(frozen=True)
-class Item:
-    """One dataset entry to read: its name, and its bytes as a file ``path`` or as ``data``."""
-
-    name: str
-    path: str | None = None
-    data: bytes | None = None
-
-    def rgb(self) -> np.ndarray:
-        """The entry as RGB uint8, checked as every input image is (``ImageError`` naming the entry)."""
-        if self.data is None:
-            return load_image(self.path)
-        with tempfile.TemporaryDirectory(prefix="nst-item-") as tmp:
-            path = os.path.join(tmp, os.path.basename(self.name))
-            with open(path, "wb") as f:
-                f.write(self.data)
-            return load_image(path)
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """``files`` (paths relative to ``root``, sorted) scanned at each zoom in ``zooms``; ``skipped``: entries that
-    never became files (a damaged zip's members), as (name, why)."""
-
-    name: str
-    root: str
-    files: tuple[str, ...]
-    zooms: tuple[int, ...] = (1,)
-    skipped: tuple[tuple[str, str], ...] = ()
-
-    def path(self, file: str) -> str:
-        return os.path.join(self.root, file)
-
-    def count(self) -> int:
-        return len(self.files)
-
-    def items(self, start: int = 0) -> Iterator[Item]:
-        """The files from position ``start`` on, in order."""
-        for file in self.files[start:]:
-            yield Item(file, self.path(file))
-
-    def finished(self, names: list[str], used: set[str]) -> Dataset:
-        """The dataset as an index keeps it, ``used`` being the item names its top-k show (a folder's files are
-        all on disk already)."""
-        return self
-
-    def fingerprint(self) -> str:
-        """sha256 over the zooms and every (relative name, sha256 of the file's bytes)."""
-        digest = hashlib.sha256(repr(self.zooms).encode())
-        for file in self.files:
-            digest.update(file.encode() + b"\0" + file_hash(self.path(file)).encode() + b"\0")
-        return digest.hexdigest()[:24]
-
-
-class Source(Protocol):
-    """What a scan reads: a folder-like ``Dataset`` or a streamed Hub dataset (hub.py)."""
-
-    name: str
-    zooms: tuple[int, ...]
-    skipped: tuple[tuple[str, str], ...]
-
-    def count(self) -> int | None: ...  # items in all (None: not known before the end)
-
-    def items(self, start: int = 0) -> Iterator[Item]: ...
-
-    def fingerprint(self) -> str: ...
-
-    def finished(self, names: list[str], used: set[str]) -> Dataset: ...
-
-
-def file_hash(path: str | os.PathLike) -> str:
-    """sha256 of a file's bytes; ``"unreadable"`` when it can't be read (the scan will report it)."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError:
-        return "unreadable"
-    return digest.hexdigest()
 
 
 def _is_hidden(rel: str) -> bool:
@@ -369,8 +284,6 @@ def open_dataset(spec: str, store: str | os.PathLike, zooms: tuple[int, ...] | N
     if spec == BUILTIN:
         return builtin_dataset(zooms or BUILTIN_ZOOMS)
     if spec.startswith("hf:"):
-        from .hub import hub_dataset  # imports the datasets library, which takes seconds: only when asked for
-
         return hub_dataset(spec, store, zooms or (1,))
     if os.path.isdir(spec):
         return folder_dataset(spec, zooms or (1,))

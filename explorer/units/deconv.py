@@ -25,9 +25,9 @@ from torch import nn
 
 from nst_core.vgg import LAYER_INDEX, VGG19, Preprocessing
 
-from .receptive_field import receptive_field
+from nst_core.receptive_field import receptive_field
 from .patches import cut_box
-from .scan import network_input, scan_network
+from .batches import network_input, scan_network
 
 METHODS = ("deconvnet", "guided")
 BATCH = 8

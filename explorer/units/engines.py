@@ -1,7 +1,7 @@
 """The Ray engine: the scan as a Ray Data pipeline, on a local Ray or the cluster at $RAY_ADDRESS.
 
     read (one streaming task: the dataset's items in order)
-      -> preprocess (tasks: decode and check each item, cut its views; scan.read_views)
+      -> preprocess (tasks: decode and check each item, cut its views; batches.read_views)
       -> forward (an actor pool, one VGG19 per actor: each batch's top-k per unit; scan.top_of_views)
       -> the driver folds the per-batch top-k in dataset order (shards.ScanState: merge, checkpoints)
 
@@ -27,10 +27,10 @@ import nst_core
 from nst_core.checks import InputError, shown
 from nst_core.vgg import VGG19
 
-from .datasets import Item, Source
+from .sources import Item, Source
 from .index import ScanSettings
+from .batches import items_per_batch, read_views, scan_network, top_of_views
 from .network import port_answers
-from .scan import items_per_batch, read_views, scan_network, top_of_views
 from .shards import BatchResult, views_of
 
 ITEMS_PER_BLOCK = 64  # items the read task hands on at a time
@@ -79,7 +79,7 @@ def ray_session():
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS") or None
         if address and not cluster_answers(address):
-            raise InputError(f"RAY_ADDRESS {shown(address)}: no Ray cluster answers there; start one (ray start "
+            raise InputError(f"RAY_ADDRESS={address[:80]}: no Ray cluster answers there; start one (ray start "
                              "--head), correct RAY_ADDRESS, or unset it to scan on a local Ray.")
         runtime_env = {"py_modules": [explorer, nst_core]} if address else None
         try:

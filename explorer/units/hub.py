@@ -20,36 +20,34 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nst_core.atomic import write_bytes
 from nst_core.checks import real_number, shown
+from nst_core.metadata import write_bytes
 
-from .datasets import Dataset, DatasetError, Item
 from .network import port_answers
+from .sources import Dataset, DatasetError, Item
 
 PREFIX = "hf:"
 DEFAULT_SPLIT = "train"
-# OWNER/NAME[:split[:column]], as the Hub spells repository ids (at most 96 characters a part)
-HUB_NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}(:[\w.-]{1,100}){0,2}")
-SUFFIX = re.compile(r"(:[\w.-]{1,100}){0,2}")  # after a local folder: [:split[:column]]
+REPO_ID = re.compile(r"(?:[A-Za-z0-9][\w-]*(?:\.[\w-]+)*/)?[A-Za-z0-9][\w-]*(?:\.[\w-]+)*")  # [OWNER/]NAME, no '..'
+SPLIT = re.compile(r"[\w.-]{1,100}")  # a split's or a column's name
 SPEC_SAID = "write a Hub dataset as hf:OWNER/NAME, hf:OWNER/NAME:SPLIT or hf:OWNER/NAME:SPLIT:COLUMN"
 TIMEOUT_ENV = "NST_HUB_TIMEOUT"
 TIMEOUT_S = 3.0  # the longest wait for the Hub to answer before a scan says it is unreachable
 
 
 def parse_spec(spec: str) -> tuple[str, str, str | None]:
-    """``hf:OWNER/NAME[:split[:column]]``, or ``hf:FOLDER[:split[:column]]`` for a local folder that ``datasets``
-    reads (not the file system's root) -> (path, split, column or None); anything else ``DatasetError``."""
+    """``hf:[OWNER/]NAME[:split[:column]]``, or ``hf:FOLDER[:split[:column]]`` for a local folder that the datasets
+    library reads (not the file system's root, no ``..``) -> (path, split, column or None); anything else is one
+    sentence (``DatasetError``), before any network use."""
     text = spec[len(PREFIX):] if isinstance(spec, str) and spec.startswith(PREFIX) else None
     if text is None or len(text) > 1000:
         raise DatasetError(f"{shown(spec)}: {SPEC_SAID}")
-    folder, _, suffix = text.partition(":")
-    if folder and os.path.isdir(folder) and SUFFIX.fullmatch(":" + suffix if suffix else ""):
-        if os.path.dirname(os.path.abspath(folder)) == os.path.abspath(folder):
-            raise DatasetError(f"{shown(spec)}: the root folder is not a dataset; give the folder that holds the "
-                               "images, or a Hub name OWNER/NAME")
-    elif not HUB_NAME.fullmatch(text) or os.path.exists(folder):
-        raise DatasetError(f"{shown(spec)}: {SPEC_SAID}")
     parts = text.split(":")
+    folder = os.path.abspath(parts[0]) if parts[0] else ""
+    local = os.path.isdir(parts[0]) and ".." not in Path(parts[0]).parts and os.path.dirname(folder) != folder
+    named = local or (REPO_ID.fullmatch(parts[0]) and not os.path.exists(parts[0]))  # not a server file
+    if not named or len(parts) > 3 or not all(SPLIT.fullmatch(p) for p in parts[1:]):
+        raise DatasetError(f"{shown(spec)}: {SPEC_SAID}")
     return parts[0], parts[1] if len(parts) > 1 else DEFAULT_SPLIT, parts[2] if len(parts) > 2 else None
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .receptive_field import receptive_field
+from nst_core.receptive_field import receptive_field
 
 CHECKER_SQUARES = 12  # a padding checkerboard has about this many squares along its longer side
 CHECKER_GREYS = (96, 160)

@@ -7,6 +7,7 @@ of units already shown are kept in memory.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -17,14 +18,15 @@ from nst_core.checks import one_of, shown, whole_number
 from nst_core.vgg import BLOCKS, CONV_LAYERS, VGG19, load_vgg19
 
 from .datasets import Dataset, DatasetError, Source, builtin_dataset, files_dataset, zip_dataset
-from .hub import HUB_NAME, hub_dataset
+from .hub import hub_dataset
+from .probe import Probe, peak_projection, placement, probe, probe_page, unit_overlay
 from .filters import first_layer_filters
-from .receptive_field import receptive_field
+from nst_core.receptive_field import receptive_field
 from .index import Index, ScanSettings
-from .render import render_units
+from explorer.featurevis.render import render_units
 from .tiles import (Cell, ViewLoader, beside, dead_units, fit, grid, page_cells, unit_label, unit_tile,
                     units_by_peak)
-from .vis_settings import VisSettings
+from explorer.featurevis.vis_settings import VisSettings
 from .scan import Stopped, cache_dir, cached_scan
 
 UNITS_PER_PAGE = 16
@@ -48,6 +50,9 @@ def uploaded_dataset(paths: Sequence[str]) -> Dataset:
     if zips and len(paths) > 1:
         raise DatasetError("upload either one zip or image files, not both")
     return zip_dataset(zips[0], store) if zips else files_dataset(paths, store)
+
+
+HUB_NAME = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*(:[\w.-]+){0,2}")  # OWNER/NAME[:split[:column]]
 
 
 def hub_choice(name: str) -> Source:
@@ -223,6 +228,36 @@ def unit_detail(index: Index, layer: str, unit: int, mode: str, method: str,
         if mode != "projections":
             items.append((fit(cell.patch, DETAIL_PX), cell.caption()))
     return items
+
+
+def probe_summary(result: Probe, page: int, pages: int) -> str:
+    """Markdown: what the probe's page shows."""
+    live = sum(p.peak > 0 for p in result.peaks)
+    rf = receptive_field(result.layer)
+    note = f"{result.note} " if result.note else ""
+    return (f"{note}**{result.layer}** on your photo: {live} of {len(result.peaks)} units fire somewhere (peak > 0); "
+            f"each position of the layer's {result.maps.shape[2]}×{result.maps.shape[1]} grid sees {rf.size}×{rf.size}"
+            f" px. Maps page {page} of {pages}, strongest peak first; each caption gives the unit and its peak, and each "
+            "map is scaled by its own peak. Click a map.")
+
+
+def probe_photo_page(rgb: np.ndarray, layer: str, page: int) -> tuple[Probe, list[tuple[np.ndarray, str]], int, str]:
+    """Probe ``layer`` on the photo: the probe, one page of (heatmap, caption), the page shown and a summary."""
+    result = probe(model(), rgb, layer)
+    tiles, page, pages = probe_page(result, page)
+    return result, tiles, page, probe_summary(result, page, pages)
+
+
+def probe_unit_views(result: Probe, unit: int, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """The unit's map over the photo with the peak's receptive-field box, and the projection of that peak (enlarged
+    to ``DETAIL_PX``, its pixels kept visible)."""
+    return unit_overlay(result, unit), fit(peak_projection(model(), result, unit, method), DETAIL_PX)
+
+
+def probe_unit_top(result: Probe, unit: int, index: Index) -> tuple[np.ndarray, str]:
+    """The unit's dataset top-k tile, and the sentence placing the photo's peak among them."""
+    (tile, _), = page_tiles(index, result.layer, [unit], "patches", "deconvnet")
+    return tile, placement(result, unit, index)
 
 
 def filters_image(px: int = 40) -> np.ndarray:

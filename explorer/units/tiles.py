@@ -18,7 +18,7 @@ from nst_core.vgg import VGG19
 
 from .datasets import load_view
 from .deconv import Request, signal_to_image, unit_projections
-from .receptive_field import receptive_field
+from nst_core.receptive_field import receptive_field
 from .index import Index
 from .patches import cut_patch, inside_mask, padding_pattern
 from .topk import NO_IMAGE

@@ -17,7 +17,7 @@ from PIL import Image
 from nst_core.images import load_image
 from nst_core.vgg import VGG19
 
-from .datasets import builtin_dataset
+from explorer.units.datasets import builtin_dataset
 from .param import ImageF
 
 SUBSAMPLE = 4  # every 4th pixel of every 4th row of each photo

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from nst_core.vgg import LAYER_NAMES, check_layer
+from .vgg import LAYER_NAMES, check_layer
 
 
 @dataclass(frozen=True)

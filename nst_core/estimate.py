@@ -1,0 +1,207 @@
+"""How long a stylization takes and how much memory it needs, before it starts; and the tile edge that fits.
+
+The cost model, per stage of the coarse-to-fine schedule at n pixels (one evaluation of J and dJ/dG per L-BFGS or
+Adam step, plus one where the stage ends):
+
+    seconds = (steps + 1) * STEP_EVALUATIONS * (t_0 * windows + t_px * n * overlap * TILED_WORK)
+              + t_px * FORWARD_SHARE * (n + n_style)
+    peak    = BASE_BYTES + EVAL_BYTES_PER_PX * n_eval + n_final * (IMAGE_BUFFERS + 2 m) * 12 B
+
+t_0 + t_px n, the seconds of one evaluation (a fixed part, which dominates at the coarse sizes, and one per pixel),
+comes from one evaluation at each of ``CALIBRATION_SIZES`` px, measured on this machine once
+(``StyleTransfer.evaluation_cost``) and cached; n_eval is the picture's pixels, or one
+tile's window (core and halo) when tiled; m is the L-BFGS history (each of its 2 m vectors is a whole picture).
+EVAL_BYTES_PER_PX comes from the peak RSS of one evaluation at 256, 512 and 768 px (2.3-2.6 KB per pixel in fp32,
+1.7 KB in bf16, above a base of 0.4 GB) and of tiled runs at 2048 px (2.4 KB per window pixel in bf16);
+IMAGE_BUFFERS from the peak RSS of a whole run at 4096 px.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .checks import InputError
+from .memory import gigabytes
+from .tiling import GRID, halo_for, split
+
+BASE_BYTES = 450_000_000  # torch, VGG19's weights, the process
+EVAL_BYTES_PER_PX = {"fp32": 3000, "bf16": 2400}  # a tiled window keeps a little more (its gradient, a copy)
+IMAGE_BUFFERS = 20  # whole-picture RGB float tensors besides L-BFGS's (G, its gradient, the best G, the content and
+# style images, the step's start, the output ...): from the peak RSS of a 4096 px run, tiled, at 4G (5.3 GB)
+MIN_LBFGS_HISTORY = 3
+TILED_WORK = 1.4  # a tiled evaluation runs every window forward twice (pass 1 and pass 2) and backward once
+FORWARD_SHARE = 0.35  # a forward pass without gradients (a stage's targets: content and style) against an evaluation
+STEP_EVALUATIONS = 1.1  # evaluations per step: one, and now and then a shortened step's second
+MIN_TILE = 64
+HEADROOM = 0.9  # plans use this share of the budget: the model's figures are measured, not exact
+CALIBRATION_SIZES = (128, 512)  # t_0 and t_px from these two
+JOB_BUDGET_ENV = "NST_JOB_BUDGET_S"
+
+
+def calibration_file() -> Path:
+    return Path(os.environ.get("NST_CACHE_DIR") or Path.home() / ".cache" / "nst-studio") / "calibration.json"
+
+
+EvaluationCost = tuple[float, float]  # (t_0 seconds, t_px seconds per pixel) of one evaluation
+
+
+def cached_evaluation_cost(key: str) -> EvaluationCost | None:
+    """The measured (t_0, t_px) stored for ``key`` (CPU, device, precision, threads), if any and sane."""
+    try:
+        value = json.loads(calibration_file().read_text()).get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
+    ok = (isinstance(value, list) and len(value) == 2 and all(isinstance(v, float) for v in value)
+          and 0 <= value[0] < 60 and 0 < value[1] < 1)
+    return (value[0], value[1]) if ok else None
+
+
+def store_evaluation_cost(key: str, value: EvaluationCost) -> None:
+    """Keep a measurement (written whole to a temporary file, then renamed)."""
+    path = calibration_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            known = json.loads(path.read_text())
+            known = known if isinstance(known, dict) else {}
+        except (OSError, ValueError):
+            known = {}
+        known[key] = list(value)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that can't be written only means measuring again next time
+
+
+def stage_shape(shape: tuple[int, int], long_edge: int) -> tuple[int, int]:
+    """(h, w) of a picture of ``shape`` resized to ``long_edge`` (as ``images.resize_long_edge``)."""
+    h, w = shape
+    scale = long_edge / max(h, w)
+    return max(min(16, long_edge), round(h * scale)), max(min(16, long_edge), round(w * scale))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run will take: seconds, peak bytes, the final stage's tile edge (None: untiled) and tile count."""
+
+    seconds: float
+    peak_bytes: int
+    tile: int | None
+    tiles: int
+    lbfgs_history: int
+    shape: tuple[int, int]
+    stage_tiles: tuple[int | None, ...]  # the tile edge of each stage of the schedule (None: untiled)
+
+    def text(self) -> str:
+        """'about 85 s and 1.6 GB (tiled in 6 tiles)'."""
+        tiled = f" (tiled in {self.tiles} tiles of {self.tile} px)" if self.tile else ""
+        return f"about {self.seconds:.0f} s and {gigabytes(self.peak_bytes)}{tiled}"
+
+
+def eval_peak(h: int, w: int, tile: int | None, halo: int, precision: str) -> int:
+    """Peak bytes of one evaluation's activations: of the whole picture, or of its largest tile window."""
+    if tile is None:
+        return EVAL_BYTES_PER_PX[precision] * h * w
+    biggest = max((t.in_bottom - t.in_top) * (t.in_right - t.in_left) for t in split(h, w, tile, halo))
+    return EVAL_BYTES_PER_PX[precision] * biggest
+
+
+def picture_bytes(h: int, w: int, history: int) -> int:
+    return h * w * 12 * (IMAGE_BUFFERS + 2 * history)
+
+
+def fitting_history(h: int, w: int, wanted: int, budget: int) -> int:
+    """The L-BFGS history that leaves half the budget to the evaluation: at most ``wanted``, at least 3."""
+    spare = budget // 2 - BASE_BYTES - picture_bytes(h, w, 0)
+    return max(MIN_LBFGS_HISTORY, min(wanted, spare // (h * w * 24) if spare > 0 else 0))
+
+
+def choose_tile(h: int, w: int, forced: int, halo: int, precision: str, room: int) -> int | None:
+    """None when the whole picture fits ``room`` bytes (and no tile is forced), else the largest tile edge (a
+    multiple of 16, at least ``MIN_TILE``) whose windows fit; ``forced`` (> 0) is taken as it is."""
+    if forced:
+        return forced if forced < max(h, w) else None
+    if eval_peak(h, w, None, halo, precision) <= room:
+        return None
+    for tile in range(GRID * (max(h, w) // GRID), MIN_TILE - 1, -GRID):
+        if eval_peak(h, w, tile, halo, precision) <= room:
+            return tile
+    return 0  # nothing fits
+
+
+def plan(options, content_shape: tuple[int, int], cost: EvaluationCost, budget: int, precision: str) -> Plan:
+    """The estimate for stylizing a content of ``content_shape`` with ``options`` under ``budget`` bytes, with
+    evaluations at ``precision`` ("fp32" or "bf16") costing ``cost`` = (t_0, t_px): t_0 + t_px n seconds at n px.
+
+    Raises ``InputError`` when even the smallest tile does not fit, naming the largest size that would."""
+    halo = halo_for([options.content_layer, *options.style_layers])
+    asked, budget = budget, int(HEADROOM * budget)
+    if options.tile and options.tile < halo:
+        raise InputError(f"tile {options.tile} px is smaller than the halo of {halo} px that the chosen layers need "
+                         f"around each tile; use a tile of at least {halo} px, or 0 to choose it automatically.")
+    seconds, peak, tile, tiles, stage_tiles = 0.0, 0, None, 1, []
+    schedule = options.schedule()
+    fh, fw = stage_shape(content_shape, options.size)
+    history = fitting_history(fh, fw, options.lbfgs_history, budget) if options.optimizer == "lbfgs" else 0
+    for long_edge, steps in schedule:
+        h, w = stage_shape(content_shape, long_edge)
+        room = budget - BASE_BYTES - picture_bytes(h, w, history)
+        tile = choose_tile(h, w, options.tile, halo, precision, room)
+        if tile == 0 or room <= 0:
+            fits = largest_fitting_size(options, content_shape, budget, precision, halo)
+            raise InputError(f"size {options.size} needs more memory than the budget of {gigabytes(asked)} allows, "
+                             f"even tiled; choose a size up to {fits} px or a larger memory budget.")
+        windows = [(t.in_bottom - t.in_top) * (t.in_right - t.in_left) for t in split(h, w, tile, halo)] \
+            if tile else [h * w]
+        work = sum(windows) * (TILED_WORK if tile else 1.0)
+        style_px = (long_edge * options.style_scale) ** 2  # a square style, the usual worst case
+        targets = FORWARD_SHARE * (h * w + style_px) * (sum(windows) / (h * w) if tile else 1.0)
+        t_0, t_px = cost
+        seconds += (steps + 1) * STEP_EVALUATIONS * (t_0 * len(windows) + t_px * work) + t_px * targets
+        tiles = len(windows)
+        stage_tiles.append(tile)
+        peak = max(peak, BASE_BYTES + picture_bytes(h, w, history) + eval_peak(h, w, tile, halo, precision))
+    return Plan(seconds, peak, tile, tiles, history, (fh, fw), tuple(stage_tiles))
+
+
+def largest_fitting_size(options, content_shape, budget, precision, halo) -> int:
+    """The largest long edge (a multiple of 16) whose picture buffers and smallest tile fit ``budget``."""
+    size = options.size
+    while size > 32:
+        size = GRID * ((size - 1) // GRID)
+        h, w = stage_shape(content_shape, size)
+        room = budget - BASE_BYTES - picture_bytes(h, w, MIN_LBFGS_HISTORY)
+        if room > 0 and choose_tile(h, w, 0, halo, precision, room) != 0:
+            return size
+    return 32
+
+
+def job_budget_seconds() -> float:
+    """Seconds a job may take (``NST_JOB_BUDGET_S``, default 300)."""
+    try:
+        return max(1.0, float(os.environ.get(JOB_BUDGET_ENV, "300")))
+    except ValueError:
+        return 300.0
+
+
+def size_within(options, content_shape, cost: EvaluationCost, budget, precision, seconds: float) -> int:
+    """The largest long edge (multiple of 16, at least 32) whose estimate stays within ``seconds``."""
+    lo, hi = 32, options.size
+    while hi - lo > GRID:
+        mid = GRID * ((lo + hi) // (2 * GRID))
+        try:
+            fits = plan(_with_size(options, mid), content_shape, cost, budget, precision).seconds <= seconds
+        except InputError:
+            fits = False
+        lo, hi = (mid, hi) if fits else (lo, mid)
+    return lo
+
+
+def _with_size(options, size: int):
+    scales = max(1, min(options.scales, 1 + int(math.log2(size / 32))))
+    return dataclasses.replace(options, size=size, scales=scales)
