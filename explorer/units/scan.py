@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from nst_core.checks import one_of
+from nst_core.estimate import fitting_pixels, fitting_side, over_budget
+from nst_core.memory import memory_budget
 from nst_core.vgg import VGG19
 
 from .batches import items_per_batch, read_views, resolve_precision, scan_network, top_of_views, units_of
@@ -57,6 +59,19 @@ def local_batches(model: VGG19, dataset: Source, layers: Sequence[str], settings
         yield BatchResult([item.name for item in chunk], errors, top_of_views(net, views, layers, settings))
 
 
+def fitted_batch(settings: ScanSettings, deepest: str) -> ScanSettings:
+    """``settings`` with as many views per forward pass as fit the memory budget (``NST_MAX_MEMORY``), at most its
+    own batch size (the batch size does not change the result); ``InputError`` naming the view size that would fit
+    when not even one view does."""
+    budget = memory_budget()
+    fit = fitting_pixels(budget, deepest, False) // settings.size ** 2
+    if fit < 1:
+        side = fitting_side(budget, deepest, False)
+        raise over_budget(f"scanning {settings.size} px views", settings.size ** 2, deepest, False, budget,
+                          f"choose a scan size up to {side} px" if side else "raise NST_MAX_MEMORY")
+    return dataclasses.replace(settings, batch_size=min(settings.batch_size, fit))
+
+
 def scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSettings = ScanSettings(), *,
          progress: Progress | None = None, stop: threading.Event | None = None, engine: str = "local",
          checkpoint: str | os.PathLike | None = None) -> Index:
@@ -68,8 +83,8 @@ def scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSet
     ``Stopped`` when ``stop`` is set.
     """
     one_of("engine", engine, ENGINES)
-    settings = resolved(settings)
     layers = check_conv_layers(layers)
+    settings = fitted_batch(resolved(settings), layers[-1])
     empty = {layer: TopK.empty(units_of(model, layer), settings.k) for layer in layers}
     state = ScanState.start(empty, dataset.zooms, checkpoint, settings.size)
     if engine == "ray":
