@@ -8,6 +8,7 @@ import gradio as gr
 from .tools import register as register_tools
 from .errors import guard_inputs
 from .file_inputs import guard_file_inputs
+from .images import TRIM_EVERY_S, trim_app_files, trim_app_files_every
 from .served import write_cache_atomically
 
 # (tab title, module with a ``build()`` that creates the tab's widgets inside the current Blocks)
@@ -37,7 +38,9 @@ def build_app() -> gr.Blocks:
 
 def main():
     """Serve the app on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (default 0.0.0.0:7860), and its named endpoints as
-    MCP tools at /gradio_api/mcp/ (streamable HTTP)."""
+    MCP tools at /gradio_api/mcp/ (streamable HTTP); its files stay within NST_CACHE_LIMIT."""
+    trim_app_files()  # also checks NST_CACHE_LIMIT before serving
+    trim_app_files_every(TRIM_EVERY_S)
     build_app().queue(default_concurrency_limit=1, max_size=16).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
