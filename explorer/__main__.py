@@ -21,7 +21,7 @@ import tempfile
 
 from tqdm import tqdm
 
-from nst_core.checks import shown, whole_number
+from nst_core.checks import InputError, shown, whole_number
 from nst_core.images import ImageError, load_image
 from nst_core.metadata import write_bytes, write_png
 from nst_core.vgg import BLOCKS, CONV_LAYERS, load_vgg19
@@ -41,7 +41,7 @@ DEFAULTS = ScanSettings()
 VIS = VisSettings()
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """Bad command-line input: one line on stderr, exit status 2."""
 
 

@@ -46,10 +46,10 @@ def cluster_endpoint(address: str) -> tuple[str, int] | None:
     if address in ("auto", "local"):
         return None
     said = f"RAY_ADDRESS must be HOST:PORT, ray://HOST:PORT, auto or local; got {shown(address)}."
-    parts = urllib.parse.urlsplit(address if "://" in address else "//" + address)
     try:
+        parts = urllib.parse.urlsplit(address if "://" in address else "//" + address)
         port = parts.port
-    except ValueError:
+    except ValueError:  # an unclosed [ of an IPv6 address, a port out of range
         raise InputError(said) from None
     if parts.scheme not in ("", "ray") or not parts.hostname or port is None:
         raise InputError(said)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import torch
 
 from nst_core.atomic import replacing
+from nst_core.checks import InputError, shown
 from nst_core.vgg import CONV_LAYERS
 
 from .datasets import Dataset, view_name
@@ -59,13 +60,13 @@ class ScanSettings:
 
 
 def check_conv_layers(layers) -> tuple[str, ...]:
-    """Conv layer names in network order, or ``ValueError`` naming the bad one."""
+    """Conv layer names in network order, or ``InputError`` naming the bad one."""
     layers = tuple(dict.fromkeys(layers))
     for name in layers:
         if name not in CONV_LAYERS:
-            raise ValueError(f"unknown conv layer {name!r}; choose from conv1_1 ... conv5_4")
+            raise InputError(f"unknown conv layer {shown(name)}; choose from conv1_1 ... conv5_4")
     if not layers:
-        raise ValueError("no layers chosen")
+        raise InputError("no layers chosen")
     return tuple(sorted(layers, key=CONV_LAYERS.index))
 
 
