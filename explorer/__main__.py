@@ -71,7 +71,9 @@ def parse_units(text: str, count: int, layer: str, ranked: list[int] | None = No
                 if not 0 <= first <= last < count:  # checked before the range is built: 0-10**12 is refused
                     raise out_of_range
                 chosen += range(first, last + 1)
-    except ValueError:
+    except UsageError:
+        raise
+    except ValueError:  # int() of a part that is not a number
         raise UsageError(f"--units {shown(text)}: write topN, A-B or a,b,c") from None
     if not chosen:
         raise out_of_range
