@@ -8,6 +8,7 @@ import gradio as gr
 from .tools import register as register_tools
 from .errors import guard_inputs
 from .file_inputs import guard_file_inputs
+from .mcp_arguments import name_mcp_arguments
 from .images import TRIM_EVERY_S, trim_app_files, trim_app_files_every
 from .served import write_cache_atomically
 
@@ -33,6 +34,7 @@ def build_app() -> gr.Blocks:
                 importlib.import_module(module).build()
     guard_inputs(demo)
     guard_file_inputs()
+    name_mcp_arguments()
     return demo
 
 
