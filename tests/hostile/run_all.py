@@ -238,6 +238,25 @@ def cases(base: str, web: str, tmp: str, canaries: dict[str, str], quick: bool) 
            ("512 px of conv5_4 at 1G", ["conv5_4", 0, 512, 0, "channel"], "choose a size up to")]
     rows += [("HTTP /feature_visualization", shown, functools.partial(raw_call, base, "feature_visualization", data),
               words) for shown, data, words in (vis[::2] + vis[-1:] if quick else vis)]
+    probe = [("file:// URL", {"image": "file://" + canaries["path"]}, "image must be an http(s) address"),
+             ("50-megapixel image", {"image": images[-2][1]}, "too large"),
+             ("top 0", {"image": ok, "top": 0}, "top"), ("layer relu1_1", {"image": ok, "layer": "relu1_1"},
+                                                          "layer must be one of")]
+    rows += [("MCP probe_photo", shown, functools.partial(mcp, mcp_url, "probe_photo", arguments), words)
+             for shown, arguments, words in (probe[:2] if quick else probe)]
+    hub_source = "A Hugging Face dataset (streamed)"
+    pages = [("Hub name ../../x", "../../x", "is not a Hugging Face dataset name"),
+             ("Hub name /etc", "/etc", "is not a Hugging Face dataset name"),
+             ("Hub name hf:", "hf:", "type a Hugging Face dataset name first")]
+    rows += [("HTTP /explorer_page", shown, functools.partial(
+        raw_call, base, "explorer_page", [hub_source, None, "conv1_1", "patches", "deconvnet", 1, name, False, 128, 0,
+                                          "channel"]), words) for shown, name, words in (pages[:1] if quick else pages)]
+    rows += [("HTTP /layer_lab", "FileData canary", functools.partial(
+        raw_call, base, "layer_lab", [{"path": canaries["path"], "meta": {"_type": "gradio.FileData"}}, None, 64, 1,
+                                      1, 0]), "Content image: that file is not an upload"),
+             ("MCP run_lab", "size 1000", functools.partial(
+                 mcp, mcp_url, "run_lab", {"content": ok, "style": ok, "size": 1000, "steps": 1}),
+              "Size (px) must be a whole number from 32 to 192; got 1000")]
     rows += [("MCP stylize", "2048 px at NST_MAX_MEMORY=1G", functools.partial(
         mcp, mcp_url, "stylize", {"content": ok, "style": ok, "preset": "Quick", "size": 2048}), "choose a size up to")]
     return rows
