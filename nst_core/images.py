@@ -54,7 +54,8 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.n
                 if w == 0 or h == 0:
                     raise ImageError(f"{name}: the image is zero-sized ({w}x{h})")
                 if w * h > max_pixels:
-                    raise ImageError(f"{name}: the image is too large ({w}x{h}, more than {max_pixels:,} pixels)")
+                    raise ImageError(f"{name}: the image is too large ({w}x{h}, more than {max_pixels:,} pixels); "
+                                     "resize it first")
                 img.seek(0)
                 img.load()
                 img = ImageOps.exif_transpose(img) or img
@@ -62,7 +63,8 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.n
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{name}: the image is too large (refused as a possible decompression bomb)") from None
+        raise ImageError(f"{name}: the image is too large (refused as a possible decompression bomb); "
+                         "resize it first") from None
     except Image.UnidentifiedImageError:
         raise ImageError(f"{name}: not an image file Pillow can read") from None
     except (OSError, SyntaxError, ValueError) as e:

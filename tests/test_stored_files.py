@@ -151,7 +151,8 @@ def test_the_command_line_on_an_index_with_only_its_format_tag_exits_2_without_a
                              "conv1_1", "-o", str(tmp_path / "o.png")], cwd=ROOT, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.strip() == "explorer: error: tag.pt: the field 'settings' is missing"
+    assert result.stderr.strip() == ("explorer: error: tag.pt: the field 'settings' is missing; give an index "
+                                     "made by explorer scan, or scan again")
 
 
 @pytest.fixture

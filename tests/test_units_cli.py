@@ -149,7 +149,8 @@ def test_runs_as_a_module_without_traceback(tmp_path):
     result = subprocess.run([sys.executable, "-m", "explorer", "render", str(tmp_path / "missing.pt"),
                              "--layer", "conv1_1", "-o", str(tmp_path / "g.png")], capture_output=True, text=True)
     assert result.returncode == 2
-    assert result.stderr.strip() == "explorer: error: missing.pt: no such index file"
+    assert result.stderr.strip() == ("explorer: error: missing.pt: no such index file; give an index made by "
+                                     "explorer scan, or scan again")
 
 
 def test_rendered_patch_is_the_receptive_field_of_the_unit(scanned, tmp_path):

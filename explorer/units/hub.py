@@ -85,7 +85,9 @@ def open_stream(path: str, split: str):
         raise DatasetError(f"{name}: no such dataset on the Hugging Face Hub (or it holds no data files)") from None
     except ValueError as e:
         if "split" in str(e).lower():
-            raise DatasetError(f"{name}: no split {split!r} ({e})") from None
+            known = re.search(r"splits: \[(.*?)\]", str(e))
+            choose = f"choose one of {known.group(1)}" if known else "choose one of its splits"
+            raise DatasetError(f"{name}: no split {split!r}; {choose}") from None
         raise DatasetError(f"{name}: the datasets library cannot read it ({e})") from None
 
 

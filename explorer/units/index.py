@@ -162,7 +162,7 @@ class Index:
                 raise StoredFileError(f"{name}: not an explorer index of format {FORMAT}")
             return cls.from_dict(d, name)
         except StoredFileError as e:
-            raise BadIndexError(str(e)) from None
+            raise BadIndexError(f"{e}; give an index made by explorer scan, or scan again") from None
 
 
 def checked_settings(d: dict, name: str) -> ScanSettings:
