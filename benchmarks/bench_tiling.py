@@ -5,8 +5,9 @@ and the estimate against what a run measures.
     python benchmarks/bench_tiling.py --parts eval rss --sizes 1024 2048 --out benchmarks/results/tiling_part.json
 
 Parts:
-- ``eval``: one evaluation of J and dJ/dG at 1024 px, untiled and tiled (``--tile``, default 512), the median of
-  ``--repeats`` after a warm-up; the overhead ratio (target <= 1.6).
+- ``eval``: one evaluation of J and dJ/dG at 1024 px, untiled and tiled (``--tile``, default 512; the pass-1
+  graphs that ``--budget`` holds kept, and none kept), the median of ``--repeats`` after a warm-up; the overhead
+  ratio (target <= 1.6).
 - ``rss``: ``python -m nst_core ... --max-memory 4G`` at each long edge of ``--sizes`` (a few steps, coarse to fine),
   each in a fresh process; its peak RSS (target <= 4.4 GB) and the plan's peak.
 - ``estimate``: the Quick, Balanced and Best presets and 2048 px, each run end to end in a fresh process: the plan's
@@ -36,30 +37,35 @@ sys.path.insert(0, str(ROOT))
 from nst_core import StyleOptions, StyleTransfer  # noqa: E402
 from nst_core.options import PRESETS  # noqa: E402
 from nst_core.stylize import cpu_supports_bf16, platform_cpu  # noqa: E402
+from nst_core.tiling import halo_for, split  # noqa: E402
 from nst_studio.images import SKIMAGE_DATA  # noqa: E402
 
 CONTENT, STYLE = SKIMAGE_DATA / "chelsea.png", SKIMAGE_DATA / "ihc.png"
 TIME_RE = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
 
 
-def eval_part(size: int, tile: int, repeats: int) -> dict:
-    """Seconds of one evaluation at ``size`` px, untiled and with ``tile``."""
-    st = StyleTransfer(StyleOptions(size=size))
+def eval_part(size: int, tile: int, repeats: int, budget: str) -> dict:
+    """Seconds of one evaluation at ``size`` px: untiled; with ``tile``, keeping the pass-1 graphs that ``budget``
+    holds (as a run plans it); and with ``tile``, keeping none (every window forward twice)."""
+    st = StyleTransfer(StyleOptions(size=size, scales=1, tile=tile, max_memory=budget))
     gen = torch.Generator().manual_seed(0)
     C = torch.rand(1, 3, size * 2 // 3, size, generator=gen)
     a_C, grams = st.targets(C, [torch.rand(1, 3, 256, 256, generator=gen)])
     G = C.clone().requires_grad_(True)
+    planned_keep = st.plan(tuple(C.shape[-2:])).stage_keep[-1]
 
     def untiled():
         G.grad = None
         st.costs(G, a_C, grams, [1.0])["J"].backward()
 
-    def tiled():
-        G.grad = None
-        st.tiled_costs(G, a_C, grams, [1.0], tile)
+    def tiled(keep):
+        def run():
+            G.grad = None
+            st.tiled_costs(G, a_C, grams, [1.0], tile, keep=keep)
+        return run
 
     result = {}
-    for name, fn in (("untiled", untiled), ("tiled", tiled)):
+    for name, fn in (("untiled", untiled), ("tiled", tiled(planned_keep)), ("tiled_nothing_kept", tiled(0))):
         fn()  # warm-up
         times = []
         for _ in range(repeats):
@@ -67,10 +73,15 @@ def eval_part(size: int, tile: int, repeats: int) -> dict:
             fn()
             times.append(time.perf_counter() - start)
         result[f"{name}_s"] = round(statistics.median(times), 3)
-    result.update(size=size, tile=tile, precision=st.evaluation_precision(),
-                  overhead=round(result["tiled_s"] / result["untiled_s"], 2), target_overhead=1.6)
-    print(f"eval at {size} px ({result['precision']}): untiled {result['untiled_s']:.2f} s, tile {tile}: "
-          f"{result['tiled_s']:.2f} s, overhead {result['overhead']:.2f}x (target <= 1.6x)", flush=True)
+    tiles = len(split(*C.shape[-2:], tile, halo_for([st.options.content_layer, *st.options.style_layers])))
+    result.update(size=size, tile=tile, tiles=tiles, budget=budget, kept=planned_keep,
+                  precision=st.evaluation_precision(), overhead=round(result["tiled_s"] / result["untiled_s"], 2),
+                  overhead_nothing_kept=round(result["tiled_nothing_kept_s"] / result["untiled_s"], 2),
+                  target_overhead=1.6)
+    print(f"eval at {size} px ({result['precision']}): untiled {result['untiled_s']:.2f} s; tile {tile} "
+          f"({tiles} tiles), {planned_keep} graphs kept (budget {budget}): {result['tiled_s']:.2f} s, overhead "
+          f"{result['overhead']:.2f}x (target <= 1.6x); none kept: {result['tiled_nothing_kept_s']:.2f} s, "
+          f"{result['overhead_nothing_kept']:.2f}x", flush=True)
     return result
 
 
@@ -138,7 +149,7 @@ def main():
                           "threads": torch.get_num_threads(), "platform": platform.platform(),
                           "date": datetime.date.today().isoformat(), "loadavg_before": load_before}}
     if "eval" in args.parts:
-        result["eval"] = eval_part(1024, args.tile, args.repeats)
+        result["eval"] = eval_part(1024, args.tile, args.repeats, args.budget)
     if "rss" in args.parts:
         result["rss"] = rss_part(args.sizes, args.budget)
     if "estimate" in args.parts:

@@ -4,7 +4,7 @@ end, the peak memory of one VGG19 pass (a scan batch, a feature visualisation, a
 The cost model, per stage of the coarse-to-fine schedule at n pixels (one evaluation of J and dJ/dG per L-BFGS or
 Adam step, plus one where the stage ends):
 
-    seconds = (steps + 1) * STEP_EVALUATIONS * (t_0 * windows + t_px * n * overlap * TILED_WORK)
+    seconds = (steps + 1) * STEP_EVALUATIONS * (t_0 * windows + t_px * sum_tiles n_window (1 + again FORWARD_SHARE))
               + t_px * FORWARD_SHARE * (n + n_style)
     peak    = BASE_BYTES + EVAL_BYTES_PER_PX * n_eval + n_final * (IMAGE_BUFFERS + 2 m) * 12 B
 
@@ -12,9 +12,11 @@ t_0 + t_px n, the seconds of one evaluation (a fixed part, which dominates at th
 comes from one evaluation at each of ``CALIBRATION_SIZES`` px, measured on this machine once
 (``StyleTransfer.evaluation_cost``) and cached; n_eval is the picture's pixels, or one
 tile's window (core and halo) when tiled; m is the L-BFGS history (each of its 2 m vectors is a whole picture).
+A tiled evaluation keeps the pass-1 graphs of as many windows as the budget holds (``again`` = 0 for those) and runs
+the others forward a second time (``again`` = 1).
 EVAL_BYTES_PER_PX comes from the peak RSS of one evaluation at 256, 512 and 768 px (2.3-2.6 KB per pixel in fp32,
-1.7 KB in bf16, above a base of 0.4 GB) and of tiled runs at 2048 px (2.4 KB per window pixel in bf16);
-IMAGE_BUFFERS from the peak RSS of a whole run at 4096 px.
+1.7 KB in bf16, above a base of 0.4 GB), WINDOW_BYTES_PER_PX and IMAGE_BUFFERS from tiled runs at 2048 px (2.4 KB per
+window pixel in bf16).
 """
 from __future__ import annotations
 
@@ -30,11 +32,12 @@ from .memory import gigabytes
 from .tiling import GRID, halo_for, split
 
 BASE_BYTES = 450_000_000  # torch, VGG19's weights, the process
-EVAL_BYTES_PER_PX = {"fp32": 3000, "bf16": 2400}  # a tiled window keeps a little more (its gradient, a copy)
-IMAGE_BUFFERS = 20  # whole-picture RGB float tensors besides L-BFGS's (G, its gradient, the best G, the content and
-# style images, the step's start, the output ...): from the peak RSS of a 4096 px run, tiled, at 4G (5.3 GB)
+EVAL_BYTES_PER_PX = {"fp32": 2600, "bf16": 1700}  # the whole picture's graph
+WINDOW_BYTES_PER_PX = {"fp32": 3000, "bf16": 2400}  # a tile window's graph keeps a little more (its gradient, the
+# core's gradients at each layer)
+IMAGE_BUFFERS = 14  # whole-picture RGB float tensors besides L-BFGS's pairs (G, its gradient, the best G, the step's
+# start, the content, a^(C), L-BFGS's own vectors, the output ...): from the peak RSS of tiled runs at 2048 px
 MIN_LBFGS_HISTORY = 3
-TILED_WORK = 1.4  # a tiled evaluation runs every window forward twice (pass 1 and pass 2) and backward once
 FORWARD_SHARE = 0.35  # a forward pass without gradients (a stage's targets: content and style) against an evaluation
 STEP_EVALUATIONS = 1.1  # evaluations per step: one, and now and then a shortened step's second
 MIN_TILE = 64
@@ -97,6 +100,7 @@ class Plan:
     lbfgs_history: int
     shape: tuple[int, int]
     stage_tiles: tuple[int | None, ...]  # the tile edge of each stage of the schedule (None: untiled)
+    stage_keep: tuple[int, ...] = ()  # tiles whose pass-1 graph each stage keeps for pass 2 (``tiling.tiled_costs``)
 
     def text(self) -> str:
         """'about 85 s and 1.6 GB (tiled in 6 tiles)'."""
@@ -109,7 +113,18 @@ def eval_peak(h: int, w: int, tile: int | None, halo: int, precision: str) -> in
     if tile is None:
         return EVAL_BYTES_PER_PX[precision] * h * w
     biggest = max((t.in_bottom - t.in_top) * (t.in_right - t.in_left) for t in split(h, w, tile, halo))
-    return EVAL_BYTES_PER_PX[precision] * biggest
+    return WINDOW_BYTES_PER_PX[precision] * biggest
+
+
+def kept_graphs(h: int, w: int, tile: int, halo: int, precision: str, room: int) -> int:
+    """How many tile graphs ``room`` bytes hold at once beside pass 1's forward pass of the next window (at least
+    the one graph that pass 2 needs, at most all)."""
+    window = eval_peak(h, w, tile, halo, precision)
+    tiles = split(h, w, tile, halo)
+    if window * len(tiles) <= room:
+        return len(tiles)
+    forward = INFERENCE_BYTES_PER_PX * window // WINDOW_BYTES_PER_PX[precision]
+    return max(1, (room - forward) // window)
 
 
 def picture_bytes(h: int, w: int, history: int) -> int:
@@ -145,7 +160,7 @@ def plan(options, content_shape: tuple[int, int], cost: EvaluationCost, budget: 
     if options.tile and options.tile < halo:
         raise InputError(f"tile {options.tile} px is smaller than the halo of {halo} px that the chosen layers need "
                          f"around each tile; use a tile of at least {halo} px, or 0 to choose it automatically.")
-    seconds, peak, tile, tiles, stage_tiles = 0.0, 0, None, 1, []
+    seconds, peak, tile, tiles, stage_tiles, stage_keep = 0.0, 0, None, 1, [], []
     schedule = options.schedule()
     fh, fw = stage_shape(content_shape, options.size)
     history = fitting_history(fh, fw, options.lbfgs_history, budget) if options.optimizer == "lbfgs" else 0
@@ -159,15 +174,18 @@ def plan(options, content_shape: tuple[int, int], cost: EvaluationCost, budget: 
                              f"even tiled; choose a size up to {fits} px or a larger memory budget.")
         windows = [(t.in_bottom - t.in_top) * (t.in_right - t.in_left) for t in split(h, w, tile, halo)] \
             if tile else [h * w]
-        work = sum(windows) * (TILED_WORK if tile else 1.0)
+        keep = kept_graphs(h, w, tile, halo, precision, room) if tile else 0
+        work = sum(n * (1.0 if i < keep or not tile else 1.0 + FORWARD_SHARE) for i, n in enumerate(windows))
         style_px = (long_edge * options.style_scale) ** 2  # a square style, the usual worst case
         targets = FORWARD_SHARE * (h * w + style_px) * (sum(windows) / (h * w) if tile else 1.0)
         t_0, t_px = cost
         seconds += (steps + 1) * STEP_EVALUATIONS * (t_0 * len(windows) + t_px * work) + t_px * targets
         tiles = len(windows)
         stage_tiles.append(tile)
-        peak = max(peak, BASE_BYTES + picture_bytes(h, w, history) + eval_peak(h, w, tile, halo, precision))
-    return Plan(seconds, peak, tile, tiles, history, (fh, fw), tuple(stage_tiles))
+        stage_keep.append(keep)
+        held = sum(windows[:keep]) * WINDOW_BYTES_PER_PX[precision] if keep > 1 else 0
+        peak = max(peak, BASE_BYTES + picture_bytes(h, w, history) + max(held, eval_peak(h, w, tile, halo, precision)))
+    return Plan(seconds, peak, tile, tiles, history, (fh, fw), tuple(stage_tiles), tuple(stage_keep))
 
 
 def largest_fitting_size(options, content_shape, budget, precision, halo) -> int:

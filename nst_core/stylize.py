@@ -195,11 +195,12 @@ class StyleTransfer:
         return {"J_content": J_content, "J_style": J_style, "J_tv": J_tv, "J": J}
 
     def tiled_costs(self, G: torch.Tensor, a_C: torch.Tensor, style_grams: list[dict], blend: Sequence[float],
-                    tile: int, on_tile: Callable[[str], None] | None = None) -> dict[str, float]:
-        """``costs`` of the whole picture, tile by tile (``tiling.tiled_costs``); dJ/dG is left in ``G.grad``."""
+                    tile: int, on_tile: Callable[[str], None] | None = None, keep: int = 0) -> dict[str, float]:
+        """``costs`` of the whole picture, tile by tile (``tiling.tiled_costs``; the first ``keep`` tiles keep their
+        pass-1 graph); dJ/dG is left in ``G.grad``."""
         o = self.options
         return tiled_costs(self.features, G, a_C, o.content_layer, style_grams, blend, o.style_layers, o.alpha,
-                           o.beta, o.tv_weight, tile, on_tile)
+                           o.beta, o.tv_weight, tile, on_tile, keep)
 
     def region_targets(self, style_grams: list[dict], blend: Sequence[float]) -> list[list[tuple[float, dict]]]:
         """What each label takes: the rest (label 0) the blend of the styles, region k its own style image."""
@@ -339,7 +340,7 @@ class StyleTransfer:
             if stage < first_stage:
                 step += steps
                 continue
-            tile = planned.stage_tiles[stage]
+            tile, keep = planned.stage_tiles[stage], planned.stage_keep[stage]
             content01, styles01 = self._stage_images(content, styles, long_edge)
             a_C, grams = self.targets(content01, styles01, tile)
             guide = None if regions is None else guidance(regions, *content01.shape[-2:], self.device)
@@ -351,16 +352,18 @@ class StyleTransfer:
                 init = self._init_image(content01, styles01[0])
             else:
                 init = F.interpolate(best_G, size=content01.shape[-2:], mode="bilinear", align_corners=False)
+            del styles01  # only their Grams are needed from here on
             G = init.detach().contiguous().requires_grad_(True)
+            del init
             optimizer = self._optimizer(G, history)
             best_J, best_G, best_costs = float("inf"), G.detach().clone(), {}
-            G_before, J_before, grad_before = None, float("inf"), None  # where the last step began, J and dJ/dG there
+            G_before, J_before, slope = None, float("inf"), 0.0  # where the last step began, J there, dJ along it
 
             def evaluate() -> torch.Tensor:
                 """J at G, with its gradient in G.grad."""
                 optimizer.zero_grad(set_to_none=True)
                 if tile:
-                    last.update(self.tiled_costs(G, a_C, grams, blend, tile, on_tile))
+                    last.update(self.tiled_costs(G, a_C, grams, blend, tile, on_tile, keep))
                     return torch.tensor(last["J"])
                 costs = self.costs(G, a_C, grams, blend, guide)
                 costs["J"].backward()
@@ -380,8 +383,9 @@ class StyleTransfer:
                 for _ in range(MAX_BACKTRACKS):
                     if G_before is None or last["J"] <= J_before:
                         break
-                    slope = float((grad_before * (G.detach() - G_before)).sum())
-                    self._shorten_last_step(optimizer, G, G_before, backtrack_factor(J_before, last["J"], slope))
+                    factor = backtrack_factor(J_before, last["J"], slope)
+                    self._shorten_last_step(optimizer, G, G_before, factor)
+                    slope *= factor
                     J = evaluate()
                 if not math.isfinite(last["J"]):  # nothing left to undo: start afresh from the best G
                     with torch.no_grad():
@@ -391,8 +395,10 @@ class StyleTransfer:
                 keep_if_best()
                 if optimizer.state.get(G, {}).get("n_iter", 0) == 0:
                     self._carry_curvature(optimizer, G, pairs)
-                G_before, J_before, grad_before = G.detach().clone(), last["J"], G.grad.detach().clone()
+                G_before, J_before = G.detach().clone(), last["J"]
                 optimizer.step(lambda: J)  # J and its gradient at G are already computed
+                with torch.no_grad():  # dJ/dG at the step's start (still in G.grad) along the step taken
+                    slope = float(G.grad.flatten().dot((G - G_before).flatten()))
                 step += 1
                 now = time.perf_counter()
                 preview = step % o.preview_every == 0 or (image_every_s is not None and
@@ -405,7 +411,7 @@ class StyleTransfer:
                 break
             pairs = self._curvature_pairs(optimizer, G)
             if tile:  # the cost where the last step landed
-                last.update(self.tiled_costs(G, a_C, grams, blend, tile, on_tile))
+                last.update(self.tiled_costs(G, a_C, grams, blend, tile, on_tile, keep))
             else:
                 with torch.no_grad():
                     last.update({k: float(v) for k, v in self.costs(G, a_C, grams, blend, guide).items()})

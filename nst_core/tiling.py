@@ -19,6 +19,11 @@ with respect to the core features is local once G_l is known (pass 2):
 
 so each tile runs forward and backward on its own with these gradients fed in at its core features (zero on the
 halo's), and the image gradients of all tiles, halos included, add up to dJ/dG of the whole picture.
+
+Pass 2 needs each tile's forward graph. Where the memory budget holds the graphs of ``keep`` tiles, pass 1 runs
+those tiles with gradients and keeps their graphs, so pass 2 runs only the backward for them; the other tiles run
+forward twice. The TV term and its gradient are summed over strips of rows (``strip_total_variation``), so no
+whole-picture temporary is made.
 """
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .losses import total_variation, unrolled
+from .losses import unrolled
 from .receptive_field import receptive_field
 
 GRID = 16  # VGG19's four 2 x 2 poolings: tiles start on multiples of 16 px
@@ -114,20 +119,26 @@ def tiled_targets(features: FeatureFn, image: torch.Tensor, layers: Sequence[str
 def tiled_costs(features: FeatureFn, G: torch.Tensor, a_C: torch.Tensor, content_layer: str,
                 style_grams: Sequence[dict], blend: Sequence[float], style_layers: dict[str, float],
                 alpha: float, beta: float, tv_weight: float, tile: int,
-                progress: Callable[[str], None] | None = None) -> dict[str, float]:
+                progress: Callable[[str], None] | None = None, keep: int = 0) -> dict[str, float]:
     """J_content, J_style, TV and J of the whole picture ``G`` with dJ/dG left in ``G.grad``, one tile at a time
-    (pass 1: the Grams and J_content; pass 2: each tile's forward and backward with the global Gram differences).
-    ``progress(text)`` hears which pass and tile is running."""
+    (pass 1: the Grams and J_content; pass 2: each tile's backward with the global Gram differences). The first
+    ``keep`` tiles keep their pass-1 graph for pass 2; the others run forward again. ``progress(text)`` hears which
+    pass and tile is running."""
     layers = sorted({content_layer, *style_layers})
     H, W = G.shape[-2:]
     tiles = split(H, W, tile, halo_for(layers))
     grams: dict[str, torch.Tensor] = {}
+    kept: dict[int, tuple[torch.Tensor, dict[str, torch.Tensor]]] = {}
     J_content = 0.0
-    with torch.no_grad():
-        for i, t in enumerate(tiles):
-            if progress is not None:
-                progress(f"pass 1, tile {i + 1}/{len(tiles)}")
-            acts = features(t.window(G), layers)
+    for i, t in enumerate(tiles):
+        if progress is not None:
+            progress(f"pass 1, tile {i + 1}/{len(tiles)}")
+        window = t.window(G).detach().requires_grad_(i < keep)
+        with torch.set_grad_enabled(i < keep):
+            acts = features(window, layers)
+        if i < keep:
+            kept[i] = window, acts
+        with torch.no_grad():
             for l in layers:
                 rs, cs = t.core(acts[l], stride_of(l), t.bottom == H, t.right == W)
                 core = acts[l][..., rs, cs].float()
@@ -137,6 +148,7 @@ def tiled_costs(features: FeatureFn, G: torch.Tensor, a_C: torch.Tensor, content
                 if l == content_layer:
                     rs_c, cs_c = content_slices(t, a_C, core, stride_of(l))
                     J_content += 0.5 * float((a_C[..., rs_c, cs_c] - core).pow(2).sum())
+        del acts
     # dJ/dG_l of J = alpha J_content + beta sum_S w_S sum_l lambda_l c_l ||G_S - G_l||^2
     J_style, dG = 0.0, {}
     for l, lam in style_layers.items():
@@ -148,31 +160,56 @@ def tiled_costs(features: FeatureFn, G: torch.Tensor, a_C: torch.Tensor, content
     for i, t in enumerate(tiles):
         if progress is not None:
             progress(f"pass 2, tile {i + 1}/{len(tiles)}")
-        window = t.window(G).detach().requires_grad_(True)
-        acts = features(window, layers)
+        if i in kept:
+            window, acts = kept.pop(i)
+        else:
+            window = t.window(G).detach().requires_grad_(True)
+            acts = features(window, layers)
         outs, grads = [], []
         for l in layers:
             a = acts[l]
             rs, cs = t.core(a, stride_of(l), t.bottom == H, t.right == W)
-            g = torch.zeros(a.shape, dtype=torch.float32, device=a.device)
             core = a[..., rs, cs].float()
+            g_core = torch.zeros_like(core)
             if l in dG:
                 _, n_C, h, w = core.shape
-                g[..., rs, cs] += (dG[l] @ core.reshape(n_C, h * w)).reshape(1, n_C, h, w)
+                g_core += (dG[l] @ core.reshape(n_C, h * w)).reshape(1, n_C, h, w)
             if l == content_layer:
                 rs_c, cs_c = content_slices(t, a_C, core, stride_of(l))
-                g[..., rs, cs] += alpha * (core - a_C[..., rs_c, cs_c])
+                g_core += alpha * (core - a_C[..., rs_c, cs_c])
+            g = torch.zeros_like(a)  # in a's precision and layout: no float32 map of the whole window
+            g[..., rs, cs] = g_core
             outs.append(a)
-            grads.append(g.to(a.dtype))
+            grads.append(g)
         torch.autograd.backward(outs, grads)
+        del outs, grads, acts
         grad[..., t.in_top:t.in_bottom, t.in_left:t.in_right] += window.grad
-    with torch.enable_grad():
-        Gt = G.detach().requires_grad_(True)
-        J_tv = total_variation(Gt)
-        (tv_weight * J_tv).backward()
-    G.grad = grad.add_(Gt.grad)
-    J = alpha * J_content + beta * J_style + tv_weight * float(J_tv.detach())
-    return {"J_content": J_content, "J_style": J_style, "J_tv": float(J_tv.detach()), "J": J}
+    J_tv = strip_total_variation(G.detach(), grad, tv_weight)
+    G.grad = grad
+    J = alpha * J_content + beta * J_style + tv_weight * J_tv
+    return {"J_content": J_content, "J_style": J_style, "J_tv": J_tv, "J": J}
+
+
+def strip_total_variation(G: torch.Tensor, grad: torch.Tensor, weight: float, rows: int = 256) -> float:
+    """TV(G) = sum_ij (G_i+1,j - G_i,j)^2 + (G_i,j+1 - G_i,j)^2 (``losses.total_variation``), ``rows`` rows at a
+    time, adding weight dTV/dG into ``grad``: with d = G_i+1,j - G_i,j, dTV/dG_i+1,j += 2 d and dTV/dG_i,j -= 2 d
+    (and so along j)."""
+    H = G.shape[-2]
+    tv = 0.0
+    for r0 in range(0, H, rows):
+        r1 = min(H, r0 + rows)
+        x = G[..., r0:r1, :].float()
+        dx = x[..., :, 1:] - x[..., :, :-1]
+        tv += float(dx.pow(2).sum())
+        grad[..., r0:r1, 1:] += 2 * weight * dx
+        grad[..., r0:r1, :-1] -= 2 * weight * dx
+        below = min(r1 + 1, H)  # vertical differences: each row of the strip to the row below it
+        y = G[..., r0:below, :].float()
+        dy = y[..., 1:, :] - y[..., :-1, :]
+        tv += float(dy.pow(2).sum())
+        grad[..., r0 + 1:below, :] += 2 * weight * dy
+        grad[..., r0:below - 1, :] -= 2 * weight * dy
+    return tv
 
 
 def content_slices(t: Tile, a_C: torch.Tensor, core: torch.Tensor, jump: int) -> tuple[slice, slice]:

@@ -13,12 +13,14 @@ from nst_core.checks import InputError
 from nst_core.estimate import plan
 from nst_core.metadata import save_png
 from nst_core.receptive_field import receptive_field
-from nst_core.tiling import halo_for, split
+from nst_core.losses import total_variation
+from nst_core.tiling import halo_for, split, strip_total_variation
 
 LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"]
 
 
-def test_one_tiled_evaluation_equals_the_untiled_one():
+@pytest.mark.parametrize("keep", [0, 2, 4])  # tiles whose pass-1 graph serves pass 2 (of 4)
+def test_one_tiled_evaluation_equals_the_untiled_one(keep):
     st = StyleTransfer(StyleOptions(size=192, precision="fp32"))
     gen = torch.Generator().manual_seed(0)
     C, S = torch.rand(1, 3, 176, 192, generator=gen), torch.rand(1, 3, 96, 80, generator=gen)
@@ -30,10 +32,20 @@ def test_one_tiled_evaluation_equals_the_untiled_one():
     costs["J"].backward()
     exact = G.grad.clone()
     G.grad = None
-    tiled = st.tiled_costs(G, a_C, grams, [1.0], tile=96)
+    tiled = st.tiled_costs(G, a_C, grams, [1.0], tile=96, keep=keep)
     assert tiled["J"] == pytest.approx(float(costs["J"].detach()), rel=1e-4)
     assert tiled["J_content"] == pytest.approx(float(costs["J_content"].detach()), rel=1e-4)
     assert float((G.grad - exact).abs().max() / exact.abs().max()) < 1e-3
+
+
+@pytest.mark.parametrize("rows", [1, 4, 7, 64])
+def test_total_variation_by_strips_equals_the_whole_picture_s(rows):
+    G = torch.rand(1, 3, 17, 11, generator=torch.Generator().manual_seed(1)).requires_grad_(True)
+    total_variation(G).mul(0.3).backward()
+    grad = torch.ones_like(G)  # the strips add to what is there
+    tv = strip_total_variation(G.detach(), grad, 0.3, rows=rows)
+    assert tv == pytest.approx(float(total_variation(G.detach())), rel=1e-5)
+    assert torch.allclose(grad - 1, G.grad, atol=1e-5)
 
 
 def test_cores_cover_the_picture_once_on_the_16_px_grid():
