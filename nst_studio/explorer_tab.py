@@ -18,6 +18,7 @@ from nst_core.metadata import write_png
 from nst_core.vgg import CONV_LAYERS
 
 from .errors import bad_input, explained
+from .gpu import on_gpu
 from .images import SKIMAGE_DATA, image_input, load_input, result_path
 from .jobs import CPU_HEAVY
 
@@ -93,6 +94,7 @@ def gallery(tiles: list, mode: str, synthesised: bool) -> dict:
     return gr.update(value=tiles, columns=(4, 2, 2)[wide])
 
 
+@on_gpu
 @explained("showing the units")
 def show_page(source, uploads, layer, mode, method, page, request: gr.Request = None, progress=gr.Progress(),
               hub="", synthesise=False, vis_size=VIS.size, vis_seed=VIS.seed, vis_objective=VIS.objective):
@@ -127,6 +129,7 @@ def show_page(source, uploads, layer, mode, method, page, request: gr.Request = 
     yield gallery(tiles, mode, True), summary + f"\n\nEach tile's {caption}.", page, state, []
 
 
+@on_gpu
 @explained("showing the unit")
 def show_unit(state, mode, method, evt: gr.SelectData):
     """The clicked unit's patches (and projections) large, with captions; its synthesised image first."""
@@ -144,6 +147,7 @@ def show_unit(state, mode, method, evt: gr.SelectData):
     return service.unit_detail(state["index"], state["layer"], unit, mode, method, synthesis)
 
 
+@on_gpu
 @explained("synthesising the unit's image")
 def visualize_unit(layer, unit, vis_size=VIS.size, vis_seed=VIS.seed, vis_objective=VIS.objective,
                    request: gr.Request = None, progress=gr.Progress()):
@@ -158,6 +162,7 @@ def visualize_unit(layer, unit, vis_size=VIS.size, vis_seed=VIS.seed, vis_object
         "left: ")
 
 
+@on_gpu
 @explained("probing the photo")
 def probe_photo(photo, layer, page=1):
     """The photo's activation maps for every unit of ``layer``, a page at a time, strongest peak first."""
@@ -168,6 +173,7 @@ def probe_photo(photo, layer, page=1):
     return tiles, summary, page, state, None, None, None, None, ""
 
 
+@on_gpu
 @explained("showing the unit on the photo")
 def probe_unit(state, source, uploads, hub, method, vis_size, vis_seed, vis_objective, evt: gr.SelectData,
                request: gr.Request = None, progress=gr.Progress()):

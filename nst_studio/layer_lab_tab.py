@@ -20,6 +20,7 @@ from nst_core.images import resize_long_edge
 from nst_core.vgg import rgb_to_tensor
 
 from .errors import explained
+from .gpu import on_gpu
 from .images import SKIMAGE_DATA, image_input, load_input
 from .jobs import CPU_HEAVY, Job, JobBoard, session_key
 
@@ -190,6 +191,7 @@ def ask_to_run_lab(request: gr.Request = None) -> None:
     LAB.wait(session_key(request, "lab"))
 
 
+@on_gpu
 @explained("running the layer-depth lab")
 def run_lab(content: str | None, style: str | None, size: int = LabSettings.size, steps: int = LabSettings.steps,
             sublayer: int = LabSettings.sublayer, seed: int = LabSettings.seed, request: gr.Request = None):

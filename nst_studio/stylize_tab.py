@@ -24,6 +24,7 @@ from nst_core.vgg import FEATURE_LAYERS
 
 from .images import SKIMAGE_DATA, image_input, load_input, result_path
 from .errors import explained
+from .gpu import on_gpu
 from .jobs import CPU_HEAVY, JOB_BUDGET_S, Job, JobBoard, session_key
 from .plots import CostHistory, cost_figure
 from .stylize_settings import (SLIDER_RANGES, STRENGTH_RANGE, build_options, clamp_to_sliders, format_style_layers,
@@ -144,6 +145,7 @@ def prepare(content, style, style_2=None, style_3=None, style_weight=1.0, style_
     return options, content_rgb, styles, labels, note
 
 
+@on_gpu
 @explained("stylizing")
 def stylize(content: str | None, style: str | None, style_2: str | None = None, style_3: str | None = None,
             style_weight: float = 1.0, style_2_weight: float = 1.0, style_3_weight: float = 1.0,

@@ -23,6 +23,7 @@ from nst_core.options import MIN_STAGE_SIZE, MAX_SIZE, PRESETS, preset_options
 from nst_core.vgg import BLOCKS, CONV_LAYERS, LAYER_NAMES
 
 from .errors import explained
+from .gpu import on_gpu
 from .images import image_input, load_input
 from .jobs import CPU_HEAVY, JOB_BUDGET_S
 from .stylize_tab import save_result
@@ -81,6 +82,7 @@ def fitted_scales(size: int, scales: int) -> int:
     return max(1, min(scales, 1 + int(math.log2(size / MIN_STAGE_SIZE))))
 
 
+@on_gpu
 @explained("stylizing")
 def stylize(content: str, style: str, preset: str = "Quick", size: int = 0) -> str:
     """Repaint a content image in the style of a style image (Gatys et al., on VGG19) and return the result, a PNG
@@ -110,6 +112,7 @@ def units_of(layer: str) -> int:
     return BLOCKS[int(layer[4]) - 1][0]
 
 
+@on_gpu
 @explained("finding the unit's top patches")
 def top_patches(layer: str, unit: int) -> tuple[str, str]:
     """The 9 patches of scikit-image's sample photos that excite one unit of a VGG19 conv layer most (Zeiler &
@@ -127,6 +130,7 @@ def top_patches(layer: str, unit: int) -> tuple[str, str]:
     return tile, caption
 
 
+@on_gpu
 @explained("probing the photo")
 def probe_photo(image: str, layer: str = "conv4_1", top: int = 16) -> list[dict]:
     """Which units of a VGG19 conv layer fire on a photo, how strongly and where: the ``top`` units with the highest
