@@ -229,6 +229,11 @@ class StyleTransfer:
         noise = torch.rand(content01.shape, generator=torch.Generator().manual_seed(o.seed)).to(self.device)
         return noise if o.init == "noise" else (0.75 * content01 + 0.25 * noise).clamp(0, 1)
 
+    @staticmethod
+    def _stage_start(coarse_G: torch.Tensor, coarse_content01: torch.Tensor, content01: torch.Tensor) -> torch.Tensor:
+        """The start of a finer stage: the coarser stage's best image, upsampled (bilinear)."""
+        return F.interpolate(coarse_G, size=content01.shape[-2:], mode="bilinear", align_corners=False)
+
     def _output(self, G: torch.Tensor, content01: torch.Tensor) -> np.ndarray:
         G = G.detach().clamp(0, 1)
         if self.options.preserve_color:
@@ -332,7 +337,7 @@ class StyleTransfer:
         total_steps = sum(steps for _, steps in schedule)
         start = last_image = time.perf_counter()
         step = 0
-        best_G, best_costs, pairs = None, {}, None
+        best_G, best_costs, pairs, coarse_content01 = None, {}, None, None
         last: dict[str, float] = {}
         first_stage, done_in_stage = (resume[1], resume[2]) if resume else (0, 0)
         for stage, (long_edge, steps) in enumerate(schedule):
@@ -350,7 +355,8 @@ class StyleTransfer:
             elif best_G is None:
                 init = self._init_image(content01, styles01[0])
             else:
-                init = F.interpolate(best_G, size=content01.shape[-2:], mode="bilinear", align_corners=False)
+                init = self._stage_start(best_G, coarse_content01, content01)
+            coarse_content01 = content01
             G = init.detach().contiguous().requires_grad_(True)
             optimizer = self._optimizer(G, history)
             best_J, best_G, best_costs = float("inf"), G.detach().clone(), {}
