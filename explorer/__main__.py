@@ -21,7 +21,7 @@ import tempfile
 
 from tqdm import tqdm
 
-from nst_core.checks import whole_number
+from nst_core.checks import InputError, shown, whole_number
 from nst_core.images import ImageError, load_image
 from nst_core.metadata import write_bytes, write_png
 from nst_core.vgg import BLOCKS, CONV_LAYERS, load_vgg19
@@ -41,7 +41,7 @@ DEFAULTS = ScanSettings()
 VIS = VisSettings()
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """Bad command-line input: one line on stderr, exit status 2."""
 
 
@@ -59,19 +59,24 @@ def parse_layers(items: list[str]) -> tuple[str, ...]:
 def parse_units(text: str, count: int, layer: str, ranked: list[int] | None = None) -> list[int]:
     """``topN`` (the N highest peaks, or units 0 … N-1 without a ranking), ``A-B`` (inclusive) or ``a,b,c`` ->
     unit numbers of ``layer``, which has ``count`` units."""
+    out_of_range = UsageError(f"--units {shown(text)}: {layer} has units 0 ... {count - 1}")
     try:
         if text.startswith("top"):
-            chosen = (ranked or list(range(count)))[:int(text[3:])]
+            chosen = (ranked or list(range(count)))[:max(0, int(text[3:]))]  # top0 and top-5 choose none
         else:
             chosen = []
             for part in text.split(","):
                 first, _, last = part.partition("-")
-                chosen += range(int(first), int(last or first) + 1)
-    except ValueError:
-        raise UsageError(f"--units {text!r}: write topN, A-B or a,b,c") from None
-    bad = [u for u in chosen if not 0 <= u < count]
-    if bad or not chosen:
-        raise UsageError(f"--units {text!r}: {layer} has units 0 ... {count - 1}")
+                first, last = int(first), int(last or first)
+                if not 0 <= first <= last < count:  # checked before the range is built: 0-10**12 is refused
+                    raise out_of_range
+                chosen += range(first, last + 1)
+    except UsageError:
+        raise
+    except ValueError:  # int() of a part that is not a number
+        raise UsageError(f"--units {shown(text)}: write topN, A-B or a,b,c") from None
+    if not chosen:
+        raise out_of_range
     return chosen
 
 
@@ -81,22 +86,30 @@ def check_output(flag: str, path: str, suffix: str) -> str:
         raise UsageError(f"{flag} {path}: is a folder; give a file name ending in {suffix}")
     if not path.lower().endswith(suffix):
         raise UsageError(f"{flag} {path}: the output must be a {suffix} file")
-    return check_folder(flag, os.path.dirname(os.path.abspath(path)), shown=path)
+    return check_folder(flag, os.path.dirname(os.path.abspath(path)), named=path)
 
 
-def check_folder(flag: str, folder: str, shown: str | None = None) -> str:
-    """An existing folder this process can create files in (tried with an empty temporary file)."""
-    shown = shown or folder
+def check_folder(flag: str, folder: str, named: str | None = None, create: bool = False) -> str:
+    """An existing folder this process can create files in (tried with an empty temporary file); with ``create``,
+    made first if missing, parents too (as ``mkdir -p``)."""
+    named = named or folder
     if os.path.exists(folder) and not os.path.isdir(folder):
-        raise UsageError(f"{flag} {shown}: not a folder")
+        raise UsageError(f"{flag} {named}: not a folder")
+    if create:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as e:
+            why = "a file is in the way" if isinstance(e, (FileExistsError, NotADirectoryError)) else \
+                "the folder cannot be created there"
+            raise UsageError(f"{flag} {named}: {why}") from None
     if not os.path.isdir(folder):
-        raise UsageError(f"{flag} {shown}: no such folder")
+        raise UsageError(f"{flag} {named}: no such folder")
     try:
         fd, probe = tempfile.mkstemp(prefix=".probe-", dir=folder)
         os.close(fd)
         os.unlink(probe)
     except OSError:
-        raise UsageError(f"{flag} {shown}: the folder is not writable") from None
+        raise UsageError(f"{flag} {named}: the folder is not writable") from None
     return folder
 
 
@@ -132,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--units", default="top16", help="topN (units 0 ... N-1), A-B or a,b,c (default top16)")
     add_settings_flags(v, VIS, {"objective": OBJECTIVES, "param": PARAMS, "precision": PRECISIONS})
     v.add_argument("--columns", type=int, default=4, help="tiles per row of the grid (default: 4)")
-    v.add_argument("--save-dir", default=None, help="write each unit's image as DIR/{LAYER}_unit{u}.png")
+    v.add_argument("--save-dir", default=None,
+                   help="write each unit's image as DIR/{LAYER}_unit{u}.png (DIR is made if missing)")
     v.add_argument("-o", "--output", default=None, help="labelled grid PNG to write")
     pr = sub.add_parser("probe", help="which units of a layer fire on a photo, where, and how strongly")
     pr.add_argument("photo", help="an image file")
@@ -180,6 +194,10 @@ def run_scan(args) -> int:
     settings = ScanSettings(args.size, args.k, args.per_image, args.precision, args.batch_size).validate()
     layers = parse_layers(args.layers)
     dataset = open_dataset(args.dataset, cache_dir(args.cache) / "datasets", parse_zooms(args.zooms))
+    if args.engine == "ray":  # connect (or say why not) before the progress bar
+        from .units.engines import ray_session  # Ray is imported only when asked for
+
+        ray_session()
     model = load_vgg19("caffe")
     with tqdm(total=dataset.count(), unit="file", desc=f"scanning {dataset.name}") as bar:
         def progress(done: int, total: int):
@@ -221,17 +239,11 @@ def run_visualize(args) -> int:
         raise UsageError("say where to write: -o GRID.png, --save-dir DIR or both")
     if args.output is not None:
         check_output("-o", args.output, ".png")
-    if args.save_dir is not None:
-        if os.path.exists(args.save_dir) and not os.path.isdir(args.save_dir):
-            raise UsageError(f"--save-dir {args.save_dir}: is a file, not a folder")
-        try:
-            os.makedirs(args.save_dir, exist_ok=True)  # as mkdir -p
-        except OSError as e:
-            raise UsageError(f"--save-dir {args.save_dir}: can't create the folder ({e.strerror or e})") from None
-        check_folder("--save-dir", args.save_dir)
     whole_number("--columns", args.columns, 1, MAX_COLUMNS)
     settings = VisSettings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(VisSettings)}).validate()
     units = parse_units(args.units, BLOCKS[int(args.layer[4]) - 1][0], args.layer)  # convN_M: block N's width
+    if args.save_dir is not None:  # made (as mkdir -p) once everything else is known to be fine
+        check_folder("--save-dir", args.save_dir, create=True)
     model = load_vgg19("caffe")
     with tqdm(total=-(-len(units) // settings.batch) * settings.total_steps, unit="step",
               desc=f"visualizing {args.layer}") as bar:

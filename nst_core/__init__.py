@@ -1,8 +1,10 @@
 """nst_core: the neural style transfer engine of Gatys et al. (2015) on VGG19, with no UI code.
 
 checks           one-sentence checks of user values (``InputError``)
+atomic           files written to a temporary name and renamed into place
 images           loading images safely; resizing
 memory           the memory budget and size texts such as 4G
+disk             the disk bound on the studio's files (NST_CACHE_LIMIT), oldest first out
 vgg              VGG19 from the bundled Caffe weights; layer names conv1_1 … relu5_4
 receptive_field  each layer's receptive field R, jump J and padding P
 losses           the costs: content, Gram, style, guided (regional) style, TV

@@ -1,4 +1,5 @@
-"""How long a stylization takes and how much memory it needs, before it starts; and the tile edge that fits.
+"""How long a stylization takes and how much memory it needs, before it starts; and the tile edge that fits. At the
+end, the peak memory of one VGG19 pass (a scan batch, a feature visualisation, a lab panel) and what fits a budget.
 
 The cost model, per stage of the coarse-to-fine schedule at n pixels (one evaluation of J and dJ/dG per L-BFGS or
 Adam step, plus one where the stage ends):
@@ -205,3 +206,45 @@ def size_within(options, content_shape, cost: EvaluationCost, budget, precision,
 def _with_size(options, size: int):
     scales = max(1, min(options.scales, 1 + int(math.log2(size / 32))))
     return dataclasses.replace(options, size=size, scales=scales)
+
+
+# --- one VGG19 pass (a scan batch, a feature visualisation, a lab panel) -----------------------------------------
+INFERENCE_BYTES_PER_PX = 1000  # a pass without gradients: conv1_x's activations dominate, whatever the layer
+BACKWARD_BYTES_PER_PX = (1000, 500)  # with a backward pass to a layer of block B: 1000 + 500 (B - 1) bytes per pixel
+# (both fp32, from the peak RSS above the loaded model of passes over 4-8 images at 128 and 224 px: 0.9 KB/px
+# without gradients; 1.0, 2.1 and 3.0 KB/px with a backward pass to conv1_1, conv3_1 and conv5_4)
+
+
+def pass_bytes_per_px(layer: str, backward: bool) -> int:
+    """Bytes per input pixel of a VGG19 pass up to ``layer`` (convB_I, reluB_I or poolB: block B)."""
+    if not backward:
+        return INFERENCE_BYTES_PER_PX
+    first, per_block = BACKWARD_BYTES_PER_PX
+    return first + per_block * (int(layer[4]) - 1)
+
+
+def pass_peak(pixels: int, layer: str, backward: bool) -> int:
+    """Peak bytes of a job whose largest pass takes ``pixels`` input pixels (all images of the batch together):
+    BASE_BYTES + pass_bytes_per_px * pixels."""
+    return BASE_BYTES + pass_bytes_per_px(layer, backward) * pixels
+
+
+def fitting_pixels(budget: int, layer: str, backward: bool) -> int:
+    """The most input pixels one pass may take within ``HEADROOM`` of ``budget`` bytes (0 when none fit)."""
+    return max(0, (int(HEADROOM * budget) - BASE_BYTES) // pass_bytes_per_px(layer, backward))
+
+
+def over_budget(what: str, pixels: int, layer: str, backward: bool, budget: int, fits: str) -> InputError | None:
+    """None when the pass fits ``budget``, else the one-sentence error: ``what`` needs about so much, more than the
+    budget; ``fits`` (what would fit) follows."""
+    if pixels <= fitting_pixels(budget, layer, backward):
+        return None
+    return InputError(f"{what} needs about {gigabytes(pass_peak(pixels, layer, backward))} of memory, more than the "
+                      f"budget of {gigabytes(budget)} (NST_MAX_MEMORY); {fits}.")
+
+
+def fitting_side(budget: int, layer: str, backward: bool, images: int = 1) -> int:
+    """The largest square side (a multiple of 16, at least 32) of which ``images`` fit one pass within ``budget``;
+    0 when not even 32 px fits."""
+    side = GRID * (math.isqrt(fitting_pixels(budget, layer, backward) // max(1, images)) // GRID)
+    return side if side >= 32 else 0

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from .checks import InputError
+from .atomic import replacing
+from .checks import InputError, shown
 from .options import StyleOptions
 from .regions import labels_from_png_text
 
@@ -41,32 +41,18 @@ def png_info(options: StyleOptions, weights_identity: str, extra: dict[str, str]
 
 
 def write_png(path: str | os.PathLike, rgb: np.ndarray, info: PngImagePlugin.PngInfo | None = None) -> Path:
-    """Write ``rgb`` as a PNG with the text chunks of ``info``, atomically (temporary file in the same folder, then
-    rename): an existing file is never left half-written."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            Image.fromarray(rgb).save(f, format="PNG", pnginfo=info)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a result is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    """Write ``rgb`` as a PNG with the text chunks of ``info``, atomically (``atomic.replacing``): an existing file is
+    never left half-written."""
+    with replacing(path) as f:
+        Image.fromarray(rgb).save(f, format="PNG", pnginfo=info)
+    return Path(path)
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then renamed over ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (``atomic.replacing``)."""
+    with replacing(path) as f:
+        f.write(data)
+    return Path(path)
 
 
 def save_png(path: str | os.PathLike, rgb: np.ndarray, options: StyleOptions, weights_identity: str,
@@ -78,8 +64,8 @@ def save_png(path: str | os.PathLike, rgb: np.ndarray, options: StyleOptions, we
 def read_settings(path: str | os.PathLike) -> tuple[StyleOptions, str] | None:
     """The (options, weights identity) stored in a PNG made by ``save_png``, or None if it has none.
 
-    The stored JSON goes through ``StyleOptions.from_dict``, the same validation as the form and the command line; a
-    damaged, oversized or tampered chunk raises ``InputError`` naming the file and the problem.
+    The format version must be ``FORMAT_VERSION``; the stored JSON goes through ``StyleOptions.from_dict``, the same
+    validation as the form and the command line; a damaged, oversized or tampered chunk or another version raises ``InputError`` naming the file and the problem.
     """
     name = os.path.basename(str(path))
     try:
@@ -90,6 +76,10 @@ def read_settings(path: str | os.PathLike) -> tuple[StyleOptions, str] | None:
                          "or too large).") from None
     if SETTINGS_KEY not in text:
         return None
+    version = text.get(VERSION_KEY, FORMAT_VERSION)  # files from before the version chunk are format 1
+    if version != FORMAT_VERSION:
+        raise InputError(f"{name}: its settings are in format {shown(version)}; this version reads format "
+                         f"{FORMAT_VERSION} only.")
     raw = text[SETTINGS_KEY]
     if not isinstance(raw, str) or len(raw) > MAX_SETTINGS_CHARS:
         raise InputError(f"{name}: its stored settings are too large ({len(raw):,} characters; at most "

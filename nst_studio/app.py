@@ -7,6 +7,10 @@ import gradio as gr
 
 from .tools import register as register_tools
 from .errors import guard_inputs
+from .file_inputs import guard_file_inputs
+from .mcp_arguments import name_mcp_arguments
+from .images import TRIM_EVERY_S, trim_app_files, trim_app_files_every
+from .served import write_cache_atomically
 
 # (tab title, module with a ``build()`` that creates the tab's widgets inside the current Blocks)
 TABS = [
@@ -20,6 +24,7 @@ STYLE = os.path.join(os.path.dirname(__file__), "style.css")  # the page's CSS, 
 
 
 def build_app() -> gr.Blocks:
+    write_cache_atomically()  # a picture is never served while half-written
     # delete_cache: every hour, drop cached previews and uploads older than an hour
     with gr.Blocks(title="Neural Style Transfer Studio", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Neural Style Transfer Studio")
@@ -28,12 +33,16 @@ def build_app() -> gr.Blocks:
             with gr.Tab(title):
                 importlib.import_module(module).build()
     guard_inputs(demo)
+    guard_file_inputs()
+    name_mcp_arguments()
     return demo
 
 
 def main():
     """Serve the app on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (default 0.0.0.0:7860), and its named endpoints as
-    MCP tools at /gradio_api/mcp/ (streamable HTTP)."""
+    MCP tools at /gradio_api/mcp/ (streamable HTTP); its files stay within NST_CACHE_LIMIT."""
+    trim_app_files()  # also checks NST_CACHE_LIMIT before serving
+    trim_app_files_every(TRIM_EVERY_S)
     build_app().queue(default_concurrency_limit=1, max_size=16).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),

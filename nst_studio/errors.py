@@ -9,9 +9,11 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import os
 from collections.abc import Callable
 
 import gradio as gr
+from PIL import Image
 
 from nst_core.checks import InputError, shown
 
@@ -66,12 +68,38 @@ def explained(doing: str) -> Callable[[Callable], Callable]:
 def guard_inputs(blocks: gr.Blocks) -> None:
     """Make every input component's own check (a slider's range, a dropdown's choices, a number's type) answer with
     a sentence that names the control, its allowed values and the value received, instead of Gradio's nameless
-    message. A raw API call bypasses the widgets, so this is where such values enter."""
+    message. A raw API call bypasses the widgets, so this is where such values enter (files: ``file_inputs``)."""
     for block in blocks.blocks.values():
         if isinstance(block, (gr.Slider, gr.Number, gr.Dropdown, gr.Radio, gr.Checkbox)):
             block.preprocess = _named_preprocess(block)
         elif getattr(block, "data_model", None) is not None:  # images, files, tables: Gradio checks their shape first
             block.data_model = _NamedModel(block)
+            if isinstance(block, gr.Image) and not getattr(block.preprocess, "named", False):
+                block.preprocess = named_image_check(block)
+
+
+def label_of(block, default: str = "an input") -> str:
+    """What the user calls an input: its label, else its element id."""
+    return block.label or block.elem_id or default
+
+
+def named_image_check(block):
+    """An image component's ``preprocess`` (Gradio opens the upload with Pillow) whose failure is one sentence
+    naming the input and the file."""
+    preprocess = block.preprocess
+
+    def checked(payload):
+        try:
+            return preprocess(payload)
+        except gr.Error:
+            raise
+        except Image.DecompressionBombError:
+            raise bad_input(f"{label_of(block)}: the image is too large.") from None
+        except Exception:
+            name = os.path.basename(str(getattr(payload, "orig_name", None) or "the upload"))[:60]
+            raise bad_input(f"{label_of(block)}: {name} is not an image file Pillow can read.") from None
+    checked.named = True
+    return checked
 
 
 class _NamedModel:

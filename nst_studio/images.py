@@ -1,8 +1,9 @@
 """Image inputs of the app: uploads that fail give one-line errors; scikit-image's sample pictures."""
 from __future__ import annotations
 
-import os
+import logging
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -10,22 +11,27 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import skimage.data
-from PIL import Image
+from gradio.utils import get_upload_folder
 
+from explorer.units.scan import cache_dir
 from nst_core import ImageError, load_image
 from nst_core.checks import InputError
+from nst_core.disk import cache_limit, trim
 
-from .errors import bad_input
+from .errors import named_image_check
 
 MAX_INPUT_PIXELS = 16_000_000  # uploads larger than this (e.g. 4000 x 4000) are refused
 SKIMAGE_DATA = Path(skimage.data.__file__).parent  # sample photos and textures that ship with scikit-image
 RESULTS_DIR = Path(tempfile.gettempdir()) / "nst-studio-results"
 RESULT_MAX_AGE_S = 3600  # result PNGs older than this are deleted when a new one is written
+TRIM_EVERY_S = 60  # how often the served app checks its files against NST_CACHE_LIMIT
+log = logging.getLogger("nst_studio")
 
 
 def result_path(kind: str) -> Path:
     """A new file name ``RESULTS_DIR/{kind}-XXXXXXXX.png`` for a PNG the user can download (it carries its
-    settings); results of any kind older than ``RESULT_MAX_AGE_S`` are deleted first."""
+    settings); results of any kind older than ``RESULT_MAX_AGE_S`` are deleted first, and the app's files are kept
+    within the disk bound (``trim_app_files``)."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     now = time.time()
     for old in RESULTS_DIR.glob("*.png"):
@@ -34,29 +40,43 @@ def result_path(kind: str) -> Path:
                 old.unlink(missing_ok=True)
         except FileNotFoundError:  # another session's job deleted it first
             pass
+    trim_app_files()
     return RESULTS_DIR / f"{kind}-{uuid.uuid4().hex[:8]}.png"
 
 
-def image_input(value: str | None = None, *, label: str, **kwargs) -> gr.Image:
-    """A ``gr.Image`` (giving a file path) whose unreadable uploads raise a one-line ``gr.Error`` naming the input.
+def app_folders() -> list[Path]:
+    """Where the app keeps files: its results, Gradio's uploads and cached outputs (GRADIO_TEMP_DIR), the explorer's
+    cache (indexes, uploaded datasets, Hub items)."""
+    return [RESULTS_DIR, Path(get_upload_folder()), cache_dir()]
 
-    Gradio's own check would fail with a traceback-like message, so the instance's ``preprocess`` is wrapped
-    (a subclass would make Gradio write a ``.pyi`` stub next to this file on import).
-    """
+
+def trim_app_files() -> tuple[int, int]:
+    """The app's files kept within ``NST_CACHE_LIMIT``, oldest first out, files in use kept (``nst_core.disk``)."""
+    return trim(app_folders(), cache_limit())
+
+
+def trim_app_files_every(seconds: float) -> threading.Thread:
+    """A daemon thread running ``trim_app_files`` every ``seconds`` (uploads arrive without any result written)."""
+    def loop():
+        while True:
+            time.sleep(seconds)
+            try:
+                trim_app_files()
+            except Exception:  # a folder changing under the walk: try again next time
+                log.warning("keeping the app's files within the disk bound failed; trying again later", exc_info=True)
+
+    thread = threading.Thread(target=loop, name="disk-bound", daemon=True)
+    thread.start()
+    return thread
+
+
+def image_input(value: str | None = None, *, label: str, **kwargs) -> gr.Image:
+    """A ``gr.Image`` giving the upload's file path as it is: Gradio only reads its header (``image_mode=None``: no
+    decoding and re-encoding), ``load_input`` checks its size before decoding. An unreadable upload is one sentence
+    naming the input (``errors.named_image_check``)."""
     kwargs.setdefault("sources", ["upload", "clipboard"])
     image = gr.Image(value, label=label, type="filepath", image_mode=None, **kwargs)
-    preprocess = image.preprocess
-
-    def checked_preprocess(payload):
-        try:
-            return preprocess(payload)
-        except Image.DecompressionBombError:
-            raise bad_input(f"{label}: the image is too large.") from None
-        except Exception:
-            name = os.path.basename(str(getattr(payload, "orig_name", None) or "the upload"))
-            raise bad_input(f"{label}: {name} is not an image file Pillow can read.") from None
-
-    image.preprocess = checked_preprocess
+    image.preprocess = named_image_check(image)
     return image
 
 

@@ -16,6 +16,8 @@ import torch
 from nst_core.receptive_field import receptive_field
 from nst_core import StyleOptions, StyleTransfer
 from nst_core.checks import whole_number
+from nst_core.estimate import fitting_side, over_budget
+from nst_core.memory import memory_budget
 from nst_core.images import resize_long_edge
 from nst_core.vgg import rgb_to_tensor
 
@@ -43,9 +45,17 @@ class LabSettings:
               "sublayer": ("Content layers (1 or 2)", 1, 2), "seed": ("Seed", 0, 2**31 - 1)}
 
     def validate(self) -> "LabSettings":
-        """The same settings as whole numbers; ``InputError`` naming the first one out of its range."""
-        return LabSettings(**{name: whole_number(label, getattr(self, name), lo, hi)
-                              for name, (label, lo, hi) in self.RANGES.items()})
+        """The same settings as whole numbers; ``InputError`` naming the first one out of its range, or saying that
+        the deepest panel (a backward pass through relu5_x at ``size`` px) would pass the memory budget."""
+        checked = LabSettings(**{name: whole_number(label, getattr(self, name), lo, hi)
+                                 for name, (label, lo, hi) in self.RANGES.items()})
+        budget = memory_budget()
+        side = fitting_side(budget, "relu5_1", True)
+        error = over_budget(f"the lab at {checked.size} px", checked.size ** 2, "relu5_1", True, budget,
+                            f"choose a size up to {side} px" if side else "raise NST_MAX_MEMORY")
+        if error is not None:
+            raise error
+        return checked
 
 
 # TV prior (Mahendran & Vedaldi 2015, eq. 1 with their normalisation by ||a(C)||^2): a content panel minimises

@@ -1,6 +1,9 @@
 """Hostile input at the newer doors: Hub specs, Ray addresses, engine names, memory sizes, tampered files; for any
 text, the shared parsers either parse or raise the studio's one-sentence input error."""
+import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
@@ -8,7 +11,7 @@ from gradio_client import Client, handle_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app_server import serve_app
+from app_server import ROOT, serve_app
 from explorer.__main__ import main as explorer_main
 from explorer.units.datasets import DatasetError
 from explorer.units.hub import parse_spec
@@ -94,3 +97,14 @@ def test_a_print_past_the_memory_budget_is_one_sentence_and_the_server_stays_up(
                                 api_name="/stylize")[2]
         assert status.startswith("Done: 1 steps")
     assert "Traceback" not in (tmp_path / "app.log").read_text()
+
+
+def test_every_door_of_round_two_through_the_hostile_script():
+    """``tests/hostile/run_all.py --quick`` against a running app and the explorer's command line: every answer one
+    sentence, the server alive after each case, no traceback in its log, no canary file outside the studio's
+    folders opened, the result saved first unchanged, the app's files within NST_CACHE_LIMIT."""
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "hostile", "run_all.py"), "--quick"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    summary = run.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"\d+ cases, 0 failed; 0 other checks failed", summary) and int(summary.split()[0]) >= 25

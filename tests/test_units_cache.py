@@ -157,9 +157,9 @@ def test_stopped_scan_resumes_after_its_last_finished_shard(model, tmp_path, mon
 
 
 @pytest.mark.parametrize("payload, said", [
-    ({"format": 2}, "fields are missing"),
+    ({"format": 2}, "the field 'settings' is missing"),
     ({"format": 2, "weights": 3, "preprocessing": "", "settings": {}, "dataset": {}, "fingerprint": "", "views": [],
-      "skipped": [], "layers": {}}, "is not text"),
+      "skipped": [], "layers": {}}, "the field 'settings' should hold"),
     ({"format": 1}, "not an explorer index of format 2"),
     (b"", "not an explorer index"),
     (b"PK\x03\x04cut off", "not an explorer index"),
@@ -184,5 +184,5 @@ def test_an_index_whose_unit_count_disagrees_with_its_layer_is_refused(tmp_path)
          "dataset": {"name": "n", "root": str(tmp_path), "files": [], "zooms": [1]}, "fingerprint": "f",
          "views": [], "skipped": [], "layers": {"conv1_1": entry}}
     torch.save(d, tmp_path / "i.pt")
-    with pytest.raises(BadIndexError, match=r"conv1_1 holds \(10, 9\) entries, not 64 units"):
+    with pytest.raises(BadIndexError, match=r"conv1_1 should hold 64 units x 9 entries, not 10 x 9"):
         Index.load(tmp_path / "i.pt")

@@ -67,6 +67,15 @@ def test_render_writes_a_grid(scanned, tmp_path, mode):
     (["render", "{index}", "--layer", "conv1_1", "--columns", "-3", "-o", "{out}"], "--columns must be a whole number"),
     (["visualize", "conv2_1", "--learning-rate", "fast", "-o", "{out}"], "argument --learning-rate: invalid float"),
     (["visualize", "conv2_1", "--steps", "5000", "--scales", "3", "-o", "{out}"], "make 105000 steps in all"),
+    (["visualize", "conv2_1", "--units", "0-99999999999999", "-o", "{out}"], "conv2_1 has units 0 ... 127"),
+    (["visualize", "conv2_1", "--units", "top-5", "-o", "{out}"], "conv2_1 has units 0 ... 127"),
+    (["visualize", "conv2_1", "--steps", "0", "-o", "{out}"], "steps must be a whole number from 1 to 5000; got 0"),
+    (["visualize", "conv2_1", "--size", "0", "-o", "{out}"], "size must be a whole number from 32 to 512; got 0"),
+    (["visualize", "conv2_1", "--size", "513", "-o", "{out}"], "size must be a whole number from 32 to 512; got 513"),
+    (["visualize", "conv2_1", "--objective", "brightest", "-o", "{out}"],
+     "argument --objective: invalid choice: 'brightest' (choose from 'channel', 'neuron')"),
+    (["visualize", "pool2", "-o", "{out}"], "argument LAYER: invalid choice: 'pool2'"),
+    (["visualize", "conv2_1", "--steps", "0", "--save-dir", "{data}/new"], "steps must be"),  # no folder made
 ])
 def test_bad_input_exits_2_with_one_line(scanned, tmp_path, capsys, argv, message):
     out = tmp_path / "out.png"
@@ -75,7 +84,7 @@ def test_bad_input_exits_2_with_one_line(scanned, tmp_path, capsys, argv, messag
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and err.startswith("explorer: error:")
-    assert not out.exists() and not (tmp_path / "out.pt").exists()
+    assert not out.exists() and not (tmp_path / "out.pt").exists() and not (tmp_path / "data" / "new").exists()
 
 
 OUTPUTS = [  # (command, the output flag's place in it), every output path of python -m explorer
@@ -96,16 +105,13 @@ def test_every_output_path_is_checked_before_any_work(scanned, tmp_path, capsys,
         locked = Path("/sys")
     target = {"missing folder": tmp_path / "no" / f"x{suffix}", "a folder": tmp_path / "data",
               "unwritable folder": locked / f"x{suffix}", "wrong extension": tmp_path / "x.jpg"}[case]
-    if suffix is None:  # --save-dir names a folder: a file or a wrong extension are the "not a folder" cases
-        target = {"missing folder": tmp_path / "no", "a folder": tmp_path / "data" / "readme.txt",
+    if suffix is None:  # --save-dir names a folder (made if missing): a file, or a file in the way of its path
+        target = {"missing folder": tmp_path / "data" / "readme.txt" / "no",
+                  "a folder": tmp_path / "data" / "readme.txt",
                   "unwritable folder": locked, "wrong extension": tmp_path / "data" / "img0.png"}[case]
     before = sorted(p.name for p in tmp_path.rglob("*"))
     argv = [a.format(index=scanned, data=tmp_path / "data", path=target, folder=target) for a in argv]
     capsys.readouterr()
-    if suffix is None and case == "missing folder":  # --save-dir makes its folder, as mkdir -p does
-        (tmp_path / "locked").chmod(0o700)
-        assert main(argv) == 0 and (target / "conv1_1_unit0.png").is_file()
-        return
     try:
         assert main(argv) == 2
     finally:
@@ -114,22 +120,22 @@ def test_every_output_path_is_checked_before_any_work(scanned, tmp_path, capsys,
     expected = {"missing folder": "no such folder", "a folder": "is a folder",
                 "unwritable folder": "is not writable", "wrong extension": f"must be a {suffix} file"}[case]
     if suffix is None:
-        expected = {"missing folder": "no such folder", "unwritable folder": "is not writable"}.get(case,
-                                                                                                 "not a folder")
+        expected = {"missing folder": "a file is in the way", "unwritable folder": "is not writable"}.get(
+            case, "not a folder")
     assert len(err.splitlines()) == 1 and err.startswith("explorer: error:") and expected in err, err
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written, no temporary left
 
 
 def test_visualize_writes_each_unit_and_a_labelled_grid(tmp_path):
     argv = ["visualize", "conv1_2", "--units", "2,5", "--size", "32", "--steps", "3", "--seed", "0",
-            "--save-dir", str(tmp_path), "-o", str(tmp_path / "grid.png")]
-    assert main(argv) == 0
-    units = [np.asarray(Image.open(tmp_path / f"conv1_2_unit{u}.png")) for u in (2, 5)]
+            "--save-dir", str(tmp_path / "made" / "here"), "-o", str(tmp_path / "grid.png")]
+    assert main(argv) == 0  # the save folder is made as by mkdir -p
+    units = [np.asarray(Image.open(tmp_path / "made" / "here" / f"conv1_2_unit{u}.png")) for u in (2, 5)]
     assert all(u.shape == (32, 32, 3) for u in units) and not np.array_equal(*units)
     with Image.open(tmp_path / "grid.png") as grid:
         assert grid.size[0] > 4 * 32 and grid.size[1] > 32
         assert json.loads(grid.text[PNG_KEY])["units"] == [2, 5]
-    with Image.open(tmp_path / "conv1_2_unit5.png") as png:  # the PNG says how it was made
+    with Image.open(tmp_path / "made" / "here" / "conv1_2_unit5.png") as png:  # the PNG says how it was made
         made = json.loads(png.text[PNG_KEY])
     assert made["layer"] == "conv1_2" and made["units"] == [5] and made["weights"].startswith("caffe")
     assert VisSettings(**made["settings"]) == VisSettings(size=32, steps=3, seed=0)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from nst_core.estimate import fitting_pixels, fitting_side, over_budget
+from nst_core.memory import memory_budget
 from nst_core.stylize import autocast_for
 from nst_core.vgg import VGG19
 
@@ -89,7 +91,9 @@ def render_units(model: VGG19, layer: str, units: Sequence[int], settings: VisSe
                  stop: threading.Event | None = None,
                  progress=None) -> tuple[np.ndarray, bool]:
     """Images ``(len(units), size, size, 3)`` for ``units``, ``settings.batch`` at a time; ``progress(record,
-    batch_start)`` sees every record. Returns the images and whether the run was stopped."""
+    batch_start)`` sees every record. Returns the images and whether the run was stopped. A batch whose estimated
+    peak memory is past the budget (``NST_MAX_MEMORY``) is refused first, naming the size that would fit."""
+    check_memory(layer, min(settings.batch, len(units)), settings.size)
     images = []
     for first in range(0, len(units), settings.batch):
         for record in visualize(model, layer, units[first:first + settings.batch], settings, stop=stop):
@@ -99,6 +103,20 @@ def render_units(model: VGG19, layer: str, units: Sequence[int], settings: VisSe
         if record.stopped:
             return np.concatenate(images), True
     return np.concatenate(images), False
+
+
+def check_memory(layer: str, batch: int, size: int) -> None:
+    """``InputError`` when ``batch`` images of ``size`` px, optimised through ``layer``, would pass the memory
+    budget: the largest size that fits, else how many units at once, else that nothing fits."""
+    budget = memory_budget()
+    side = fitting_side(budget, layer, True, batch)
+    single = fitting_pixels(budget, layer, True) // size ** 2
+    fits = (f"choose a size up to {side} px" if side else
+            f"synthesise at most {single} units at once (batch)" if single else "raise NST_MAX_MEMORY")
+    what = f"synthesising {batch} units' images" if batch > 1 else "synthesising one unit's image"
+    error = over_budget(f"{what} at {size} px", batch * size ** 2, layer, True, budget, fits)
+    if error is not None:
+        raise error
 
 
 @torch.no_grad()

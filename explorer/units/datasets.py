@@ -30,6 +30,7 @@ from nst_core.images import load_image, resize_to
 
 from .hub import hub_dataset
 from .sources import Dataset, DatasetError, Item, Source, file_hash
+from .stored import checked_pairs
 
 BUILTIN = "builtin"
 BUILTIN_SUFFIXES = (".png", ".jpg")
@@ -97,10 +98,11 @@ def describe_skipped(skipped) -> str:
 
 
 def read_skipped_note(folder: str | os.PathLike) -> tuple[tuple[str, str], ...]:
+    """The (member, why) pairs a zip's extraction left in ``folder``; none when the note is missing or damaged."""
     try:
         with open(os.path.join(folder, SKIPPED_NOTE)) as f:
-            return tuple((name, why) for name, why in json.load(f))
-    except (OSError, ValueError):
+            return tuple(checked_pairs(json.load(f), SKIPPED_NOTE, "skipped"))
+    except (OSError, ValueError, RecursionError):  # StoredFileError is a ValueError
         return ()
 
 

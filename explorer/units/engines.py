@@ -15,52 +15,80 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import socket
+import subprocess
+import sys
+import urllib.parse
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 import explorer
 import nst_core
-from nst_core.checks import InputError
+from nst_core.checks import InputError, shown
 from nst_core.vgg import VGG19
 
 from .sources import Item, Source
 from .index import ScanSettings
 from .batches import items_per_batch, read_views, scan_network, top_of_views
+from .network import port_answers
 from .shards import BatchResult, views_of
 
 ITEMS_PER_BLOCK = 64  # items the read task hands on at a time
+PORT_TIMEOUT_S = 5.0  # the longest wait for the port at RAY_ADDRESS to open
+CONNECT_TIMEOUT_S = 20.0  # then for Ray to connect there (a child process: Ray's import and start included)
+CONNECT_PROBE = ("import sys, ray; ray.init(address=sys.argv[1], include_dashboard=False, log_to_driver=False, "
+                 "logging_level=40); ray.shutdown()")
 
 
-RAY_CONNECT_S = 5.0  # how long to wait for the cluster at RAY_ADDRESS to answer
-
-
-def cluster_answers(address: str, timeout: float = RAY_CONNECT_S) -> bool:
-    """Whether a TCP connection opens to RAY_ADDRESS (``host:port`` or ``ray://host:port``; "auto" and "local"
-    are left to Ray) within ``timeout`` seconds."""
+def cluster_endpoint(address: str) -> tuple[str, int] | None:
+    """(host, port) of ``RAY_ADDRESS`` written ``host:port`` or ``ray://host:port``; None for ``auto`` and
+    ``local`` (Ray itself looks for those); anything else ``InputError``."""
     if address in ("auto", "local"):
-        return True
-    host, _, port = address.split("://")[-1].rpartition(":")
+        return None
+    said = f"RAY_ADDRESS must be HOST:PORT, ray://HOST:PORT, auto or local; got {shown(address)}."
     try:
-        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
-    except (OSError, ValueError):
+        parts = urllib.parse.urlsplit(address if "://" in address else "//" + address)
+        port = parts.port
+    except ValueError:  # an unclosed [ of an IPv6 address, a port out of range
+        raise InputError(said) from None
+    if parts.scheme not in ("", "ray") or not parts.hostname or port is None:
+        raise InputError(said)
+    return parts.hostname, port
+
+
+def cluster_answers(address: str) -> bool:
+    """Whether a Ray cluster answers at ``address``: its port opens within PORT_TIMEOUT_S, then ``ray.init`` in a
+    child process connects within CONNECT_TIMEOUT_S. (In this process a port that answers but is not Ray keeps
+    ``ray.init`` retrying for minutes, and Ray's own shorter timeouts end the process instead of raising.)"""
+    endpoint = cluster_endpoint(address)
+    if endpoint is not None and not port_answers(*endpoint, PORT_TIMEOUT_S):
         return False
-    return True
+    try:
+        return subprocess.run([sys.executable, "-c", CONNECT_PROBE, address], capture_output=True,
+                              timeout=CONNECT_TIMEOUT_S).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
 
 
 def ray_session():
-    """The running Ray, else a local one (RAY_ADDRESS unset) or a connection to the cluster at RAY_ADDRESS."""
+    """The running Ray, else a local one (RAY_ADDRESS unset) or a connection to the cluster at RAY_ADDRESS, which
+    must answer within PORT_TIMEOUT_S + CONNECT_TIMEOUT_S; a failure to start or connect is one sentence
+    (``InputError``)."""
     import ray
 
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS") or None
         if address and not cluster_answers(address):
-            raise InputError(f"RAY_ADDRESS={address}: no Ray cluster answers there within {RAY_CONNECT_S:.0f} s; "
-                             "start the cluster, or unset RAY_ADDRESS to scan on a local Ray.")
+            raise InputError(f"RAY_ADDRESS={address[:80]}: no Ray cluster answers there; start one (ray start "
+                             "--head), correct RAY_ADDRESS, or unset it to scan on a local Ray.")
         runtime_env = {"py_modules": [explorer, nst_core]} if address else None
-        ray.init(address=address, runtime_env=runtime_env, include_dashboard=False,
-                 logging_level=logging.WARNING, log_to_driver=False)
+        try:
+            ray.init(address=address, runtime_env=runtime_env, include_dashboard=False,
+                     logging_level=logging.WARNING, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError, TimeoutError) as e:
+            where = f"the cluster at RAY_ADDRESS {shown(address)}" if address else "a local Ray"
+            raise InputError(f"Ray could not start or connect to {where} ({shown(str(e).splitlines()[0], 80)}); "
+                             "use --engine local.") from None
     return ray
 
 

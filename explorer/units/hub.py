@@ -15,46 +15,54 @@ import dataclasses
 import hashlib
 import os
 import re
-import socket
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from nst_core.checks import real_number, shown
 from nst_core.metadata import write_bytes
 
+from .network import port_answers
 from .sources import Dataset, DatasetError, Item
 
 PREFIX = "hf:"
 DEFAULT_SPLIT = "train"
-
-
 REPO_ID = re.compile(r"(?:[A-Za-z0-9][\w-]*(?:\.[\w-]+)*/)?[A-Za-z0-9][\w-]*(?:\.[\w-]+)*")  # [OWNER/]NAME, no '..'
+SPLIT = re.compile(r"[\w.-]{1,100}")  # a split's or a column's name
+SPEC_SAID = "write a Hub dataset as hf:OWNER/NAME, hf:OWNER/NAME:SPLIT or hf:OWNER/NAME:SPLIT:COLUMN"
+TIMEOUT_ENV = "NST_HUB_TIMEOUT"
+TIMEOUT_S = 3.0  # the longest wait for the Hub to answer before a scan says it is unreachable
 
 
 def parse_spec(spec: str) -> tuple[str, str, str | None]:
-    """``hf:OWNER/NAME[:split[:column]]`` (or ``hf:FOLDER`` that the datasets library reads) -> (path, split,
-    column or None); anything else, ``..`` in a name among it, is one sentence."""
-    parts = spec[len(PREFIX):].split(":")
-    local = os.path.isdir(parts[0]) and ".." not in Path(parts[0]).parts and os.path.abspath(parts[0]) != "/"
-    named = REPO_ID.fullmatch(parts[0]) or local  # a Hub repo, or a local folder the datasets library reads
-    if not named or len(parts) > 3 or any(not p for p in parts[1:]):
-        raise DatasetError(f"{spec}: write a Hub dataset as hf:OWNER/NAME, hf:OWNER/NAME:SPLIT or "
-                           "hf:OWNER/NAME:SPLIT:COLUMN")
+    """``hf:[OWNER/]NAME[:split[:column]]``, or ``hf:FOLDER[:split[:column]]`` for a local folder that the datasets
+    library reads (not the file system's root, no ``..``) -> (path, split, column or None); anything else is one
+    sentence (``DatasetError``), before any network use."""
+    text = spec[len(PREFIX):] if isinstance(spec, str) and spec.startswith(PREFIX) else None
+    if text is None or len(text) > 1000:
+        raise DatasetError(f"{shown(spec)}: {SPEC_SAID}")
+    parts = text.split(":")
+    folder = os.path.abspath(parts[0]) if parts[0] else ""
+    local = os.path.isdir(parts[0]) and ".." not in Path(parts[0]).parts and os.path.dirname(folder) != folder
+    named = local or (REPO_ID.fullmatch(parts[0]) and not os.path.exists(parts[0]))  # not a server file
+    if not named or len(parts) > 3 or not all(SPLIT.fullmatch(p) for p in parts[1:]):
+        raise DatasetError(f"{shown(spec)}: {SPEC_SAID}")
     return parts[0], parts[1] if len(parts) > 1 else DEFAULT_SPLIT, parts[2] if len(parts) > 2 else None
 
 
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """Whether a TCP connection to the Hub's endpoint opens within ``timeout`` seconds (without a network the
-    datasets library only gives up after about 25 s of retries)."""
-    import huggingface_hub
+def hub_timeout() -> float:
+    """Seconds to wait for the Hub: ``NST_HUB_TIMEOUT`` if set, else ``TIMEOUT_S``."""
+    return real_number(TIMEOUT_ENV, os.environ.get(TIMEOUT_ENV) or TIMEOUT_S, 0.1, 120)
 
-    url = urllib.parse.urlsplit(huggingface_hub.constants.ENDPOINT)
-    try:
-        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
-    except OSError:
-        return False
-    return True
+
+def hub_reachable(timeout: float | None = None) -> bool:
+    """Whether the Hub's endpoint answers within ``timeout`` seconds (default ``hub_timeout()``; without a network
+    the datasets library only gives up after about 25 s of retries)."""
+    from huggingface_hub import constants
+
+    url = urllib.parse.urlsplit(constants.ENDPOINT)
+    return port_answers(url.hostname, url.port or 443, hub_timeout() if timeout is None else timeout)
 
 
 def open_stream(path: str, split: str):

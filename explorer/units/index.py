@@ -9,22 +9,26 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import torch
 
-from nst_core.vgg import BLOCKS, CONV_LAYERS
+from nst_core.atomic import replacing
+from nst_core.checks import InputError, shown
+from nst_core.vgg import CONV_LAYERS
 
 from .datasets import Dataset, view_name
+from .stored import (StoredFileError, checked_files, checked_pairs, checked_topk, checked_views, checked_zooms, entry,
+                     layer_grid, read_stored)
 from .topk import TopK
 
 FORMAT = 2  # 2: values are rectified activations max(0, conv)
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
-class BadIndexError(ValueError):
-    """An index file that can't be used (missing, not an index, other format). The message names the file."""
+class BadIndexError(StoredFileError):
+    """An index file that can't be used (missing, not an index, other format, a field missing or of the wrong type
+    or shape). The message names the file."""
 
 
 @dataclass(frozen=True)
@@ -56,13 +60,13 @@ class ScanSettings:
 
 
 def check_conv_layers(layers) -> tuple[str, ...]:
-    """Conv layer names in network order, or ``ValueError`` naming the bad one."""
+    """Conv layer names in network order, or ``InputError`` naming the bad one."""
     layers = tuple(dict.fromkeys(layers))
     for name in layers:
         if name not in CONV_LAYERS:
-            raise ValueError(f"unknown conv layer {name!r}; choose from conv1_1 ... conv5_4")
+            raise InputError(f"unknown conv layer {shown(name)}; choose from conv1_1 ... conv5_4")
     if not layers:
-        raise ValueError("no layers chosen")
+        raise InputError("no layers chosen")
     return tuple(sorted(layers, key=CONV_LAYERS.index))
 
 
@@ -126,78 +130,49 @@ class Index:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> Index:
-        """An index from ``to_dict``'s output, every field checked (type, shape, unit count against the layer);
-        ``ValueError`` saying which field is wrong."""
-        def need(ok: bool, what: str):
-            if not ok:
-                raise ValueError(what)
-
-        need(all(k in d for k in ("weights", "preprocessing", "settings", "dataset", "fingerprint", "views",
-                                  "skipped", "layers")), "fields are missing")
-        need(isinstance(d["weights"], str) and isinstance(d["preprocessing"], str)
-             and isinstance(d["fingerprint"], str), "weights, preprocessing or fingerprint is not text")
-        need(isinstance(d["settings"], dict) and set(d["settings"]) <= {f.name for f in dataclasses.fields(ScanSettings)},
-             "its settings are not scan settings")
-        try:
-            settings = ScanSettings(**d["settings"]).validate()
-        except (TypeError, ValueError):
-            raise ValueError("its settings are not scan settings") from None
-        ds = d["dataset"]
-        need(isinstance(ds, dict) and isinstance(ds.get("name"), str) and isinstance(ds.get("root"), str)
-             and isinstance(ds.get("files"), list) and all(isinstance(f, str) for f in ds["files"])
-             and isinstance(ds.get("zooms"), list) and all(isinstance(z, int) and 1 <= z <= 4 for z in ds["zooms"]),
-             "its dataset entry is malformed")
-        views = d["views"]
-        need(isinstance(views, list) and all(
-            isinstance(v, list) and len(v) == 3 and isinstance(v[0], str) and isinstance(v[1], int)
-            and isinstance(v[2], list) and len(v[2]) == 2 and all(isinstance(t, int) for t in v[2]) for v in views),
-             "its views are malformed")
-        need(isinstance(d["skipped"], list) and all(isinstance(s, list) and len(s) == 2 for s in d["skipped"]),
-             "its skipped list is malformed")
-        need(isinstance(d["layers"], dict), "its layers are malformed")
-        layers = {}
-        for name, top in d["layers"].items():
-            need(name in CONV_LAYERS, f"{name!r} is not a conv layer")
-            need(isinstance(top, dict) and set(top) == {"value", "image", "y", "x"}
-                 and all(isinstance(t, torch.Tensor) and t.dim() == 2 for t in top.values()),
-                 f"layer {name} is malformed")
-            units = BLOCKS[int(name[4]) - 1][0]
-            need(all(t.shape == (units, settings.k) for t in top.values()),
-                 f"layer {name} holds {tuple(top['value'].shape)} entries, not {units} units × k = {settings.k}")
-            need(top["value"].dtype == torch.float32 and all(top[k].dtype == torch.int64 for k in ("image", "y", "x"))
-                 and bool(((top["image"] >= -1) & (top["image"] < len(views))).all()),
-                 f"layer {name} has values of the wrong kind")
-            layers[name] = TopK(**top)
-        return cls(d["weights"], d["preprocessing"], settings,
-                   Dataset(ds["name"], ds["root"], tuple(ds["files"]), tuple(ds["zooms"])), d["fingerprint"],
-                   [ViewRef(f, z, tuple(t)) for f, z, t in views], [tuple(s) for s in d["skipped"]], layers)
+    def from_dict(cls, d: dict, name: str = "the index") -> Index:
+        """The index ``to_dict`` gave, every field checked first (``StoredFileError`` naming ``name``): types,
+        dataset files inside its folder, views of those files, each layer's top-k of its unit count x k."""
+        settings = checked_settings(entry(d, "settings", dict, name), name)
+        ds = entry(d, "dataset", dict, name)
+        files = checked_files(entry(ds, "files", list, name), name)
+        zooms = checked_zooms(entry(ds, "zooms", list, name), name)
+        dataset = Dataset(entry(ds, "name", str, name), entry(ds, "root", str, name), files, zooms)
+        views = [ViewRef(*v) for v in checked_views(entry(d, "views", list, name), files, zooms, name)]
+        layers = {layer: TopK(**checked_topk(top, layer, settings.k, len(views), layer_grid(layer, settings.size),
+                                             name))
+                  for layer, top in entry(d, "layers", dict, name).items()}
+        skipped = checked_pairs(entry(d, "skipped", list, name), name, "skipped")
+        return cls(entry(d, "weights", str, name), entry(d, "preprocessing", str, name), settings, dataset,
+                   entry(d, "fingerprint", str, name), views, skipped, layers)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write atomically: a temporary file in the same folder, then renamed over ``path``."""
-        folder = os.path.dirname(os.path.abspath(path))
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(self.to_dict(), f)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with replacing(path) as f:
+            torch.save(self.to_dict(), f)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Index:
+        """The index saved at ``path``, checked (``from_dict``); else ``BadIndexError`` naming the file."""
         name = os.path.basename(str(path))
         try:
-            d = torch.load(path, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise BadIndexError(f"{name}: no such index file") from None
-        except Exception:  # pickle, zip and torch errors all mean "not an index"
-            raise BadIndexError(f"{name}: not an explorer index") from None
-        if not isinstance(d, dict) or d.get("format") != FORMAT:
-            raise BadIndexError(f"{name}: not an explorer index of format {FORMAT}")
-        try:
-            return cls.from_dict(d)
-        except ValueError as e:
-            raise BadIndexError(f"{name}: a damaged explorer index ({e}); scan the dataset again") from None
+            d = read_stored(path, "index")
+            if type(d.get("format")) is not int or d["format"] != FORMAT:
+                raise StoredFileError(f"{name}: not an explorer index of format {FORMAT}")
+            return cls.from_dict(d, name)
+        except StoredFileError as e:
+            raise BadIndexError(str(e)) from None
+
+
+def checked_settings(d: dict, name: str) -> ScanSettings:
+    """The stored scan settings: exactly ScanSettings' fields, each of its type and in its range."""
+    fields = {f.name: f.type for f in dataclasses.fields(ScanSettings)}
+    if set(d) != set(fields):
+        raise StoredFileError(f"{name}: the field 'settings' should hold {', '.join(fields)}")
+    for key in fields:
+        entry(d, key, str if key == "precision" else int, name)
+    try:
+        return ScanSettings(**d).validate()
+    except ValueError as e:
+        raise StoredFileError(f"{name}: its scan settings are out of range ({e})") from None

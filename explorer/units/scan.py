@@ -7,11 +7,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import itertools
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from nst_core.checks import one_of
+from nst_core.estimate import fitting_pixels, fitting_side, over_budget
+from nst_core.memory import memory_budget
 from nst_core.vgg import VGG19
 
 from .batches import items_per_batch, read_views, resolve_precision, scan_network, top_of_views, units_of
@@ -25,6 +29,7 @@ from .topk import TopK
 CACHE_ENV = "NST_EXPLORER_CACHE"
 Progress = Callable[[int, int | None], None]  # (files done, files in all or None when not known yet)
 ENGINES = ("local", "ray")
+log = logging.getLogger("explorer")
 
 
 class Stopped(Exception):
@@ -54,6 +59,19 @@ def local_batches(model: VGG19, dataset: Source, layers: Sequence[str], settings
         yield BatchResult([item.name for item in chunk], errors, top_of_views(net, views, layers, settings))
 
 
+def fitted_batch(settings: ScanSettings, deepest: str) -> ScanSettings:
+    """``settings`` with as many views per forward pass as fit the memory budget (``NST_MAX_MEMORY``), at most its
+    own batch size (the batch size does not change the result); ``InputError`` naming the view size that would fit
+    when not even one view does."""
+    budget = memory_budget()
+    fit = fitting_pixels(budget, deepest, False) // settings.size ** 2
+    if fit < 1:
+        side = fitting_side(budget, deepest, False)
+        raise over_budget(f"scanning {settings.size} px views", settings.size ** 2, deepest, False, budget,
+                          f"choose a scan size up to {side} px" if side else "raise NST_MAX_MEMORY")
+    return dataclasses.replace(settings, batch_size=min(settings.batch_size, fit))
+
+
 def scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSettings = ScanSettings(), *,
          progress: Progress | None = None, stop: threading.Event | None = None, engine: str = "local",
          checkpoint: str | os.PathLike | None = None) -> Index:
@@ -64,10 +82,11 @@ def scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSet
     items are skipped and listed in ``index.skipped``; raises ``DatasetError`` when none is readable and
     ``Stopped`` when ``stop`` is set.
     """
-    settings = resolved(settings)
+    one_of("engine", engine, ENGINES)
     layers = check_conv_layers(layers)
+    settings = fitted_batch(resolved(settings), layers[-1])
     empty = {layer: TopK.empty(units_of(model, layer), settings.k) for layer in layers}
-    state = ScanState.start(empty, dataset.zooms, checkpoint)
+    state = ScanState.start(empty, dataset.zooms, checkpoint, settings.size)
     if engine == "ray":
         batches = ray_batches(model, dataset, layers, settings, state.done)
     else:
@@ -93,14 +112,15 @@ def scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSet
 def cached_scan(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSettings = ScanSettings(), *,
                 cache: str | os.PathLike | None = None, progress: Progress | None = None,
                 stop: threading.Event | None = None, engine: str = "local") -> Index:
-    """``scan``, but reusing ``<cache>/index-<key>.pt``: only layers not in it yet are scanned (then saved). A
-    stopped scan leaves ``<cache>/partial/<key>-<layers>.pt``; the same call later resumes from it."""
+    """``scan``, but reusing ``<cache>/index-<key>.pt`` (after the checks of ``Index.load``; one that fails them
+    is scanned again): only layers not in it yet are scanned (then saved). A stopped scan leaves ``<cache>/partial/<key>-<layers>.pt``; the same call later resumes from it."""
     settings = resolved(settings)
     key = scan_key(model.identity, repr(model.preprocessing), settings, dataset.fingerprint())
     path = cache_dir(cache) / f"index-{key}.pt"
     try:
-        index = Index.load(path)
-    except BadIndexError:
+        index = Index.load(path) if path.exists() else None
+    except BadIndexError as e:  # a damaged cache file is named in the log and made again
+        log.warning("%s; scanning again", e)
         index = None
     layers = check_conv_layers(layers)
     missing = [layer for layer in layers if index is None or layer not in index.layers]

@@ -10,17 +10,21 @@ entries, twice (finished shards and the open one), plus the view list.
 """
 from __future__ import annotations
 
+import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
+from nst_core.atomic import replacing
+
 from .index import ViewRef
+from .stored import StoredFileError, checked_pairs, checked_topk, checked_views, entry, layer_grid, read_stored
 from .topk import TopK
 
 SHARD_ITEMS = 256  # dataset items per checkpointed shard
+log = logging.getLogger("explorer")
 
 
 @dataclass
@@ -54,25 +58,37 @@ class ScanState:
     current: dict[str, TopK] = field(default_factory=dict)  # the open shard
 
     @classmethod
-    def start(cls, empty: dict[str, TopK], zooms: tuple[int, ...], checkpoint: str | os.PathLike | None = None
-              ) -> ScanState:
-        """A fresh state, or the one saved in ``checkpoint`` (left by a stopped scan of the same key and layers)."""
+    def start(cls, empty: dict[str, TopK], zooms: tuple[int, ...], checkpoint: str | os.PathLike | None = None,
+              size: int | None = None) -> ScanState:
+        """A fresh state, or the one saved in ``checkpoint`` (left by a stopped scan of the same key and layers,
+        views of ``size`` px); a checkpoint that fails its checks is named in the log and scanned again."""
         state = cls(zooms, empty, SHARD_ITEMS, checkpoint=Path(checkpoint) if checkpoint else None)
         if state.checkpoint is not None and state.checkpoint.is_file():
             try:
-                saved = torch.load(state.checkpoint, map_location="cpu", weights_only=True)
-                state.done, state.names = saved["done"], saved["names"]
-                state.views = [ViewRef(f, z, tuple(t)) for f, z, t in saved["views"]]
-                state.skipped = [tuple(s) for s in saved["skipped"]]
-                state.tops = {layer: TopK(**top) for layer, top in saved["tops"].items()}
-                if (set(state.tops) != set(empty) or not isinstance(state.done, int) or len(state.names) != state.done
-                        or any(getattr(state.tops[l], f).shape != e.value.shape
-                               for l, e in empty.items() for f in ("value", "image", "y", "x"))):
-                    raise ValueError("the checkpoint does not fit this scan")
-            except Exception:  # a damaged checkpoint (or another scan's) only costs a rescan
+                state.restore(read_stored(state.checkpoint, "checkpoint"), size)
+            except StoredFileError as e:  # a damaged checkpoint only costs a rescan
+                log.warning("%s; scanning its items again", e)
                 state = cls(zooms, empty, SHARD_ITEMS, checkpoint=state.checkpoint)
         state.current = {layer: TopK.empty(*top.value.shape) for layer, top in state.tops.items()}
         return state
+
+    def restore(self, saved: dict, size: int | None) -> None:
+        """Take over what ``save`` wrote, every field checked first: item names as many as ``done``, views of those
+        items, the same layers with each layer's units x k."""
+        name = self.checkpoint.name
+        done, names = entry(saved, "done", int, name), entry(saved, "names", list, name)
+        if done != len(names) or not all(isinstance(n, str) for n in names):
+            raise StoredFileError(f"{name}: its item count and item names disagree")
+        views = checked_views(entry(saved, "views", list, name), names, self.zooms, name)
+        skipped = checked_pairs(entry(saved, "skipped", list, name), name, "skipped")
+        tops = entry(saved, "tops", dict, name)
+        if set(tops) != set(self.tops):
+            raise StoredFileError(f"{name}: it holds other layers than this scan's")
+        self.tops = {layer: TopK(**checked_topk(tops[layer], layer, top.value.shape[1], len(views),
+                                                None if size is None else layer_grid(layer, size), name))
+                     for layer, top in self.tops.items()}
+        self.done, self.names, self.skipped = done, names, skipped
+        self.views = [ViewRef(*v) for v in views]
 
     def add(self, batch: BatchResult) -> None:
         """Fold one batch in; it must start at item ``done``."""
@@ -116,14 +132,8 @@ class ScanState:
     def save(self) -> None:
         """Write the checkpoint atomically (temporary file in the same folder, then renamed)."""
         self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".tmp", dir=self.checkpoint.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save({"done": self.done, "names": self.names,
-                            "views": [[v.file, v.zoom, list(v.tile)] for v in self.views],
-                            "skipped": [list(s) for s in self.skipped],
-                            "tops": {layer: top.as_dict() for layer, top in self.tops.items()}}, f)
-            os.replace(tmp, self.checkpoint)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with replacing(self.checkpoint) as f:
+            torch.save({"done": self.done, "names": self.names,
+                        "views": [[v.file, v.zoom, list(v.tile)] for v in self.views],
+                        "skipped": [list(s) for s in self.skipped],
+                        "tops": {layer: top.as_dict() for layer, top in self.tops.items()}}, f)

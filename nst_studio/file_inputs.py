@@ -1,0 +1,80 @@
+"""How files enter the app, in one sentence each when refused: an image argument of an MCP tool (an http(s) URL
+or a data: URL, never a local path or file:// URL), a file payload of an API call (a path must be an upload of this
+app: Gradio's ``_check_allowed``), a URL (downloaded only from a public address: Gradio's SSRF-protected download
+through safehttpx, which refuses private, loopback, link-local and reserved addresses).
+
+Gradio raises these refusals with its own wording and logs them as tracebacks; ``guard_file_inputs`` wraps the two
+Gradio functions where they arise so that the user reads a sentence naming the input and the server log stays
+clean. Nothing here reads or fetches a file itself.
+"""
+from __future__ import annotations
+
+import gradio as gr
+from gradio import processing_utils
+from gradio.mcp import GradioMCPServer
+
+from nst_core.checks import InputError, shown
+
+from .errors import bad_input, label_of
+
+FETCHED = ("http://", "https://", "data:")
+
+
+def guard_file_inputs() -> None:
+    """Wrap Gradio's file moves and MCP argument conversion (once per process)."""
+    if not getattr(processing_utils.async_move_files_to_cache, "named", False):
+        processing_utils.async_move_files_to_cache = named_file_moves(processing_utils.async_move_files_to_cache)
+    if not getattr(GradioMCPServer.convert_strings_to_filedata, "named", False):
+        GradioMCPServer.convert_strings_to_filedata = named_mcp_files(GradioMCPServer.convert_strings_to_filedata)
+
+
+def named_mcp_files(convert):
+    """MCP's conversion of file arguments (URL strings) into file payloads; a local path or a file:// URL is
+    refused naming the argument, before anything is read."""
+    def converted(self, value, filedata_positions):
+        for position in filedata_positions:
+            given = value
+            for key in position:
+                given = given.get(key) if isinstance(given, dict) else (
+                    given[key] if isinstance(given, list) and isinstance(key, int) and key < len(given) else None)
+            if isinstance(given, str) and not given.startswith(FETCHED):
+                raise InputError(f"{position[0]} must be an http(s) address of an image or a data: URL; local paths "
+                                 f"and file:// URLs are not read (got {shown(given)}).")
+        return convert(self, value, filedata_positions)
+    converted.named = True
+    return converted
+
+
+def named_file_moves(move):
+    """Gradio's move of an input's files into its cache (a path must be an upload: ``_check_allowed``; a URL is
+    downloaded only from a public address: safehttpx), its refusals said as one sentence naming the input. Outputs
+    (``postprocess``) are the app's own files: their failures stay server errors."""
+    async def moved(data, block, postprocess=False, *args, **kwargs):
+        try:
+            return await move(data, block, postprocess, *args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as e:
+            if postprocess:
+                raise
+            urls = [str(d.get("path")) for d in _file_dicts(data) if str(d.get("path")).startswith(("http:", "https:"))]
+            if not urls:
+                raise bad_input(f"{label_of(block)}: that file is not an upload; upload the image, or give a public "
+                                "http(s) address of one.") from None
+            if "failed validation" in str(e):  # safehttpx: a private, loopback, link-local or reserved address
+                raise bad_input(f"{label_of(block)}: {shown(urls[0])} is a private or local network address, which "
+                                "this server does not fetch; give a public http(s) address, or upload the file.") \
+                    from None
+            raise bad_input(f"{label_of(block)}: {shown(urls[0])} could not be fetched; check the address, or upload "
+                            "the file.") from None
+    moved.named = True
+    return moved
+
+
+def _file_dicts(data) -> list[dict]:
+    """The file payloads (dicts with a ``path``) anywhere inside an input's data."""
+    if isinstance(data, dict):
+        return [data] if "path" in data else [d for v in data.values() for d in _file_dicts(v)]
+    if isinstance(data, (list, tuple)):
+        return [d for v in data for d in _file_dicts(v)]
+    return []
