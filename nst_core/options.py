@@ -169,9 +169,11 @@ class StyleOptions:
 
 
 # Presets set size, steps and schedule; the speed benchmark checks that Quick gives 512 px in under 45 s on 2 cores.
+# Quick and Balanced reach the final J of the earlier 4-scale Quick and Balanced in under half the evaluations
+# (docs/performance.md, benchmarks/bench_stylize.py --reach).
 PRESETS: dict[str, dict] = {
-    "Quick": {"size": 512, "steps": 12, "scales": 4},  # 96 steps at 64 px, 48 at 128, 24 at 256, 12 at 512
-    "Balanced": {"size": 512, "steps": 50, "scales": 4},
+    "Quick": {"size": 512, "steps": 7, "scales": 2},  # 14 steps at 256 px, 7 at 512
+    "Balanced": {"size": 512, "steps": 30, "scales": 1},
     "Best": {"size": 768, "steps": 40, "scales": 4},
 }
 

@@ -230,6 +230,15 @@ class StyleTransfer:
         noise = torch.rand(content01.shape, generator=torch.Generator().manual_seed(o.seed)).to(self.device)
         return noise if o.init == "noise" else (0.75 * content01 + 0.25 * noise).clamp(0, 1)
 
+    @staticmethod
+    def _stage_start(coarse_G: torch.Tensor, coarse_content01: torch.Tensor, content01: torch.Tensor) -> torch.Tensor:
+        """The start of a finer stage: C_fine + U(G_coarse - C_coarse), U bilinear upsampling: the content at this
+        size, with its detail, plus what the coarser stages changed (upsampling G_coarse itself would blur the
+        content's detail away, which the first steps at this size then spend themselves restoring)."""
+        def up(v: torch.Tensor) -> torch.Tensor:
+            return F.interpolate(v, size=content01.shape[-2:], mode="bilinear", align_corners=False)
+        return content01 + up(coarse_G - coarse_content01)
+
     def _output(self, G: torch.Tensor, content01: torch.Tensor) -> np.ndarray:
         G = G.detach().clamp(0, 1)
         if self.options.preserve_color:
@@ -333,7 +342,7 @@ class StyleTransfer:
         total_steps = sum(steps for _, steps in schedule)
         start = last_image = time.perf_counter()
         step = 0
-        best_G, best_costs, pairs = None, {}, None
+        best_G, best_costs, pairs, coarse_content01 = None, {}, None, None
         last: dict[str, float] = {}
         first_stage, done_in_stage = (resume[1], resume[2]) if resume else (0, 0)
         for stage, (long_edge, steps) in enumerate(schedule):
@@ -351,7 +360,8 @@ class StyleTransfer:
             elif best_G is None:
                 init = self._init_image(content01, styles01[0])
             else:
-                init = F.interpolate(best_G, size=content01.shape[-2:], mode="bilinear", align_corners=False)
+                init = self._stage_start(best_G, coarse_content01, content01)
+            coarse_content01 = content01
             del styles01  # only their Grams are needed from here on
             G = init.detach().contiguous().requires_grad_(True)
             del init

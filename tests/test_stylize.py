@@ -187,3 +187,12 @@ def test_warm_started_fine_stage_starts_lower_than_a_cold_one(tiny_pair, monkeyp
         reports = list(StyleTransfer(StyleOptions(size=64, steps=3, scales=2)).iter_stylize(content, [style]))
         first_fine_J[warm] = [r.J for r in reports if r.stage == 1][1]  # J after the first step at 64 px
     assert first_fine_J[True] < first_fine_J[False]
+
+
+def test_a_finer_stage_starts_from_the_content_detail_plus_the_coarse_change():
+    fine = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    coarse = torch.nn.functional.interpolate(fine, size=(8, 8), mode="area")
+    start = StyleTransfer._stage_start
+    assert torch.equal(start(coarse, coarse, fine), fine)  # nothing changed at the coarse size: the content itself
+    assert torch.allclose(start(coarse + 0.1, coarse, fine), fine + 0.1)  # a uniform change carries over as it is
+
