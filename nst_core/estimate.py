@@ -6,17 +6,17 @@ Adam step, plus one where the stage ends):
 
     seconds = (steps + 1) * STEP_EVALUATIONS * (t_0 * windows + t_px * sum_tiles n_window (1 + again FORWARD_SHARE))
               + t_px * FORWARD_SHARE * (n + n_style)
-    peak    = BASE_BYTES + EVAL_BYTES_PER_PX * n_eval + n_final * (IMAGE_BUFFERS + 2 m) * 12 B
+    peak    = BASE_BYTES + bytes per px * n_held + n * (IMAGE_BUFFERS + 2 m) * 12 B
 
 t_0 + t_px n, the seconds of one evaluation (a fixed part, which dominates at the coarse sizes, and one per pixel),
 comes from one evaluation at each of ``CALIBRATION_SIZES`` px, measured on this machine once
-(``StyleTransfer.evaluation_cost``) and cached; n_eval is the picture's pixels, or one
-tile's window (core and halo) when tiled; m is the L-BFGS history (each of its 2 m vectors is a whole picture).
-A tiled evaluation keeps the pass-1 graphs of as many windows as the budget holds (``again`` = 0 for those) and runs
-the others forward a second time (``again`` = 1).
+(``StyleTransfer.evaluation_cost``) and cached; n_held is the picture's pixels (at EVAL_BYTES_PER_PX), or, tiled,
+the pixels of the windows (core and halo) whose graphs are held at once (at WINDOW_BYTES_PER_PX); m is the L-BFGS
+history (each of its 2 m vectors is a whole picture). A tiled evaluation keeps the pass-1 graphs of as many windows
+as the budget holds (``again`` = 0 for those) and runs the others forward a second time (``again`` = 1).
 EVAL_BYTES_PER_PX comes from the peak RSS of one evaluation at 256, 512 and 768 px (2.3-2.6 KB per pixel in fp32,
-1.7 KB in bf16, above a base of 0.4 GB), WINDOW_BYTES_PER_PX and IMAGE_BUFFERS from tiled runs at 2048 px (2.4 KB per
-window pixel in bf16).
+1.7 KB in bf16, above a base of 0.4 GB), WINDOW_BYTES_PER_PX from tiled runs at 2048 px (2.4 KB per window pixel in
+bf16), IMAGE_BUFFERS from a tiled run at 4096 px.
 """
 from __future__ import annotations
 
@@ -35,8 +35,9 @@ BASE_BYTES = 450_000_000  # torch, VGG19's weights, the process
 EVAL_BYTES_PER_PX = {"fp32": 2600, "bf16": 1700}  # the whole picture's graph
 WINDOW_BYTES_PER_PX = {"fp32": 3000, "bf16": 2400}  # a tile window's graph keeps a little more (its gradient, the
 # core's gradients at each layer)
-IMAGE_BUFFERS = 14  # whole-picture RGB float tensors besides L-BFGS's pairs (G, its gradient, the best G, the step's
-# start, the content, a^(C), L-BFGS's own vectors, the output ...): from the peak RSS of tiled runs at 2048 px
+IMAGE_BUFFERS = 18  # whole-picture RGB float tensors besides L-BFGS's pairs (G, its gradient, the best G, the step's
+# start, the content, a^(C), L-BFGS's own vectors, the output ...): a 4096 px run tiled at 4G peaked at 4.80 GB, 27
+# buffers with its 6 pairs, before a^(C) kept its bf16 and the carried pairs were let go (-3)
 MIN_LBFGS_HISTORY = 3
 FORWARD_SHARE = 0.35  # a forward pass without gradients (a stage's targets: content and style) against an evaluation
 STEP_EVALUATIONS = 1.1  # evaluations per step: one, and now and then a shortened step's second

@@ -167,14 +167,15 @@ class StyleTransfer:
 
     def targets(self, content01: torch.Tensor, styles01: Sequence[torch.Tensor],
                 tile: int | None = None) -> tuple[torch.Tensor, list[dict]]:
-        """The fixed targets, computed once: a^(C) at the content layer and each style's Gram matrices (tile by
-        tile with ``tile``, ``tiling.tiled_targets``)."""
+        """The fixed targets, computed once: a^(C) at the content layer (in the features' own precision: bf16
+        features kept as bf16 lose nothing, and the costs compute in float32) and each style's Gram matrices (tile
+        by tile with ``tile``, ``tiling.tiled_targets``)."""
         o = self.options
         if tile:
             a_C = tiled_targets(self.features, content01, [o.content_layer], [], tile)[1][o.content_layer]
             return a_C, [tiled_targets(self.features, s, [], list(o.style_layers), tile)[0] for s in styles01]
         with torch.no_grad():
-            a_C = self.features(content01, [o.content_layer])[o.content_layer].float()
+            a_C = self.features(content01, [o.content_layer])[o.content_layer]  # kept in the features' precision
             grams = [{l: gram_matrix(a) for l, a in self.features(s, list(o.style_layers)).items()} for s in styles01]
         return a_C, grams
 
@@ -405,6 +406,7 @@ class StyleTransfer:
                 keep_if_best()
                 if optimizer.state.get(G, {}).get("n_iter", 0) == 0:
                     self._carry_curvature(optimizer, G, pairs)
+                    pairs = None  # carried: the coarse pairs are no longer needed
                 G_before, J_before = G.detach().clone(), last["J"]
                 optimizer.step(lambda: J)  # J and its gradient at G are already computed
                 with torch.no_grad():  # dJ/dG at the step's start (still in G.grad) along the step taken

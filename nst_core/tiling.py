@@ -94,7 +94,8 @@ FeatureFn = Callable[[torch.Tensor, list[str]], dict[str, torch.Tensor]]
 def tiled_targets(features: FeatureFn, image: torch.Tensor, layers: Sequence[str], gram_layers: Sequence[str],
                   tile: int) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """Pass 1 over ``image`` without gradients: the whole picture's Gram matrices at ``gram_layers`` (sums over the
-    tiles' cores) and the whole feature maps of ``layers`` (pasted together from the cores), float32."""
+    tiles' cores, float32) and the whole feature maps of ``layers`` (pasted together from the cores, in the features'
+    precision)."""
     wanted = sorted(set(layers) | set(gram_layers))
     H, W = image.shape[-2:]
     tiles = split(H, W, tile, halo_for(wanted))
@@ -105,9 +106,9 @@ def tiled_targets(features: FeatureFn, image: torch.Tensor, layers: Sequence[str
             acts = features(t.window(image), wanted)
             for l in wanted:
                 rs, cs = t.core(acts[l], stride_of(l), t.bottom == H, t.right == W)
-                core = acts[l][..., rs, cs].float()
+                core = acts[l][..., rs, cs]
                 if l in gram_layers:
-                    F = unrolled(core)
+                    F = unrolled(core.float())
                     grams[l] = grams.get(l, 0) + F @ F.T
                 if l in maps:
                     if t.left == 0:  # tiles come row by row: a new row of cores
