@@ -12,16 +12,18 @@ each part. Measured, in this order:
 1. seconds per cost evaluation (one L-BFGS step = one forward + backward), median over steps after warm-up,
    and the floor: the bare convolutions of the layers one evaluation uses at 512 px, forward and backward to the
    input, in torch's fastest kernel here (``eval_share_of_floor`` = floor / our evaluation);
-2. time for nst_core's fast path to reach the objective value pastiche reaches after N steps (N = 300 at
-   512 px), both optimising pastiche's default objective (benchmarks/same_objective.py), the images both
+2. time for nst_core's fast path to reach the objective value pastiche reaches after N steps (N = 40 and 300
+   at 512 px; 40 only with --quick), both optimising pastiche's default objective (benchmarks/same_objective.py), the images both
    optimisers hold (unclamped RGB [0, 1]) scored by one float32 function. (Neither optimiser keeps pixels
    in range; the clamped pictures score far worse, and are reported too);
 3. weights load time and peak resident memory;
 4. the quality guard: the fast path and the float32 path at equal steps, scored by the
    float32 objective (images saved side by side), in quick mode (256 px) and full mode (the Quick preset's
    schedule at 512 px);
-5. the app's presets end to end (weights load included), the objective J each reaches, and ``overhead_share``:
-   the end-to-end time less its VGG19 passes (evaluations, targets), over the end-to-end time.
+5. the app's presets end to end (weights load included), as they are now and as they were before
+   (``PRESETS_BEFORE``), the objective J each reaches, a picture of each, and ``overhead_share``: the end-to-end
+   time less its VGG19 passes (evaluations, targets), over the end-to-end time (also with only the evaluations
+   counted as work).
 
 ``--reach SIZE`` measures instead what each schedule of ``REACH_SCHEDULES`` spends to reach the J of today's
 Quick schedule at SIZE px, in 512-px evaluation equivalents (``reach_cost.py``): a count that machine load does
@@ -50,12 +52,13 @@ from reach_cost import CountingTransfer, equivalents_to, pixel_weights, run_coun
 from same_objective import PasticheObjective, pastiche_weights, sample_pair  # noqa: E402
 
 from nst_core.options import PRESETS, StyleOptions  # noqa: E402
-from nst_core.stylize import cpu_supports_bf16  # noqa: E402
+from nst_core.stylize import StyleTransfer, cpu_supports_bf16  # noqa: E402
 
-# The fast path: nst_core's defaults (bf16 autocast where the CPU has it, channels_last,
-# truncated VGG19, in-place ReLUs, style Grams once, one-product Gram backward, L-BFGS warm-started across scales)
-# with a coarse-to-fine schedule like the app's presets: 4 scales, `steps` at the final size and twice as many at each coarser one (512 px: 480 at 64, 240 at 128, 120 at 256).
-FAST_PATH = {"scales": 4, "steps": 60, "preview_every": 2}
+# The fast path: nst_core's defaults (bf16 autocast where the CPU has it, channels_last, truncated VGG19, in-place
+# ReLUs, style Grams once, one-product Gram backward, L-BFGS warm-started across scales) with a coarse-to-fine
+# schedule of two scales, as the Quick preset's (``steps`` at 512 px after twice as many at 256 px; fewer
+# evaluations to a given J than four scales: --reach), long enough to reach pastiche's N-step objective.
+FAST_PATH = {40: {"scales": 2, "steps": 20, "preview_every": 2}, 300: {"scales": 2, "steps": 80, "preview_every": 2}}
 FP32_PATH = {"precision": "fp32"}
 # --reach: today's Quick schedule as (divisor of the final size, steps) and the code it ran with (a finer size
 # started from the coarser result upsampled), and the candidates measured against it.
@@ -77,6 +80,10 @@ REACH_SCHEDULES = {
 }
 REACH_EXTRA = 4
 # The quality guard's schedules (size, options): quick mode at 256 px, full mode the Quick preset's at 512 px.
+# The presets before the schedule was measured (a finer size then started from the coarser result upsampled; the
+# "before" runs take today's start, C_fine + U(G_coarse - C_coarse)).
+PRESETS_BEFORE = {"Quick": {"steps": 12, "scales": 4}, "Balanced": {"steps": 50, "scales": 4},
+                  "Best": {"steps": 40, "scales": 4}}
 GUARD_QUICK = (256, {"scales": 3, "steps": 30, "preview_every": 10})
 GUARD_FULL = (512, {"scales": PRESETS["Quick"]["scales"], "steps": PRESETS["Quick"]["steps"], "preview_every": 10})
 
@@ -249,11 +256,13 @@ def measure_floor(runner: Runner, size: int, precision: str, repeats: int = 5) -
     return runner.run("floor", size, steps=repeats, options={"precision": precision})[0]
 
 
-def measure_preset(runner: Runner, name: str, repeats: int, options: dict) -> dict:
+def measure_preset(runner: Runner, name: str, repeats: int, options: dict, image: Path) -> dict:
     """An app preset end to end (weights load + stylize) at its own size (``options`` override its fields), the
-    objective J it reached, and the share of its time outside its VGG19 passes."""
+    objective J it reached, and the share of its time outside its VGG19 passes; its picture saved at ``image``."""
     size = PRESETS[name]["size"]
-    runs = [runner.run("preset", size, preset=name, options=options)[0] for _ in range(repeats)]
+    reports = [runner.run("preset", size, preset=name, options=options) for _ in range(repeats)]
+    runs = [run for run, _ in reports]
+    Image.fromarray(np.load(reports[0][1].with_suffix(".npy"))).save(image)
     seconds = [run["seconds"] for run in runs]
     return {"size": size, "preset": {**PRESETS[name], **options}, "seconds": seconds,
             "median_seconds": statistics.median(seconds),
@@ -262,6 +271,8 @@ def measure_preset(runner: Runner, name: str, repeats: int, options: dict) -> di
             "eval_seconds": [run["eval_seconds"] for run in runs],
             "forward_seconds": [run["forward_seconds"] for run in runs],
             "overhead_share": statistics.median(run["overhead_share"] for run in runs),
+            "overhead_share_evaluations_only": statistics.median(run["overhead_share_evaluations_only"] for run in runs),
+            "image": str(image),
             "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}
 
 
@@ -285,6 +296,8 @@ def measure_reach(size: int, precision: str, names) -> dict:
     ledger, target = counted(TODAY_QUICK, departs=TODAY_CODE)
     rows = {"today's Quick": {"stages": stages_at(size, TODAY_QUICK), "equivalents": ledger.equivalents,
                               "evaluations": ledger.evaluations, "final_J": target}}
+    ledger_today = ledger.equivalents
+    print(f"  today's Quick: {ledger_today:.2f} equivalents, final J {target:.4g}", flush=True)
     for name in names:
         candidate = REACH_SCHEDULES[name]
         stages = candidate["stages"]
@@ -294,7 +307,8 @@ def measure_reach(size: int, precision: str, names) -> dict:
         rows[name] = {**candidate, "stages": stages_at(size, stages), "equivalents": reached,
                       "evaluations": ledger.evaluations, "final_J": final,
                       "against_today": None if reached is None else reached / rows["today's Quick"]["equivalents"]}
-    weights = pixel_weights(CountingTransfer(StyleOptions(size=size, precision=precision, device="cpu")))
+        print(f"  {name}: {reached} equivalents to J <= {target:.4g} (today's Quick: {ledger_today:.2f})", flush=True)
+    weights = pixel_weights(StyleTransfer(StyleOptions(size=size, precision=precision, device="cpu")))
     return {"size": size, "precision": precision, "target_J": target, "schedules": rows, "pixel_weights": weights}
 
 
@@ -325,14 +339,15 @@ def print_table(r: dict) -> None:
         rows.append((f"s / evaluation, {size} px (fast path)", e["pastiche"], e["nst_core"], r[f"eval_ratio_{size}"]))
         rows.append((f"s / evaluation, {size} px (nst_core fp32)", e["pastiche"], e["nst_core_fp32"],
                      e["pastiche"] / e["nst_core_fp32"]))
-    for size in r["tto_sizes"]:
-        t = r[f"time_to_objective_{size}"]
-        rows.append((f"s to pastiche's {t['steps']}-step objective, {size} px", t["pastiche_seconds"],
+    for size, n in r["tto"]:
+        t = r[f"time_to_objective_{size}_{n}"]
+        rows.append((f"s to pastiche's {n}-step objective, {size} px", t["pastiche_seconds"],
                      t["nst_core_seconds"], t["ratio"]))
     rows.append(("weights load, s", r["load_seconds"]["pastiche"], r["load_seconds"]["nst_core"],
                  r["load_seconds"]["pastiche"] / r["load_seconds"]["nst_core"]))
-    rss = r[f"peak_rss_mb_{r['tto_sizes'][-1]}"]
-    rows.append((f"peak RSS, MB ({r['tto_sizes'][-1]} px)", rss["pastiche"], rss["nst_core"], rss["pastiche"] / rss["nst_core"]))
+    size, n = r["tto"][-1]
+    rss = r[f"time_to_objective_{size}_{n}"]["peak_rss_mb"]
+    rows.append((f"peak RSS, MB ({size} px)", rss["pastiche"], rss["nst_core"], rss["pastiche"] / rss["nst_core"]))
     fmt = lambda v: "-" if v is None else f"{v:.3g}"  # noqa: E731
     print(f"\nCPU: {r['cpu']}, {r['threads']} threads; fast path: {r['fast_path']} (bf16 used: {r['bf16']})")
     if "floor_512" in r:
@@ -346,11 +361,16 @@ def print_table(r: dict) -> None:
         print(f"quality guard, {mode} mode ({g['size']} px, {g['options']}): fp32 objective {g['fp32']['objective']:.5g}, "
               f"fast {g['fast']['objective']:.5g}, diff {g['fast_path_objective_diff_pct']:+.2f} %  -> {g['image']}")
     for name in PRESETS:
-        if (q := r.get(f"{name.lower()}_preset")) is not None:
-            print(f"{name} preset end to end at {q['size']} px: {q['median_seconds']:.1f} s "
-                  f"(runs {', '.join(f'{s:.1f}' for s in q['seconds'])}), objective J = {q['objective']:.5g} "
-                  f"after {q['steps']} steps ({q['equivalents']:.1f} 512-px evaluation equivalents), "
-                  f"overhead_share {q['overhead_share']:.1%}, peak RSS {q['peak_rss_mb']:.0f} MB")
+        for key in (f"{name.lower()}_preset_before", f"{name.lower()}_preset"):
+            if (q := r.get(key)) is not None:
+                print(f"{name} preset ({'before' if key.endswith('before') else 'now'}: {q['preset']}) end to end at "
+                      f"{q['size']} px: {q['median_seconds']:.1f} s (runs {', '.join(f'{s:.1f}' for s in q['seconds'])}),"
+                      f" objective J = {q['objective']:.5g} after {q['steps']} steps ({q['equivalents']:.1f} 512-px "
+                      f"evaluation equivalents), overhead_share {q['overhead_share']:.1%} "
+                      f"({q['overhead_share_evaluations_only']:.1%} counting only evaluations as work), "
+                      f"peak RSS {q['peak_rss_mb']:.0f} MB")
+        if (ratio := r.get(f"{name.lower()}_time_now_over_before")) is not None:
+            print(f"  {name}: now / before = {ratio:.2f} of the time")
     loads = [load for _, load in r["load_average"]]
     print(f"load average (1 min) at the start of the runs: {min(loads):.1f} ... {max(loads):.1f} on {r['cpu_count']} cores")
 
@@ -365,6 +385,8 @@ def main(argv=None) -> None:
     parser.add_argument("--load-only", action="store_true", help="measure only the weights load (3 rounds)")
     parser.add_argument("--precision", choices=("auto", "fp32"), default="auto",
                         help="the fast path's precision (fp32: as on a CPU without bf16)")
+    parser.add_argument("--presets", nargs="+", choices=list(PRESETS), default=list(PRESETS), metavar="NAME",
+                        help="the presets to run end to end, before and now (default: all)")
     parser.add_argument("--reach", type=int, metavar="SIZE",
                         help="only the schedules' cost to today's Quick J at SIZE px (256 or more), in 512-px "
                              "evaluation equivalents")
@@ -378,17 +400,16 @@ def main(argv=None) -> None:
         runner = Runner(workdir, args.threads)
         sizes = (256, 512)
         if args.quick:
-            rounds, eval_steps, tto, presets = 1, 6, {512: 40}, {"Quick": 1}
-            guards, fast = {"quick": GUARD_QUICK}, {**FAST_PATH, "scales": 3}
+            rounds, eval_steps, tto, presets = 1, 6, [(512, 40)], {"Quick": 1}
+            guards = {"quick": GUARD_QUICK}
         else:
-            rounds, eval_steps, tto, presets = 3, 8, {512: 300}, {"Quick": 2, "Balanced": 1, "Best": 1}
-            guards, fast = {"quick": GUARD_QUICK, "full": GUARD_FULL}, FAST_PATH
-        fast = {**fast, "precision": args.precision}
+            rounds, eval_steps, tto, presets = 3, 8, [(512, 40), (512, 300)], {"Quick": 2, "Balanced": 1, "Best": 1}
+            guards = {"quick": GUARD_QUICK, "full": GUARD_FULL}
         r = {"command": " ".join(["python", "benchmarks/bench_stylize.py"] + (argv if argv is not None else sys.argv[1:])),
              "quick": args.quick, "threads": args.threads, "torch": torch.__version__, "cpu": cpu_name(),
              "cpu_count": os.cpu_count(), "fast_path": fast_path_precision(args.precision),
              "bf16": args.precision != "fp32" and cpu_supports_bf16(), "sizes": list(sizes),
-             "tto_sizes": list(tto), "cuda": "not measured here (no GPU on this machine)"}
+             "tto": tto, "cuda": "not measured here (no GPU on this machine)"}
 
         def save() -> None:
             r["load_average"] = runner.loads
@@ -426,21 +447,26 @@ def main(argv=None) -> None:
         r["fast_path_objective_diff_pct"] = max((g["fast_path_objective_diff_pct"] for g in r["quality_guard"].values()),
                                                 key=abs)
         save()
-        print("Quick preset ...", flush=True)
-        r["quick_preset"] = measure_preset(runner, "Quick", presets.pop("Quick"), {"precision": args.precision})
-        save()
-        for size, n in tto.items():
+        for size, n in tto:
             print(f"time to pastiche's {n}-step objective at {size} px ...", flush=True)
-            t, pair = measure_time_to_objective(runner, size, n, fast)
-            t["image"] = str(out.with_name(f"{out.stem}_pastiche_vs_fast_{size}.png"))
+            t, pair = measure_time_to_objective(runner, size, n, {**FAST_PATH[n], "precision": args.precision})
+            t["image"] = str(out.with_name(f"{out.stem}_pastiche_vs_fast_{size}_{n}.png"))
             Image.fromarray(pair).save(t["image"])
-            r[f"time_to_objective_{size}"] = t
-            r[f"time_to_objective_ratio_{size}"] = t["ratio"]
-            r[f"peak_rss_mb_{size}"] = t["peak_rss_mb"]
+            r[f"time_to_objective_{size}_{n}"] = t
             save()
         for name, repeats in presets.items():
-            print(f"{name} preset ...", flush=True)
-            r[f"{name.lower()}_preset"] = measure_preset(runner, name, repeats, {"precision": args.precision})
+            if name not in args.presets:
+                continue
+            changed = any(PRESETS[name][k] != v for k, v in PRESETS_BEFORE[name].items())
+            for when, fields in [("before", PRESETS_BEFORE[name])] * changed + [("now", {})]:
+                print(f"{name} preset ({when}) ...", flush=True)
+                key = f"{name.lower()}_preset" + ("_before" if when == "before" else "")
+                r[key] = measure_preset(runner, name, repeats, {"precision": args.precision, **fields},
+                                        image=out.with_name(f"{out.stem}_{key}.png"))
+                save()
+            if changed:
+                r[f"{name.lower()}_time_now_over_before"] = (r[f"{name.lower()}_preset"]["median_seconds"]
+                                                             / r[f"{name.lower()}_preset_before"]["median_seconds"])
             save()
         print_table(r)
         print(f"\nwrote {out}")

@@ -118,7 +118,8 @@ def run_preset(args) -> dict:
             "options": transfer.options.to_dict(), "peak_rss_mb": peak_rss_mb(),
             "evaluations": ledger.evaluations, "forwards": ledger.forwards, "equivalents": ledger.equivalents,
             "eval_seconds": ledger.eval_seconds, "forward_seconds": ledger.forward_seconds,
-            "overhead_share": (seconds - network) / seconds}
+            "overhead_share": (seconds - network) / seconds,
+            "overhead_share_evaluations_only": (seconds - ledger.eval_seconds) / seconds}
 
 
 def run_floor(args) -> dict:

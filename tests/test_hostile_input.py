@@ -18,7 +18,7 @@ from PIL import Image, PngImagePlugin
 
 from app_server import ROOT, serve_app
 from nst_core.metadata import SETTINGS_KEY, save_png
-from nst_core.options import StyleOptions
+from nst_core.options import PRESETS, StyleOptions
 
 CLASS_NAMES = re.compile(r"\b\w*(Error|Exception)\b|Traceback|File \"")
 TINY = dict(size=32, steps=1, scales=1)
@@ -145,7 +145,7 @@ def test_a_giant_or_broken_text_chunk_is_refused_by_name(server, images):
 def test_a_good_png_restores_its_settings_and_the_preset(server, images):
     _, client, _ = server
     good = save_png(images[0] / "balanced.png", np.zeros((8, 8, 3), np.uint8),
-                    StyleOptions(size=512, steps=50, scales=4), "w")
+                    StyleOptions(**PRESETS["Balanced"]), "w")
     *values, preset, status = client.predict(handle_file(str(good)), api_name="/restore_settings")
     assert preset == "Balanced" and status.startswith("Restored the settings of balanced.png")
 
