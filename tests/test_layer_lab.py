@@ -63,7 +63,7 @@ def test_content_panels_use_one_layer_and_the_tv_prior_style_panels_growing_sets
     for p in panels[:5]:  # w_TV = lambda ||a(C)||^2, so the prior weighs the same against every layer's J_content
         transfer = StyleTransfer(p.options)
         a_C, _ = transfer.targets(transfer._stage_images(content, [content], 32)[0], [])
-        assert p.options.tv_weight == pytest.approx(layer_lab_tab.TV_PRIOR * float(a_C.pow(2).sum()), rel=1e-4)
+        assert p.options.tv_weight == pytest.approx(layer_lab_tab.TV_PRIOR * float(a_C.float().pow(2).sum()), rel=1e-4)
     assert all(p.options.alpha == 0 and p.options.tv_weight == 0 for p in panels[5:])
     assert all(sum(p.options.style_layers.values()) == pytest.approx(1) for p in panels[5:])
     assert [len(p.options.style_layers) for p in panels[5:]] == [1, 2, 3, 4, 5]
