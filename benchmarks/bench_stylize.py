@@ -55,10 +55,11 @@ from nst_core.options import PRESETS, StyleOptions  # noqa: E402
 from nst_core.stylize import StyleTransfer, cpu_supports_bf16  # noqa: E402
 
 # The fast path: nst_core's defaults (bf16 autocast where the CPU has it, channels_last, truncated VGG19, in-place
-# ReLUs, style Grams once, one-product Gram backward, L-BFGS warm-started across scales) with a coarse-to-fine
-# schedule of two scales, as the Quick preset's (``steps`` at 512 px after twice as many at 256 px; fewer
-# evaluations to a given J than four scales: --reach), long enough to reach pastiche's N-step objective.
-FAST_PATH = {40: {"scales": 2, "steps": 20, "preview_every": 2}, 300: {"scales": 2, "steps": 80, "preview_every": 2}}
+# ReLUs, style Grams once, one-product Gram backward, L-BFGS warm-started across scales), with a schedule long
+# enough to reach pastiche's N-step objective: for 40 steps one scale, for 300 four (480, 240, 120 and 60 steps at
+# 64, 128, 256 and 512 px). Two scales as in the Quick preset, (256, 2 N'), (512, N'), ended above both objectives
+# (N' = 20 and 80; stylize_fp32.json): pastiche's objective, with its weights, gains more from the coarse sizes.
+FAST_PATH = {40: {"scales": 1, "steps": 60, "preview_every": 2}, 300: {"scales": 4, "steps": 60, "preview_every": 2}}
 FP32_PATH = {"precision": "fp32"}
 # --reach: today's Quick schedule as (divisor of the final size, steps) and the code it ran with (a finer size
 # started from the coarser result upsampled), and the candidates measured against it.
@@ -79,6 +80,7 @@ REACH_SCHEDULES = {
     "detail start, two scales (Quick now)": {"stages": [(2, 14), (1, 7)]},
 }
 REACH_EXTRA = 4
+PARTS = ("load", "eval", "guard", "tto", "presets")
 # The quality guard's schedules (size, options): quick mode at 256 px, full mode the Quick preset's at 512 px.
 # The presets before the schedule was measured (a finer size then started from the coarser result upsampled; the
 # "before" runs take today's start, C_fine + U(G_coarse - C_coarse)).
@@ -200,19 +202,25 @@ def time_to_objective(report: dict, out: Path, objective: PasticheObjective, tar
     return {"seconds": snaps[i][1], "step": snaps[i][0], "objective": value}
 
 
-def measure_time_to_objective(runner: Runner, size: int, n_steps: int, fast: dict) -> tuple[dict, np.ndarray]:
-    """pastiche's N-step objective and nst_core's time to it; nst_core runs before and after pastiche.
+def measure_time_to_objective(runner: Runner, size: int, n_steps: int, fast: dict,
+                              pastiche_report: Path | None = None) -> tuple[dict, np.ndarray]:
+    """pastiche's N-step objective and nst_core's time to it; nst_core runs before and after pastiche (once,
+    after a pastiche run of an earlier benchmark given as ``pastiche_report``, its JSON in that run's --workdir).
 
     Also returns pastiche's picture and nst_core's final one side by side.
     """
     content, style = sample_pair(size)
     objective = PasticheObjective(content, style)
     opts = nst_options(size, **fast)
-    before = runner.run("nst_core", size, options=opts)
-    peer, peer_out = runner.run("pastiche", size, steps=n_steps)
-    after = runner.run("nst_core", size, options=opts)
+    runs = []
+    if pastiche_report is None:
+        runs.append(runner.run("nst_core", size, options=opts))
+        peer, peer_out = runner.run("pastiche", size, steps=n_steps)
+    else:
+        peer, peer_out = json.loads(pastiche_report.read_text()), pastiche_report
+    runs.append(runner.run("nst_core", size, options=opts))
     target = objective(load_raw(peer_out.with_name(peer_out.stem + "_raw.npy")))
-    ours = [time_to_objective(rep, out, objective, target) for rep, out in (before, after)]
+    ours = [time_to_objective(rep, out, objective, target) for rep, out in runs]
     reached = [o["seconds"] for o in ours if o["seconds"] is not None]
     pastiche_seconds = sum(peer["step_seconds"])
     ours_seconds = statistics.median(reached) if len(reached) == len(ours) else None
@@ -226,12 +234,12 @@ def measure_time_to_objective(runner: Runner, size: int, n_steps: int, fast: dic
         "nst_core_runs": ours,
         "nst_core_seconds": ours_seconds,
         "nst_core_options": {k: v for k, v in fast.items()},
-        "nst_core_final_objective": [objective(load_raw(out.with_name(out.stem + "_raw.npy"))) for _, out in (before, after)],
-        "nst_core_picture_objective": [objective(np.load(out.with_suffix(".npy"))) for _, out in (before, after)],
+        "nst_core_final_objective": [objective(load_raw(out.with_name(out.stem + "_raw.npy"))) for _, out in runs],
+        "nst_core_picture_objective": [objective(np.load(out.with_suffix(".npy"))) for _, out in runs],
         "ratio": pastiche_seconds / ours_seconds if ours_seconds else None,
         "peak_rss_mb": {"pastiche": peer["peak_rss_mb"],
-                        "nst_core": max(before[0]["peak_rss_mb"], after[0]["peak_rss_mb"])},
-    }, np.concatenate([np.load(peer_out.with_suffix(".npy")), np.load(before[1].with_suffix(".npy"))], axis=1)
+                        "nst_core": max(rep["peak_rss_mb"] for rep, _ in runs)},
+    }, np.concatenate([np.load(peer_out.with_suffix(".npy")), np.load(runs[0][1].with_suffix(".npy"))], axis=1)
 
 
 def measure_quality_guard(runner: Runner, size: int, schedule: dict, image_path: Path, precision: str) -> dict:
@@ -335,19 +343,20 @@ def measure_load(runner: Runner, rounds: int) -> dict:
 def print_table(r: dict) -> None:
     rows = []
     for size in r["sizes"]:
-        e = r[f"eval_seconds_{size}"]
+        if (e := r.get(f"eval_seconds_{size}")) is None:
+            continue
         rows.append((f"s / evaluation, {size} px (fast path)", e["pastiche"], e["nst_core"], r[f"eval_ratio_{size}"]))
         rows.append((f"s / evaluation, {size} px (nst_core fp32)", e["pastiche"], e["nst_core_fp32"],
                      e["pastiche"] / e["nst_core_fp32"]))
-    for size, n in r["tto"]:
-        t = r[f"time_to_objective_{size}_{n}"]
-        rows.append((f"s to pastiche's {n}-step objective, {size} px", t["pastiche_seconds"],
+    reached = [r[f"time_to_objective_{size}_{n}"] for size, n in r["tto"] if f"time_to_objective_{size}_{n}" in r]
+    for t in reached:
+        rows.append((f"s to pastiche's {t['steps']}-step objective, 512 px", t["pastiche_seconds"],
                      t["nst_core_seconds"], t["ratio"]))
-    rows.append(("weights load, s", r["load_seconds"]["pastiche"], r["load_seconds"]["nst_core"],
-                 r["load_seconds"]["pastiche"] / r["load_seconds"]["nst_core"]))
-    size, n = r["tto"][-1]
-    rss = r[f"time_to_objective_{size}_{n}"]["peak_rss_mb"]
-    rows.append((f"peak RSS, MB ({size} px)", rss["pastiche"], rss["nst_core"], rss["pastiche"] / rss["nst_core"]))
+    if (load := r.get("load_seconds")) is not None:
+        rows.append(("weights load, s", load["pastiche"], load["nst_core"], load["pastiche"] / load["nst_core"]))
+    if reached:
+        rss = reached[-1]["peak_rss_mb"]
+        rows.append(("peak RSS, MB (512 px)", rss["pastiche"], rss["nst_core"], rss["pastiche"] / rss["nst_core"]))
     fmt = lambda v: "-" if v is None else f"{v:.3g}"  # noqa: E731
     print(f"\nCPU: {r['cpu']}, {r['threads']} threads; fast path: {r['fast_path']} (bf16 used: {r['bf16']})")
     if "floor_512" in r:
@@ -385,6 +394,14 @@ def main(argv=None) -> None:
     parser.add_argument("--load-only", action="store_true", help="measure only the weights load (3 rounds)")
     parser.add_argument("--precision", choices=("auto", "fp32"), default="auto",
                         help="the fast path's precision (fp32: as on a CPU without bf16)")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
+                        help="what to measure (default: everything; eval includes the floor)")
+    parser.add_argument("--tto", nargs="+", type=int, choices=sorted(FAST_PATH), metavar="N",
+                        help="the pastiche step counts whose objective to reach at 512 px (default: 40 and 300; "
+                             "40 with --quick)")
+    parser.add_argument("--reuse-pastiche", type=Path, metavar="JSON",
+                        help="with --parts tto and one --tto N: take pastiche's N-step run from an earlier "
+                             "benchmark's --workdir (its report JSON) instead of running it again")
     parser.add_argument("--presets", nargs="+", choices=list(PRESETS), default=list(PRESETS), metavar="NAME",
                         help="the presets to run end to end, before and now (default: all)")
     parser.add_argument("--reach", type=int, metavar="SIZE",
@@ -405,6 +422,8 @@ def main(argv=None) -> None:
         else:
             rounds, eval_steps, tto, presets = 3, 8, [(512, 40), (512, 300)], {"Quick": 2, "Balanced": 1, "Best": 1}
             guards = {"quick": GUARD_QUICK, "full": GUARD_FULL}
+        tto = [(512, n) for n in args.tto] if args.tto else tto
+        parts = set(args.parts)
         r = {"command": " ".join(["python", "benchmarks/bench_stylize.py"] + (argv if argv is not None else sys.argv[1:])),
              "quick": args.quick, "threads": args.threads, "torch": torch.__version__, "cpu": cpu_name(),
              "cpu_count": os.cpu_count(), "fast_path": fast_path_precision(args.precision),
@@ -424,38 +443,43 @@ def main(argv=None) -> None:
             print_reach(r)
             print(f"\nwrote {out}")
             return
-        print("weights load ...", flush=True)
-        r["load_seconds"] = measure_load(runner, 3 if not args.quick else 1)
-        save()
+        if "load" in parts or args.load_only:
+            print("weights load ...", flush=True)
+            r["load_seconds"] = measure_load(runner, 3 if not args.quick else 1)
+            save()
         if args.load_only:
             print(f"weights load, median s: pastiche {r['load_seconds']['pastiche']:.2f}, "
                   f"nst_core {r['load_seconds']['nst_core']:.2f} (target < 0.5)\nwrote {out}")
             return
-        print("seconds per evaluation ...", flush=True)
-        for size, e in measure_eval(runner, sizes, rounds, eval_steps, args.precision, warmup=3).items():
+        for size, e in (measure_eval(runner, sizes, rounds, eval_steps, args.precision, warmup=3).items()
+                        if "eval" in parts else ()):
             r[f"eval_seconds_{size}"] = e
             r[f"eval_ratio_{size}"] = e["pastiche"] / e["nst_core"]
-        print("the floor ...", flush=True)
-        r["floor_512"] = measure_floor(runner, 512, args.precision)
-        r["eval_share_of_floor"] = r["floor_512"]["floor_seconds"] / r["eval_seconds_512"]["nst_core"]
-        save()
-        print("quality guard ...", flush=True)
+        if "eval" in parts:
+            print("the floor ...", flush=True)
+            r["floor_512"] = measure_floor(runner, 512, args.precision)
+            r["eval_share_of_floor"] = r["floor_512"]["floor_seconds"] / r["eval_seconds_512"]["nst_core"]
+            save()
         r["quality_guard"] = {}
-        for mode, (size, schedule) in guards.items():
+        for mode, (size, schedule) in guards.items() if "guard" in parts else ():
+            print(f"quality guard, {mode} mode ...", flush=True)
             image_path = out.with_name(f"{out.stem}_fp32_vs_fast_{mode}.png")
             r["quality_guard"][mode] = measure_quality_guard(runner, size, schedule, image_path, args.precision)
-        r["fast_path_objective_diff_pct"] = max((g["fast_path_objective_diff_pct"] for g in r["quality_guard"].values()),
-                                                key=abs)
-        save()
-        for size, n in tto:
+        if r["quality_guard"]:
+            r["fast_path_objective_diff_pct"] = max((g["fast_path_objective_diff_pct"]
+                                                     for g in r["quality_guard"].values()), key=abs)
+            save()
+        for size, n in tto if "tto" in parts else ():
             print(f"time to pastiche's {n}-step objective at {size} px ...", flush=True)
-            t, pair = measure_time_to_objective(runner, size, n, {**FAST_PATH[n], "precision": args.precision})
+            t, pair = measure_time_to_objective(runner, size, n, {**FAST_PATH[n], "precision": args.precision},
+                                                args.reuse_pastiche)
+            t["pastiche_run"] = "reused: " + str(args.reuse_pastiche) if args.reuse_pastiche else "this run"
             t["image"] = str(out.with_name(f"{out.stem}_pastiche_vs_fast_{size}_{n}.png"))
             Image.fromarray(pair).save(t["image"])
             r[f"time_to_objective_{size}_{n}"] = t
             save()
         for name, repeats in presets.items():
-            if name not in args.presets:
+            if name not in args.presets or "presets" not in parts:
                 continue
             changed = any(PRESETS[name][k] != v for k, v in PRESETS_BEFORE[name].items())
             for when, fields in [("before", PRESETS_BEFORE[name])] * changed + [("now", {})]:

@@ -323,7 +323,7 @@ def build():
                         weight_slider("First style weight"), weight_slider("Second style weight"),
                         weight_slider("Third style weight"))
             preset = gr.Radio([*PRESETS, CUSTOM], value="Quick", label="Preset", elem_id="preset-radio",
-                              info="Quick: 512 px in about 40 s on 2 CPU cores with bf16, about 80 s without; "
+                              info="Quick: 512 px in about 30 s on 2 CPU cores without bf16 (docs/performance.md); "
                                    "Balanced and Best (768 px) take a few minutes. Custom: your own size, steps and "
                                    "scales, set below.")
             with gr.Row():
