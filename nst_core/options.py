@@ -9,7 +9,7 @@ from .memory import BUDGET_SHARE, parse_size
 from .regions import MAX_REGIONS
 from .vgg import FEATURE_LAYERS, POOLINGS
 
-INITS = ("content", "noise", "style", "content+noise")
+INITS = ("content+palette", "content", "noise", "style", "content+noise")
 OPTIMIZERS = ("lbfgs", "adam")
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -31,8 +31,10 @@ class StyleOptions:
     """Settings of one stylization: J(G) = alpha * J_content + beta * J_style + tv_weight * TV(G)."""
 
     size: int = _help("long edge of the output in pixels (aspect ratio kept)", default=512)
-    steps: int = _help("optimizer steps at the final size (each coarser scale gets twice as many)", default=150)
+    steps: int = _help("optimizer steps at the final size (each coarser size gets step_ratio times the next's)",
+                       default=150)
     scales: int = _help("coarse-to-fine schedule: number of sizes, each half the next (1 = single scale)", default=1)
+    step_ratio: float = _help("steps of each coarser size, as a multiple of the next finer size's steps", default=2.0)
     content_layer: str = _help("VGG19 layer whose activations define content", default="relu4_2")
     style_layers: dict[str, float] = _help(
         "style layers and their weights lambda^[l]", default_factory=lambda: dict(DEFAULT_STYLE_LAYERS))
@@ -54,7 +56,13 @@ class StyleOptions:
     region_styles: tuple[int, ...] = _help(
         "with a regions mask: the style image (1-based) that the red, green and blue regions take, in that order "
         "(empty: red the 1st, green the 2nd, blue the 3rd); the rest takes the blend", default=())
-    init: str = _help(f"starting image G: one of {', '.join(INITS)}", default="content")
+    init: str = _help(
+        f"starting image G: one of {', '.join(INITS)} (content+palette: the content moved towards the colours of the "
+        "style of the largest blend weight, so the first steps need not spend themselves on colour)",
+        default="content+palette")
+    palette_start: float = _help(
+        "with init content+palette: how far the start moves from the content's colours to the style's colour mean "
+        "and covariance (0: the content itself, 1: all the way)", default=0.5)
     optimizer: str = _help(f"one of {', '.join(OPTIMIZERS)}", default="lbfgs")
     learning_rate: float = _help("Adam's step size in pixel units ([0, 1] scale)", default=0.02)
     lbfgs_history: int = _help("L-BFGS history size", default=50)
@@ -81,6 +89,7 @@ class StyleOptions:
         self.size = whole_number("size", self.size, MIN_STAGE_SIZE, MAX_SIZE)
         self.steps = whole_number("steps", self.steps, 0, MAX_STEPS)
         self.scales = whole_number("scales", self.scales, 1, MAX_SCALES)
+        self.step_ratio = real_number("step ratio", self.step_ratio, 0.1, 10)
         if self.size / 2 ** (self.scales - 1) < MIN_STAGE_SIZE:
             raise InputError(f"scales={self.scales} makes the coarsest size smaller than {MIN_STAGE_SIZE} px at "
                              f"size {self.size}; use fewer scales or a larger size.")
@@ -112,6 +121,7 @@ class StyleOptions:
                              f"got {shown(self.region_styles)}.")
         self.region_styles = tuple(whole_number("region style", k, 0, MAX_STYLES) for k in self.region_styles)
         self.init = one_of("init", self.init, INITS)
+        self.palette_start = real_number("palette start", self.palette_start, 0, 1)
         self.optimizer = one_of("optimizer", self.optimizer, OPTIMIZERS)
         self.lbfgs_history = whole_number("L-BFGS history", self.lbfgs_history, 1, 1000)
         self.seed = whole_number("seed", self.seed, 0, MAX_SEED)
@@ -131,8 +141,10 @@ class StyleOptions:
         return self
 
     def schedule(self) -> list[tuple[int, int]]:
-        """Coarse-to-fine stages as (long edge, steps): each coarser size is half the next and gets twice the steps."""
-        return [(round(self.size / 2 ** k), self.steps * 2 ** k) for k in reversed(range(self.scales))]
+        """Coarse-to-fine stages as (long edge, steps): each coarser size is half the next, with ``step_ratio`` times
+        its steps (at least one where the final size has any)."""
+        return [(round(self.size / 2 ** k), max(min(self.steps, 1), round(self.steps * self.step_ratio ** k)))
+                for k in reversed(range(self.scales))]
 
     def blend_weights(self, n_styles: int) -> list[float]:
         """Weights of ``n_styles`` style images, normalised to sum to 1 (equal when unset)."""
@@ -168,13 +180,14 @@ class StyleOptions:
         return cls(**kw)
 
 
-# Presets set size, steps and schedule (docs/performance.md, "Fewer evaluations: the schedule"). Quick: two scales,
-# the earlier Quick's J in under half its evaluations (benchmarks/bench_stylize.py --reach). Balanced and Best keep
-# four scales: a single-scale Balanced reached the same J in 0.29 of the time but visibly less stylized.
+# Presets set size, steps and schedule (docs/performance.md, "Fewer evaluations"). All start from the content moved
+# halfway to the style's colours (the default init) and run two scales: Quick reaches the earlier four-scale Quick's
+# J in under half its evaluations (benchmarks/bench_stylize.py --reach); Balanced and Best reach their earlier
+# four-scale J with about 0.6 and 0.5 of the time (benchmarks/bench_stylize.py, presets before and now).
 PRESETS: dict[str, dict] = {
     "Quick": {"size": 512, "steps": 7, "scales": 2},  # 14 steps at 256 px, 7 at 512
-    "Balanced": {"size": 512, "steps": 50, "scales": 4},
-    "Best": {"size": 768, "steps": 40, "scales": 4},
+    "Balanced": {"size": 512, "steps": 40, "scales": 2},  # 80 at 256 px, 40 at 512
+    "Best": {"size": 768, "steps": 24, "scales": 2},  # 48 at 384 px, 24 at 768
 }
 
 

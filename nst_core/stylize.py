@@ -203,12 +203,16 @@ class StyleTransfer:
         return tiled_costs(self.features, G, a_C, o.content_layer, style_grams, blend, o.style_layers, o.alpha,
                            o.beta, o.tv_weight, tile, on_tile, keep)
 
+    def region_style_indices(self, n_styles: int) -> list[int | None]:
+        """The style image (0-based) that each region 1 … MAX_REGIONS takes; None: no style of its own."""
+        chosen = self.options.region_styles or tuple(range(1, n_styles + 1))
+        return [chosen[k] - 1 if k < len(chosen) and chosen[k] else None for k in range(MAX_REGIONS)]
+
     def region_targets(self, style_grams: list[dict], blend: Sequence[float]) -> list[list[tuple[float, dict]]]:
         """What each label takes: the rest (label 0) the blend of the styles, region k its own style image."""
-        chosen = self.options.region_styles or tuple(range(1, len(style_grams) + 1))
         rest = [(w, grams) for w, grams in zip(blend, style_grams) if w > 0]
-        return [rest] + [[(1.0, style_grams[chosen[k] - 1])] if k < len(chosen) and chosen[k] else []
-                         for k in range(MAX_REGIONS)]
+        return [rest] + [[] if i is None else [(1.0, style_grams[i])]
+                         for i in self.region_style_indices(len(style_grams))]
 
     # --- images --------------------------------------------------------------------------------
     def _stage_images(self, content: np.ndarray, styles: Sequence[np.ndarray], long_edge: int):
@@ -222,8 +226,23 @@ class StyleTransfer:
             ss = [match_colors(s, c) for s in ss]
         return c, ss
 
-    def _init_image(self, content01: torch.Tensor, style01: torch.Tensor) -> torch.Tensor:
+    def _init_image(self, content01: torch.Tensor, styles01: Sequence[torch.Tensor], blend: Sequence[float],
+                    guide: torch.Tensor | None) -> torch.Tensor:
+        """G at the first stage (``options.init``), from the style image of the largest blend weight.
+
+        content+palette: C + p (M(C) - C), M(C) the content in that style's colour mean and covariance
+        (``color.match_colors``), and each painted region (``guide``) in its own style's (from the region's own
+        colour statistics), p = ``options.palette_start``."""
         o = self.options
+        style01 = styles01[max(range(len(blend)), key=blend.__getitem__)]
+        if o.init == "content+palette":
+            matched = match_colors(content01, style01)
+            for k, i in enumerate(self.region_style_indices(len(styles01)) if guide is not None else ()):
+                share = guide[1 + k]
+                if i is not None and share.sum() > 0:
+                    region = match_colors(content01, styles01[i], weights=share)
+                    matched = torch.lerp(matched, region, share[None, None])
+            return torch.lerp(content01, matched, o.palette_start)
         if o.init == "style":
             return F.interpolate(style01, size=content01.shape[-2:], mode="bilinear", align_corners=False)
         if o.init == "content":
@@ -359,7 +378,7 @@ class StyleTransfer:
                                      mode="bilinear", align_corners=False)
                 steps, step = steps - done_in_stage, step + done_in_stage
             elif best_G is None:
-                init = self._init_image(content01, styles01[0])
+                init = self._init_image(content01, styles01, blend, guide)
             else:
                 init = self._stage_start(best_G, coarse_content01, content01)
             coarse_content01 = content01

@@ -19,7 +19,7 @@ STRENGTH_RANGE = (-2.0, 8.0)  # log10(beta / alpha) on the slider
 # The other sliders' ends; a restored PNG's value outside them is clamped and reported.
 SLIDER_RANGES = {"size": (32, 2048), "steps": (1, 1000), "scales": (1, 6), "style_scale": (0.1, 4.0)}
 # Settings the app has no control for; a restored PNG that used other values is reported.
-FIXED_IN_APP = ("pooling", "weights", "lbfgs_history")
+FIXED_IN_APP = ("pooling", "weights", "lbfgs_history", "palette_start", "step_ratio")
 
 
 def parse_style_layers(text: str) -> dict[str, float]:

@@ -64,7 +64,7 @@ def test_several_style_images_are_blended_with_their_weights(pair):
     (dict(style_layers="relu1_1: lots"), "style layers: 'relu1_1: lots' is not 'layer: weight'"),
     (dict(content_layer="pool2"), "content layer must be a conv or relu layer of VGG19"),
     (dict(strength=12), "style strength log10(beta/alpha) must be a number from -2 to 8; got 12."),
-    (dict(init="sideways"), "init must be one of content, noise, style, content+noise; got 'sideways'."),
+    (dict(init="sideways"), "init must be one of content+palette, content, noise, style, content+noise; got 'sideways'."),
     (dict(style_weight=0), "style blend weights can't all be 0"),
 ])
 def test_missing_inputs_and_nonsense_settings_give_one_line_errors(pair, change, message):
@@ -154,11 +154,12 @@ def test_restoring_a_png_puts_its_settings_back_into_the_controls(tmp_path):
 
 
 def test_restoring_notes_what_the_app_cannot_reproduce_and_refuses_plain_pngs(tmp_path):
-    options = StyleOptions(pooling="avg", size=3000, steps=0, style_blend=(2.0, 6.0))
+    options = StyleOptions(pooling="avg", size=3000, steps=0, style_blend=(2.0, 6.0), step_ratio=0.5)
     odd = save_png(tmp_path / "odd.png", np.zeros((8, 8, 3), np.uint8), options, "other-weights")
     *values, preset, message = stylize_tab.restore_settings(str(odd))
     controls = dict(zip(stylize_tab.SETTING_NAMES, values))
     assert "pooling='avg' is fixed to 'max' here" in message and "other VGG19 weights (other-weights)" in message
+    assert "step_ratio=0.5 is fixed to 2.0 here" in message
     assert "size=3000 is outside the app's 32–2048" in message and "steps=0 is outside the app's 1–1000" in message
     assert (controls["size"], controls["steps"]) == (2048, 1)
     assert [controls[k] for k in ("style_weight", "style_2_weight", "style_3_weight")] == [0.25, 0.75, 1.0]

@@ -47,3 +47,20 @@ def test_cli_palette_only(tmp_path, pair, capsys):
     assert "the content in the style's colours" in capsys.readouterr().err and out.exists()
     assert main([*pair, "--palette-only", "--preserve-color", "--match-style-colors", "-o", str(out)]) == 2
     assert "choose one" in capsys.readouterr().err
+
+
+def test_weighted_statistics_are_those_of_the_weighted_pixels():
+    """A 0/1 weight map gives the statistics of the pixels it covers; chunking does not change them."""
+    import nst_core.color as color
+    image = torch.rand(1, 3, 40, 30, generator=torch.Generator().manual_seed(0))
+    weights = torch.zeros(40, 30)
+    weights[:, :10] = 1
+    mu, cov = colour_statistics(image, weights)
+    sub = image[..., :10].reshape(3, -1).double()
+    assert torch.allclose(mu, sub.mean(1), atol=1e-9)
+    assert torch.allclose(cov, torch.cov(sub, correction=0), atol=1e-9)
+    chunk, color.STATISTICS_CHUNK = color.STATISTICS_CHUNK, 7
+    try:
+        assert torch.allclose(colour_statistics(image)[1], torch.cov(image.reshape(3, -1).double(), correction=0))
+    finally:
+        color.STATISTICS_CHUNK = chunk

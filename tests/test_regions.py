@@ -133,3 +133,15 @@ def test_reproduce_paints_the_stored_regions_back(tmp_path, pair):
     assert again[-1, -1] == 1 and np.array_equal(again[:20], mask_labels(mask)[:20])
     seen = regions_view(editor, restored)
     assert seen.shape == (53, 80, 3) and tuple(seen[0, 0]) != tuple(seen[-1, -1])  # green region vs grey rest
+
+
+def test_each_region_starts_in_its_own_styles_colours():
+    """The palette start (the default init) gives each painted region its own style's colours, the rest the blend's."""
+    content, stripes, dots, mask = synthetic()
+    options = StyleOptions(size=96, steps=0, scales=1, region_styles=(1, 0, 2), palette_start=1.0)
+    out = StyleTransfer(options).stylize(content, [stripes, dots], regions=mask_labels(mask))
+    colours = [stripes.reshape(-1, 3).mean(0), dots.reshape(-1, 3).mean(0)]
+    for half, own in ((out[:, :W // 2], 0), (out[:, W // 2:], 1)):
+        mean = half.reshape(-1, 3).mean(0)
+        near, other = (np.abs(mean - colours[i]).max() for i in (own, 1 - own))
+        assert near < 15 and near < other / 3, (mean, colours)

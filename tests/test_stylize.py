@@ -97,7 +97,8 @@ def test_preserve_color_keeps_the_content_chroma(tiny_pair):
     (dict(style_layers={"relu9_9": 1.0}), "style layer must be a conv or relu layer of VGG19 .*; got 'relu9_9'"),
     (dict(alpha=-1.0), "alpha must be a number from 0 to 1e\\+12; got -1.0"),
     (dict(size=8), "size must be a whole number from 32 to 4096; got 8"),
-    (dict(init="paint"), "init must be one of content, noise, style, content\\+noise; got 'paint'"),
+    (dict(init="paint"), "init must be one of content\\+palette, content, noise, style, content\\+noise; got 'paint'"),
+    (dict(palette_start=1.5), "palette start must be a number from 0 to 1; got 1.5"),
     (dict(size=64, scales=3), "scales=3 makes the coarsest size smaller than 32 px"),
 ])
 def test_bad_options_give_one_line_errors(bad, message):
@@ -110,6 +111,15 @@ def test_presets_set_size_steps_and_schedule():
     assert quick.size == 512 and quick.seed == 5 and len(quick.schedule()) == quick.scales
     with pytest.raises(ValueError, match="preset must be one of Quick, Balanced, Best; got 'Fast'"):
         preset_options("Fast")
+
+
+def test_step_ratio_sets_the_steps_of_each_coarser_size():
+    assert StyleOptions(size=512, steps=50, scales=3).schedule() == [(128, 200), (256, 100), (512, 50)]
+    assert StyleOptions(size=512, steps=50, scales=2, step_ratio=1.2).schedule() == [(256, 60), (512, 50)]
+    assert StyleOptions(size=512, steps=3, scales=3, step_ratio=0.1).schedule() == [(128, 1), (256, 1), (512, 3)]
+    assert StyleOptions(size=512, steps=0, scales=2, step_ratio=0.5).schedule() == [(256, 0), (512, 0)]
+    with pytest.raises(ValueError, match="step ratio must be a number from 0.1 to 10; got 20"):
+        StyleOptions(step_ratio=20)
 
 
 def test_a_step_that_blows_up_is_shortened(tiny_pair):
@@ -196,3 +206,22 @@ def test_a_finer_stage_starts_from_the_content_detail_plus_the_coarse_change():
     assert torch.equal(start(coarse, coarse, fine), fine)  # nothing changed at the coarse size: the content itself
     assert torch.allclose(start(coarse + 0.1, coarse, fine), fine + 0.1)  # a uniform change carries over as it is
 
+
+
+def test_the_palette_start_moves_the_content_towards_the_colours_of_the_heaviest_style(tiny_pair):
+    """init="content+palette" (the default) starts from C + p (M(C) - C), M(C) the content in the colours of the style
+    of the largest blend weight; with no steps that start is the result."""
+    content, style = tiny_pair
+    dark = (style * 0.3).astype(np.uint8)
+    c_mean = content.reshape(-1, 3).mean(0) / 255
+    for blend, styles, wanted in (((), [style], style), ((0.2, 0.8), [style, dark], dark),
+                                  ((0.8, 0.2), [style, dark], style)):
+        s_mean = wanted.reshape(-1, 3).mean(0) / 255
+        for p, expected in ((1.0, s_mean), (0.5, (c_mean + s_mean) / 2)):
+            image, _ = run(content, styles, size=64, steps=0, style_blend=blend, palette_start=p)
+            mean = image.reshape(-1, 3).mean(0) / 255
+            assert np.abs(mean - expected).max() < 0.03, (blend, p, mean, expected)
+    assert StyleOptions().init == "content+palette" and StyleOptions().palette_start == 0.5
+    for kw in (dict(init="content"), dict(palette_start=0)):
+        image, _ = run(content, [style], size=64, steps=0, **kw)
+        assert np.abs(image.astype(int) - content.astype(int)).max() <= 1
