@@ -45,8 +45,10 @@ def colour_statistics(rgb01: torch.Tensor, weights: torch.Tensor | None = None) 
     counted with its ``weights`` (``(H, W)``, e.g. a region's share of it; default 1), summed in float64 a chunk of
     pixels at a time."""
     x = rgb01.detach().reshape(3, -1)
-    w = torch.ones(x.shape[1], dtype=x.dtype) if weights is None else weights.detach().reshape(-1).to(x.dtype)
-    total, outer = torch.zeros(3, dtype=torch.float64), torch.zeros(3, 3, dtype=torch.float64)
+    w = (torch.ones(x.shape[1], dtype=x.dtype, device=x.device) if weights is None
+         else weights.detach().reshape(-1).to(x))
+    total = torch.zeros(3, dtype=torch.float64, device=x.device)
+    outer = torch.zeros(3, 3, dtype=torch.float64, device=x.device)
     for chunk, w_chunk in zip(x.split(STATISTICS_CHUNK, dim=1), w.split(STATISTICS_CHUNK)):
         weighted = chunk.double() * w_chunk.double()
         total += weighted.sum(1)
@@ -77,8 +79,8 @@ def monge_kantorovich(source01: torch.Tensor, target01: torch.Tensor, eps: float
     to Sigma_s so a flat source stays invertible. ``weights``: the source pixels' weights in its statistics. A is
     found in float64 and applied in float32."""
     mu_s, sigma_s = colour_statistics(source01, weights)
-    mu_t, sigma_t = colour_statistics(target01)
-    sigma_s = sigma_s + eps * torch.eye(3, dtype=sigma_s.dtype)
+    mu_t, sigma_t = (v.to(mu_s.device) for v in colour_statistics(target01))
+    sigma_s = sigma_s + eps * torch.eye(3, dtype=sigma_s.dtype, device=sigma_s.device)
     root = _sqrtm(sigma_s)
     inv_root = torch.linalg.inv(root)
     A = inv_root @ _sqrtm(root @ sigma_t @ root) @ inv_root
