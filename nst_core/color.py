@@ -50,9 +50,10 @@ def colour_statistics(rgb01: torch.Tensor, weights: torch.Tensor | None = None) 
     total = torch.zeros(3, dtype=torch.float64, device=x.device)
     outer = torch.zeros(3, 3, dtype=torch.float64, device=x.device)
     for chunk, w_chunk in zip(x.split(STATISTICS_CHUNK, dim=1), w.split(STATISTICS_CHUNK)):
-        weighted = chunk.double() * w_chunk.double()
+        chunk = chunk.double()
+        weighted = chunk * w_chunk.double()
         total += weighted.sum(1)
-        outer += weighted @ chunk.double().T
+        outer += weighted @ chunk.T
     n = float(w.double().sum())
     mu = total / n
     return mu, outer / n - torch.outer(mu, mu)
