@@ -7,8 +7,9 @@ the install's time, and the time from ``python app.py`` to the page answering.
 
 For each case: ``python3 -m venv`` in a new temporary folder, ``pip install -r FILE`` (timed), ``du`` of the venv,
 whether ``import ray`` works there, then ``python app.py`` of this repository run by that venv's Python until
-``GET /`` answers 200 (timed). pip's cache and any configured wheel folders are used as they are; the JSON records
-the cache's size before each install (a warm cache makes installs faster; a Space starts cold).
+``GET /`` answers 200 (timed). ``--repeat`` runs the cases again in turn (the machine's other load varies). pip's
+cache and any configured wheel folders and indexes are used as they are; the JSON records the cache's size before
+each install (a warm cache makes installs faster; a Space starts cold).
 """
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ def seconds_to_serve(python: Path, log_path: Path) -> float:
 def measure(name: str, requirements: Path, workdir: Path) -> dict:
     """One case: a fresh venv, the install, its size, Ray or not, the time to serve."""
     venv = workdir / name
+    workdir.mkdir(parents=True, exist_ok=True)
     cache_before = folder_bytes(pip_cache())
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
@@ -89,6 +91,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", action="append", required=True, metavar="NAME=REQUIREMENTS",
                         help="a label and a requirements file; give one per case")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds; each round runs the cases in turn")
     parser.add_argument("--out", default="benchmarks/results/space_install.json")
     args = parser.parse_args()
     cases = [c.split("=", 1) for c in args.case]
@@ -96,12 +99,13 @@ def main():
         parser.error("each --case is NAME=REQUIREMENTS, with a requirements file that exists")
     workdir = Path(tempfile.mkdtemp(prefix="space-install-"))
     try:
-        rows = [measure(name, Path(path), workdir) for name, path in cases]
+        rows = [{**measure(name, Path(path), workdir / str(round_)), "round": round_}
+                for round_ in range(1, args.repeat + 1) for name, path in cases]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"{'case':<10} {'venv GB':>8} {'packages':>9} {'Ray':>4} {'install s':>10} {'serve s':>8} {'pip cache GB':>13}")
+    print(f"{'round':>5} {'case':<10} {'venv GB':>8} {'packages':>9} {'Ray':>4} {'install s':>10} {'serve s':>8} {'pip cache GB':>13}")
     for r in rows:
-        print(f"{r['case']:<10} {r['venv_gb']:>8.2f} {r['packages']:>9} {'yes' if r['ray_installed'] else 'no':>4} "
+        print(f"{r['round']:>5} {r['case']:<10} {r['venv_gb']:>8.2f} {r['packages']:>9} {'yes' if r['ray_installed'] else 'no':>4} "
               f"{r['install_s']:>10.1f} {r['serve_s']:>8.1f} {r['pip_cache_bytes_before'] / 1e9:>13.2f}")
     result = {"command": "python " + " ".join(sys.argv), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "cpu": cpu_name(), "cores": os.cpu_count(),

@@ -39,6 +39,11 @@ cores (measured by `benchmarks/bench_featurevis.py`)."""
 
 
 TAB = links.tab_id(__name__)
+# after a link's unit is shown: bring its sentence and its patches into view (they are below the page of units)
+SCROLL_TO_UNIT = """() => {
+    const said = document.querySelector('#unit-said');
+    if (said && said.innerText.trim()) said.scrollIntoView({block: 'start'});
+}"""
 PROBE_EXAMPLES = ("chelsea.png", "astronaut.png", "coffee.png")
 PROBE_INTRO = """**Probe a photo**: the question turned round (as in the DeepVis toolbox): not *what does a unit respond
 to?* but *what does the network see in my picture?* Drop a photo (or take one with the webcam) and press *Probe*:
@@ -169,12 +174,12 @@ def clicked_unit(state, evt: gr.SelectData):
 
 
 def linked_controls(values: dict) -> tuple:
-    """The controls a link to the explorer sets (dataset, layer, show, method, page), and the view to show next:
+    """The controls a link to the explorer sets (dataset, layer, show, method, units_page), and the view to show next:
     the link's values if it names a layer or a unit (None: nothing to scan)."""
     hub = values.get("dataset", links.BUILTIN)
     return (HUB if hub != links.BUILTIN else BUILTIN, hub if hub != links.BUILTIN else gr.skip(),
             values.get("layer", gr.skip()), values.get("show", gr.skip()), values.get("method", gr.skip()),
-            values.get("page", gr.skip()), values if {"layer", "unit"} & set(values) else None)
+            values.get("units_page", gr.skip()), values if {"layer", "unit"} & set(values) else None)
 
 
 @on_gpu
@@ -186,7 +191,7 @@ def show_linked(view, source, uploads, layer, mode, method, page, hub, request: 
     if not view:
         return (gr.skip(),) * 6
     unit = view.get("unit")
-    if unit is not None and "page" not in view:
+    if unit is not None and "units_page" not in view:
         page = service.page_of(scanned(source, uploads, hub, layer, stop_event(request), progress), layer, unit)
     *_, (tiles, summary, page, state, detail) = show_page(source, uploads, layer, mode, method, page, request,
                                                           progress, hub)
@@ -204,7 +209,7 @@ def explorer_link(source, hub, layer, mode, method, page, state) -> dict:
     shown = state is not None and state["layer"] == layer
     return {"dataset": hub.strip() if source == HUB and hub.strip() else None,
             "layer": layer if shown else None, "unit": (state or {}).get("selected") if shown else None,
-            "page": int(page or 1) if shown else None, "show": mode if mode != MODES[0] else None,
+            "units_page": int(page or 1) if shown else None, "show": mode if mode != MODES[0] else None,
             "method": method if method != METHODS[0] else None}
 
 
@@ -293,7 +298,7 @@ def build() -> None:
     summary = gr.Markdown()
     units = gr.Gallery(label="Units, highest peak activation first (click one)", columns=4, format="png",
                        allow_preview=False, height="auto", object_fit="contain", elem_id="units-gallery")
-    unit_said = gr.Markdown(elem_id="unit-said")
+    unit_line = gr.Markdown(elem_id="unit-said")
     detail = gr.Gallery(label="The unit's top patches", columns=3, format="png", height="auto",
                         object_fit="contain", elem_id="unit-detail")
     with gr.Accordion("Feature visualisation: the image each unit wants to see", open=True):
@@ -353,9 +358,11 @@ def build() -> None:
     inputs = [source, uploads, layer, mode, method, page, hub, synthesise, vis_size, vis_seed, vis_objective]
     outputs = [units, summary, page, state, detail]
     show.click(show_page, inputs, outputs, api_name="explorer_page", **CPU_HEAVY,
-               api_description="One page of a VGG19 conv layer's units (Zeiler & Fergus): each unit's top dataset "
-                               "patches (and projections; with synthesise, each unit's synthesised image beside "
-                               "them), a summary of the layer, the page number.")
+               api_description="One page of 16 units of a VGG19 conv layer (Zeiler & Fergus) on the built-in "
+                               "photos, uploaded images or a Hugging Face dataset: each unit's top dataset patches "
+                               "(and projections; with synthesise, each unit's synthesised image beside them), a "
+                               "summary of the layer, the page number. For one unit of the built-in photos, "
+                               "top_patches is quicker.")
     layer.input(lambda: 1, None, page, api_visibility="private").then(
         show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
     for control in (mode, method, synthesise):
@@ -369,14 +376,17 @@ def build() -> None:
                      api_name="feature_visualization", **CPU_HEAVY,
                      api_description="Feature visualisation: the image that maximises one VGG19 conv unit's mean "
                                      "rectified activation (Fourier parameterisation, colour decorrelation, "
-                                     "jitter/scale/rotation), with a caption; cached per layer, unit, size, seed.")
+                                     "jitter/scale/rotation), with a caption; cached per layer, unit, size, seed. "
+                                     "It shows what a unit wants to see; top_patches shows what it found in photos.")
     units.select(show_unit, [state, mode, method], detail, api_visibility="private", **CPU_HEAVY)
-    units.select(clicked_unit, state, [unit_said, state], api_visibility="private", queue=False)
-    detail.change(lambda shown: gr.skip() if shown else "", detail, unit_said, api_visibility="private", queue=False)
+    units.select(clicked_unit, state, [unit_line, state], api_visibility="private", queue=False)
+    gr.on([show.click, prev.click, nxt.click, layer.input, mode.input, method.input, synthesise.input], lambda: "",
+          None, unit_line, api_visibility="private", queue=False)  # a new page: no unit shown large
     view = gr.State(None)  # what a link asks the explorer to show
     links.on_load(TAB, linked_controls, [source, hub, layer, mode, method, page, view]).then(
         show_linked, [view, source, uploads, layer, mode, method, page, hub],
-        [units, summary, page, state, detail, unit_said], api_visibility="private", **CPU_HEAVY)
+        [units, summary, page, state, detail, unit_line], api_visibility="private", **CPU_HEAVY).then(
+        None, js=SCROLL_TO_UNIT, api_visibility="private", queue=False)
     filters_button.click(service.filters_image, None, filters, api_visibility="private")
     probe_outputs = [maps, probe_summary, probe_page, probe_state, on_photo, projection, dataset_top, synthesised,
                      unit_said]

@@ -243,6 +243,11 @@ def build():
     sublayer.change(layer_table, sublayer, table, queue=False, api_visibility="private")
     asked = run.click(ask_to_run_lab, queue=False, api_visibility="private")
     asked.then(run_lab, [content, style, size, steps, sublayer, seed], outputs, api_name="layer_lab",
-               show_progress="minimal", **CPU_HEAVY)
+               show_progress="minimal", **CPU_HEAVY,
+               api_description="The Layer-depth lab (Gatys et al. 2015, Fig. 1): what each depth of VGG19 keeps. "
+                               "From noise, the content image is rebuilt from one layer per block (relu1_k … "
+                               "relu5_k) and the style image from growing sets of layers (relu1_1 … relu5_1): two "
+                               "rows of five panels, each captioned with its PSNR, and a status line. Takes minutes "
+                               "on a CPU at 128 px. To stylize a picture, use stylize_image instead.")
     stop_button.click(stop_lab, outputs=outputs, api_name="stop_lab", concurrency_limit=None,
                       api_visibility="undocumented")  # acts on a browser session: HTTP only, not an MCP tool

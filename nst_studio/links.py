@@ -1,13 +1,14 @@
 """Links to the app's views: the query parameters each tab reads when the page loads, and its *Copy link* button.
 
-    ?tab=explorer&layer=conv3_1&unit=5&page=2&show=both&method=guided&dataset=OWNER/NAME
+    ?tab=explorer&layer=conv3_1&unit=5&units_page=2&show=both&method=guided&dataset=OWNER/NAME
     ?tab=stylize&content=chelsea&style=hubble_deep_field&preset=Balanced&strength=4
     ?tab=layer_lab&content=astronaut&style=gravel&size=96&steps=20&sublayer=2&seed=3
     ?tab=conv&sizes=32x32&channels=3&filters=8&kernel=3&stride=2&padding=1
 
 A link is a way in, so it is checked here: each parameter by its tab's parser (``PARAMETERS``), with the same checks
 as the tab's controls. A bad or unknown parameter is left out and said in one sentence on the page; the rest of the
-link still applies. docs/app.md lists the parameters.
+link still applies. Gradio reads ``page`` and ``deep_link`` itself, so no tab's parameter has those names.
+docs/app.md lists the parameters.
 """
 from __future__ import annotations
 
@@ -155,7 +156,7 @@ PARAMETERS: dict[str, dict[str, Callable[[str, str], Any]]] = {
     "layer_lab": {"content": sample, "style": sample, **{name: lab_setting for name in LabSettings.RANGES}},
     "conv": {f.name: conv_field for f in fields(ConvSpec)},
     "explorer": {"layer": pick(CONV_LAYERS), "unit": lambda name, text: whole_number(name, text, 0),
-                 "page": lambda name, text: whole_number(name, text, 1), "show": pick(MODES),
+                 "units_page": lambda name, text: whole_number(name, text, 1), "show": pick(MODES),
                  "method": pick(METHODS), "dataset": dataset},
 }
 

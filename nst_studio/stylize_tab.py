@@ -394,8 +394,11 @@ def build():
     asked.then(
         stylize, inputs=inputs,
         outputs=outputs, api_name="stylize", show_progress="minimal",
-        api_description="Stylize a content image with one to three style images (Gatys et al.); streams previews, "
-                        "and ends with the stylized PNG, which carries its settings.", **CPU_HEAVY)
+        api_description="Stylize a content image with one to three style images (Gatys et al.) with every setting "
+                        "of the app's Stylize tab: size, steps, scales, content and style layers and their weights, "
+                        "style strength, smoothness, start image, optimizer, colours, seed, and painted regions with "
+                        "styles of their own. Streams previews and ends with the stylized PNG, which carries its "
+                        "settings. For a plain stylization use stylize_image: two images and a preset.", **CPU_HEAVY)
     stop_button.click(stop, outputs=outputs, api_name="stop", concurrency_limit=None, api_visibility="undocumented",
                       api_description="Stop this session's stylization; returns the best image so far.")
     preset.input(preset_values, preset, [size, steps, scales], api_visibility="private", queue=False)
@@ -403,7 +406,8 @@ def build():
         control.input(preset_of, [size, steps, scales], preset, api_visibility="private", queue=False)
     palette.click(palette_only, [content, style, size], outputs, api_name="palette_only", **CPU_HEAVY,
                   api_description="The content image with the style image's colours (mean and covariance "
-                                  "matched, Pitié & Kokaram 2007), no texture: a PNG in under a second.")
+                                  "matched, Pitié & Kokaram 2007), no texture: a PNG in under a second. Use it when "
+                                  "only the colours should change; stylize_image also copies the brush strokes.")
     content.change(lambda c: ({"background": c, "layers": [], "composite": c}, None), content,
                    [regions, restored_regions], api_visibility="private", queue=False)
     regions.change(regions_view, [regions, restored_regions], regions_seen, api_visibility="private", queue=False)

@@ -205,7 +205,7 @@ def cases(base: str, web: str, tmp: str, canaries: dict[str, str], quick: bool) 
     ]
     if quick:
         images = [images[i] for i in (0, 3, 4, 6, 9, 10)]
-    rows = [("MCP stylize", shown, functools.partial(mcp, mcp_url, "stylize", {"content": value, **style}), words)
+    rows = [("MCP stylize", shown, functools.partial(mcp, mcp_url, "stylize_image", {"content": value, **style}), words)
             for shown, value, words in images]
     numbers = [("size nan", {"size": float("nan")}, "size must be a whole number"),
                ("size 'big'", {"size": "big"}, "size must be a whole number; got 'big'"),
@@ -213,7 +213,7 @@ def cases(base: str, web: str, tmp: str, canaries: dict[str, str], quick: bool) 
                ("size 10**30", {"size": 10**30}, "size must be a whole number"),
                ("style null", {"style": None}, "style must be text; got None"),
                ("preset 'Fastest'", {"preset": "Fastest"}, "preset must be one of Quick, Balanced, Best")]
-    rows += [("MCP stylize", shown, functools.partial(mcp, mcp_url, "stylize", {"content": ok, **style, **change}),
+    rows += [("MCP stylize", shown, functools.partial(mcp, mcp_url, "stylize_image", {"content": ok, **style, **change}),
               words) for shown, change, words in (numbers[1::2] if quick else numbers)]
     rows += [("MCP top_patches", "unit 'x'", functools.partial(mcp, mcp_url, "top_patches",
                                                                {"layer": "conv1_1", "unit": "x"}),
@@ -258,7 +258,7 @@ def cases(base: str, web: str, tmp: str, canaries: dict[str, str], quick: bool) 
                  mcp, mcp_url, "run_lab", {"content": ok, "style": ok, "size": 1000, "steps": 1}),
               "Size (px) must be a whole number from 32 to 192; got 1000")]
     rows += [("MCP stylize", "2048 px at NST_MAX_MEMORY=1G", functools.partial(
-        mcp, mcp_url, "stylize", {"content": ok, "style": ok, "preset": "Quick", "size": 2048}), "choose a size up to")]
+        mcp, mcp_url, "stylize_image", {"content": ok, "style": ok, "preset": "Quick", "size": 2048}), "choose a size up to")]
     return rows
 
 
