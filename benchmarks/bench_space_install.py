@@ -44,7 +44,8 @@ def folder_bytes(path: Path) -> int:
 
 def pip_cache() -> Path:
     done = subprocess.run([sys.executable, "-m", "pip", "cache", "dir"], capture_output=True, text=True)
-    return Path(done.stdout.strip()) if done.returncode == 0 and done.stdout.strip() else Path("~/.cache/pip").expanduser()
+    folder = done.stdout.strip() if done.returncode == 0 else ""
+    return Path(folder) if folder else Path("~/.cache/pip").expanduser()
 
 
 def seconds_to_serve(python: Path, log_path: Path) -> float:
@@ -103,13 +104,16 @@ def main():
                 for round_ in range(1, args.repeat + 1) for name, path in cases]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"{'round':>5} {'case':<10} {'venv GB':>8} {'packages':>9} {'Ray':>4} {'install s':>10} {'serve s':>8} {'pip cache GB':>13}")
+    print(f"{'round':>5} {'case':<10} {'venv GB':>8} {'packages':>9} {'Ray':>4} {'install s':>10} {'serve s':>8} "
+          f"{'pip cache GB':>13}")
     for r in rows:
-        print(f"{r['round']:>5} {r['case']:<10} {r['venv_gb']:>8.2f} {r['packages']:>9} {'yes' if r['ray_installed'] else 'no':>4} "
-              f"{r['install_s']:>10.1f} {r['serve_s']:>8.1f} {r['pip_cache_bytes_before'] / 1e9:>13.2f}")
-    result = {"command": "python " + " ".join(sys.argv), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "cpu": cpu_name(), "cores": os.cpu_count(),
-              "python": platform.python_version(), "load_average": os.getloadavg(), "cases": rows}
+        print(f"{r['round']:>5} {r['case']:<10} {r['venv_gb']:>8.2f} {r['packages']:>9} "
+              f"{'yes' if r['ray_installed'] else 'no':>4} {r['install_s']:>10.1f} {r['serve_s']:>8.1f} "
+              f"{r['pip_cache_bytes_before'] / 1e9:>13.2f}")
+    result = {"command": "python " + " ".join(sys.argv),
+              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpu": cpu_name(),
+              "cores": os.cpu_count(), "python": platform.python_version(), "load_average": os.getloadavg(),
+              "cases": rows}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"-> {args.out}")

@@ -1,6 +1,6 @@
 """How files enter the app, in one sentence each when refused: an image argument of an MCP tool (an http(s) URL
-or a data: URL whose base64 decodes, never a local path or file:// URL), a file payload of an API call (a path must be an upload of this
-app: Gradio's ``_check_allowed``), a URL (downloaded only from a public address: Gradio's SSRF-protected download
+or a data: URL whose base64 decodes, never a local path or file:// URL), a file payload of an API call (a path
+must be an upload of this app: Gradio's ``_check_allowed``), a URL (downloaded only from a public address: Gradio's SSRF-protected download
 through safehttpx, which refuses private, loopback, link-local and reserved addresses).
 
 Gradio raises these refusals with its own wording and logs them as tracebacks; ``guard_file_inputs`` wraps the two

@@ -237,8 +237,8 @@ def build():
                                             {"left": "$", "right": "$", "display": False}])
     form = [content, style, size, steps, sublayer, seed]
     link.wire(links.lab_link, form)
-    links.on_load(TAB, lambda values: [values.get(name, gr.skip()) for name in ("content", "style", *LabSettings.RANGES)],
-                  form)
+    names = ("content", "style", *LabSettings.RANGES)  # the form's, in order
+    links.on_load(TAB, lambda values: [values.get(name, gr.skip()) for name in names], form)
     outputs = [content_row, style_row, status]
     sublayer.change(layer_table, sublayer, table, queue=False, api_visibility="private")
     asked = run.click(ask_to_run_lab, queue=False, api_visibility="private")

@@ -237,6 +237,14 @@ def sample_name(path: str | None) -> str | None:
         return None
 
 
+def pictures(content: str | None, style: str | None) -> dict:
+    """The link's ``content`` and ``style``: the sample pictures' names; an upload cannot travel in a link (said)."""
+    named = {"content": sample_name(content), "style": sample_name(style)}
+    if any(path and named[name] is None for name, path in (("content", content), ("style", style))):
+        gr.Info("Your own pictures cannot travel in a link (only scikit-image's samples can): it carries the rest.")
+    return named
+
+
 def stylize_settings(values: Mapping[str, Any]) -> dict:
     """The Stylize tab's settings a link asks for: the defaults, then the preset's, then each one given."""
     preset = PRESETS.get(values.get("preset"), {})
@@ -246,15 +254,14 @@ def stylize_settings(values: Mapping[str, Any]) -> dict:
 def stylize_link(content: str | None, style: str | None, preset: str, settings: Mapping[str, Any]) -> dict:
     """A Stylize view's parameters: the pictures (if they are samples), the preset, the settings that differ."""
     base = control_values(preset_options(preset)) if preset in PRESETS else STYLIZE_DEFAULTS
-    return {"content": sample_name(content), "style": sample_name(style),
-            "preset": preset if preset in PRESETS and preset != "Quick" else None, **changed(settings, base)}
+    return {**pictures(content, style), "preset": preset if preset in PRESETS and preset != "Quick" else None,
+            **changed(settings, base)}
 
 
 def lab_link(content: str | None, style: str | None, *settings) -> dict:
     """A Layer-depth lab view's parameters: the pictures (if they are samples) and the settings that differ."""
     names = [f.name for f in fields(LabSettings)]
-    return {"content": sample_name(content), "style": sample_name(style),
-            **changed(dict(zip(names, settings)), asdict(LabSettings()))}
+    return {**pictures(content, style), **changed(dict(zip(names, settings)), asdict(LabSettings()))}
 
 
 def conv_link(*form) -> dict:

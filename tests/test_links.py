@@ -80,11 +80,17 @@ def test_stylize_settings_are_checked_as_a_stylization_checks_them():
     assert links.stylize_settings(link.values)["size"] == PRESETS["Best"]["size"]
 
 
-def test_a_sample_is_known_by_its_bytes_not_its_name(tmp_path):
+def test_a_sample_is_known_by_its_bytes_not_its_name(tmp_path, monkeypatch):
     shutil.copy(SKIMAGE_DATA / "coffee.png", tmp_path / "coffee.png")
     assert links.sample_name(str(tmp_path / "coffee.png")) == "coffee"
     Image.new("RGB", (8, 8)).save(tmp_path / "chelsea.png")  # an upload that happens to share the name
     assert links.sample_name(str(tmp_path / "chelsea.png")) is None and links.sample_name(None) is None
+    said = []
+    monkeypatch.setattr(gr, "Info", said.append)
+    assert links.pictures(str(tmp_path / "coffee.png"), None) == {"content": "coffee", "style": None} and not said
+    assert links.pictures(str(tmp_path / "chelsea.png"), None) == {"content": None, "style": None}
+    assert said == ["Your own pictures cannot travel in a link (only scikit-image's samples can): it carries the "
+                    "rest."]
 
 
 def round_trip(tab: str, values: dict) -> links.Link:
@@ -106,7 +112,8 @@ def test_copied_views_read_back_the_same():
     form = ["32x32", 3, 8, "3", "2", "1", "1", 1, True, "1", ""]
     view = links.conv_link(*form)
     assert links.conv_spec(round_trip("conv", view).values).values() == form
-    assert conv_tab.linked_layer(round_trip("conv", view).values)[-1].startswith("**Output 64×64×8**")  # (32 − 1)·2 − 2 + 2 + 1 + 1
+    report = conv_tab.linked_layer(round_trip("conv", view).values)[-1]
+    assert report.startswith("**Output 64×64×8**")  # transposed: (32 − 1)·2 − 2 + 2 + 1 + 1
 
 
 def test_explorer_copied_view(monkeypatch):

@@ -75,8 +75,8 @@ def png_data_url(seed: int) -> str:
 
 
 def test_stylize_returns_the_image(mcp_url):
-    result = call_tool(mcp_url, "stylize_image", {"content": png_data_url(0), "style": png_data_url(1), "preset": "Quick",
-                                            "size": 48})
+    result = call_tool(mcp_url, "stylize_image", {"content": png_data_url(0), "style": png_data_url(1),
+                                                  "preset": "Quick", "size": 48})
     assert not result.isError, text_of(result)
     image, = [item for item in result.content if item.type == "image"]
     assert image.mimeType == "image/png"
