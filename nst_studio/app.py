@@ -8,6 +8,7 @@ import gradio as gr
 from .tools import register as register_tools
 from .errors import guard_inputs
 from .file_inputs import guard_file_inputs
+from .links import open_on_load, tab_id
 from .mcp_arguments import name_mcp_arguments
 from .images import TRIM_EVERY_S, trim_app_files, trim_app_files_every
 from .served import write_cache_atomically
@@ -28,10 +29,13 @@ def build_app() -> gr.Blocks:
     # delete_cache: every hour, drop cached previews and uploads older than an hour
     with gr.Blocks(title="Neural Style Transfer Studio", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Neural Style Transfer Studio")
+        link_status = gr.Markdown(visible=False, elem_id="link-status")  # what a link's address left out
         register_tools()  # first, so that its functions keep their own names as MCP tools
-        for title, module in TABS:
-            with gr.Tab(title):
-                importlib.import_module(module).build()
+        with gr.Tabs() as tabs:
+            for title, module in TABS:
+                with gr.Tab(title, id=tab_id(module)):
+                    importlib.import_module(module).build()
+        open_on_load(tabs, link_status, tuple(tab_id(module) for _, module in TABS))
     guard_inputs(demo)
     guard_file_inputs()
     name_mcp_arguments()

@@ -15,6 +15,9 @@ from explorer.convs.shapes import DIM_NAMES, LARGEST, PRESETS, ConvSpec, input_s
 from explorer.convs.stacks import STACK_COLUMNS, STACK_EXAMPLE, make_stack
 from explorer.convs.text import STACK_HEADERS, TORCH_BUDGET, describe, describe_stack, stack_table
 
+from nst_core.checks import InputError
+
+from . import links
 from .errors import explained
 
 INTRO = """
@@ -32,6 +35,7 @@ channels in the input), and each filter makes one output channel: 14×14×14×3 
 LIMITS = (f"Any size is answered (every number up to 1,000,000,000); a kernel that does not fit gives an empty "
           f"output and says why. {TORCH_BUDGET}")
 WHOLE = dict(minimum=1, maximum=LARGEST, precision=0)  # a count: the guard names its range (ConvSpec checks it too)
+TAB = links.tab_id(__name__)
 STACK_WIDTHS = ["15%", "12%", "14%", "14%", "10%", "11%", "9%", "8%", "7%"]  # one per STACK_HEADERS, 100 % in all
 SEE_IT_3D = ("Left: the volume, with the filter's box (orange) where it sits now. Middle: the input's depth slices "
              "under the filter, its footprint boxed, each above the filter slice that multiplies it. Right: the "
@@ -45,6 +49,16 @@ def layer_report(sizes, channels, filters, kernel, stride, padding, dilation, gr
     PyTorch's, with the formula per dimension, the weight shape, parameters, multiply-adds and the torch check."""
     return describe(ConvSpec(sizes, channels, filters, kernel, stride, padding, dilation, groups, transposed,
                              output_padding, filter_channels).validate())
+
+
+def linked_layer(values: dict) -> list:
+    """The one-layer form a link fills, and its report (or the sentence saying what is wrong with the layer)."""
+    spec = links.conv_spec(values)
+    try:
+        report = describe(spec.validate())
+    except InputError as e:
+        report = str(e)
+    return [*spec.values(), report]
 
 
 @explained("filling in the example")
@@ -90,11 +104,16 @@ def _layer_section() -> None:
     button = gr.Button("Compute the output shape", variant="primary")
     report = gr.Markdown(describe(spec.validate()))  # arithmetic and a tiny torch layer: milliseconds
     gr.Markdown(LIMITS, elem_classes="conv-limits")
+    links.copy_link(TAB).wire(links.conv_link, fields)
+    links.on_load(TAB, linked_layer, [*fields, report])
     texts = [field.submit for field in fields if isinstance(field, (gr.Textbox, gr.Number))]
     gr.on([button.click, transposed.input, *texts], layer_report, fields, report, api_name="conv_layer",
-          api_description="One convolution layer (1D/2D/3D, or transposed): its output shape in both notations, "
-                          "the size formula per dimension, weights, parameters, multiply-adds and the torch check. "
-                          "Sizes and per-dimension values are text such as '14×14×14' or '5'.")
+          api_description="One convolution layer (1D/2D/3D, or transposed), with every field of the app's form: "
+                          "its output shape in both notations, the size formula per dimension, weights, "
+                          "parameters, multiply-adds and the torch check. Sizes and per-dimension values are text "
+                          "such as '14×14×14' or '5'. Use it for grouped or transposed convolutions or a given "
+                          "number of channels per filter; conv_output_shape answers a plain one with fewer "
+                          "arguments.")
     presets.input(preset_form, presets, fields, api_visibility="private", queue=False).success(
         layer_report, fields, report, api_visibility="private")
 
@@ -115,7 +134,8 @@ def _stack_section(tab: gr.Tab) -> None:
     gr.on([button.click, sizes.submit, channels.submit], stack_report, [sizes, channels, rows], [result, text],
           api_name="conv_stack",
           api_description="A stack of conv / max pool / avg pool layers: shape, weights, parameters, multiply-adds, "
-                          "receptive field and jump after each layer, and a summary.")
+                          "receptive field and jump after each layer, and a summary. Use it for several layers in "
+                          "a row; for one layer use conv_output_shape, for VGG19's layers receptive_field.")
     tab.select(stack_report, [sizes, channels, rows], [result, text], api_visibility="private")
 
 

@@ -17,6 +17,7 @@ from nst_core.checks import InputError, one_of, whole_number
 from nst_core.metadata import write_png
 from nst_core.vgg import CONV_LAYERS
 
+from . import links
 from .errors import bad_input, explained
 from .gpu import on_gpu
 from .images import SKIMAGE_DATA, image_input, load_input, result_path
@@ -37,6 +38,12 @@ of each unit's patches. A page of 16 units at 128 px takes about 45 s at conv3_1
 cores (measured by `benchmarks/bench_featurevis.py`)."""
 
 
+TAB = links.tab_id(__name__)
+# after a link's unit is shown: bring its sentence and its patches into view (they are below the page of units)
+SCROLL_TO_UNIT = """() => {
+    const said = document.querySelector('#unit-said');
+    if (said && said.innerText.trim()) said.scrollIntoView({block: 'start'});
+}"""
 PROBE_EXAMPLES = ("chelsea.png", "astronaut.png", "coffee.png")
 PROBE_INTRO = """**Probe a photo**: the question turned round (as in the DeepVis toolbox): not *what does a unit respond
 to?* but *what does the network see in my picture?* Drop a photo (or take one with the webcam) and press *Probe*:
@@ -47,11 +54,16 @@ the units are sorted by that peak. Click a map to see it laid over the photo wit
 elsewhere: its top-9 patches in the dataset chosen above, and its synthesised image."""
 
 
-def intro() -> str:
+LEAD = ("**What does a unit respond to?** (Zeiler & Fergus, 2013) Each square below is one unit of the chosen VGG19 "
+        "layer: the 9 views of the dataset where it fires most. Pick a layer, press *Show units*, click a unit to "
+        "see its patches large.")
+
+
+def theory() -> str:
+    """The explorer's method in three paragraphs: units, receptive fields, projections."""
     r = {name: receptive_field(name).size for name in ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1",
                                                       "conv5_4")}
     return f"""
-## What does a unit respond to? (Zeiler & Fergus, 2013)
 A **unit** is one channel c of a convolutional layer: the same 3×3 filter slid over the whole image, giving one
 activation a_c(y, x) per position. To see what it looks for, every image of a dataset goes through VGG19 and,
 for each unit, the **9 views where it fires most** are kept (its strongest position in each image). Each square
@@ -94,6 +106,13 @@ def gallery(tiles: list, mode: str, synthesised: bool) -> dict:
     return gr.update(value=tiles, columns=(4, 2, 2)[wide])
 
 
+def scanned(source, uploads, hub, layer, halt: threading.Event, progress):
+    """The index of the chosen dataset holding ``layer``: scanned the first time (with progress), then cached."""
+    dataset = service.dataset_choice(source == BUILTIN, uploads, hub if source == HUB else None)
+    return service.index_for(dataset, layer, stop=halt, progress=lambda done, total: progress(
+        (done, total), desc=f"Scanning {dataset.name} (first time only)", unit="files"))
+
+
 @on_gpu
 @explained("showing the units")
 def show_page(source, uploads, layer, mode, method, page, request: gr.Request = None, progress=gr.Progress(),
@@ -105,9 +124,7 @@ def show_page(source, uploads, layer, mode, method, page, request: gr.Request = 
     layer = one_of("Layer", layer, CONV_LAYERS)
     settings = VIS.replace(size=vis_size, seed=vis_seed, objective=vis_objective) if synthesise else None
     try:
-        dataset = service.dataset_choice(source == BUILTIN, uploads, hub if source == HUB else None)
-        index = service.index_for(dataset, layer, stop=halt, progress=lambda done, total: progress(
-            (done, total), desc=f"Scanning {dataset.name} (first time only)", unit="files"))
+        index = scanned(source, uploads, hub, layer, halt, progress)
         units, pages = service.page_units(index, layer, int(page or 1))
         page = min(max(1, int(page or 1)), pages)
         tiles = service.page_tiles(index, layer, units, mode, method, stop=halt, progress=lambda done, total: progress(
@@ -145,6 +162,55 @@ def show_unit(state, mode, method, evt: gr.SelectData):
         images, caption = state["synthesis"]
         synthesis = (images[unit], caption.removeprefix("left: ").capitalize())
     return service.unit_detail(state["index"], state["layer"], unit, mode, method, synthesis)
+
+
+def clicked_unit(state, evt: gr.SelectData):
+    """The clicked unit's sentence, and the page's state remembering it (for *Copy link*)."""
+    i = evt.index if isinstance(evt.index, int) else -1
+    if not state or not 0 <= i < len(state["units"]):
+        return gr.skip(), gr.skip()
+    unit = state["units"][i]
+    return service.unit_sentence(state["index"], state["layer"], unit), {**state, "selected": unit}
+
+
+def linked_controls(values: dict) -> tuple:
+    """The controls a link to the explorer sets (dataset, layer, show, method, units_page), and the view to show next:
+    the link's values if it names a layer or a unit (None: nothing to scan)."""
+    hub = values.get("dataset", links.BUILTIN)
+    return (HUB if hub != links.BUILTIN else BUILTIN, hub if hub != links.BUILTIN else gr.skip(),
+            values.get("layer", gr.skip()), values.get("show", gr.skip()), values.get("method", gr.skip()),
+            values.get("units_page", gr.skip()), values if {"layer", "unit"} & set(values) else None)
+
+
+@on_gpu
+@explained("opening the link")
+def show_linked(view, source, uploads, layer, mode, method, page, hub, request: gr.Request = None,
+                progress=gr.Progress()):
+    """The view a link asks for, as clicks would show it: the page of units (the unit's page unless the link
+    gives one), then the unit large with its sentence. Nothing without a linked view."""
+    if not view:
+        return (gr.skip(),) * 6
+    unit = view.get("unit")
+    if unit is not None and "units_page" not in view:
+        page = service.page_of(scanned(source, uploads, hub, layer, stop_event(request), progress), layer, unit)
+    *_, (tiles, summary, page, state, detail) = show_page(source, uploads, layer, mode, method, page, request,
+                                                          progress, hub)
+    if unit is None:
+        return tiles, summary, page, state, detail, ""
+    detail = service.unit_detail(state["index"], layer, unit, mode, method)
+    return (tiles, summary, page, {**state, "selected": unit}, detail,
+            service.unit_sentence(state["index"], layer, unit))
+
+
+def explorer_link(source, hub, layer, mode, method, page, state) -> dict:
+    """The parameters of the view shown: the page of units (and the unit shown large), or only the tab."""
+    if source == UPLOAD:
+        gr.Info("Uploaded images cannot travel in a link: it opens the built-in photos.")
+    shown = state is not None and state["layer"] == layer
+    return {"dataset": hub.strip() if source == HUB and hub.strip() else None,
+            "layer": layer if shown else None, "unit": (state or {}).get("selected") if shown else None,
+            "units_page": int(page or 1) if shown else None, "show": mode if mode != MODES[0] else None,
+            "method": method if method != METHODS[0] else None}
 
 
 @on_gpu
@@ -193,9 +259,7 @@ def probe_unit(state, source, uploads, hub, method, vis_size, vis_seed, vis_obje
             "the map is what the peak sees.")
     yield overlay, projection, None, None, said + " Finding its top-9 in the dataset…"
     try:
-        dataset = service.dataset_choice(source == BUILTIN, uploads, hub if source == HUB else None)
-        index = service.index_for(dataset, result.layer, stop=halt, progress=lambda done, total: progress(
-            (done, total), desc=f"Scanning {dataset.name} (first time only)", unit="files"))
+        index = scanned(source, uploads, hub, result.layer, halt, progress)
         top, placed = service.probe_unit_top(result, unit, index)
         yield overlay, projection, top, None, f"{said} {placed} Synthesising its image…"
         settings = VIS.replace(size=vis_size, seed=vis_seed, objective=vis_objective)
@@ -210,7 +274,9 @@ def probe_unit(state, source, uploads, hub, method, vis_size, vis_seed, vis_obje
 
 def build() -> None:
     """The tab's widgets, inside the current ``gr.Tab``."""
-    gr.Markdown(intro())
+    gr.Markdown(LEAD, elem_id="explorer-lead")
+    with gr.Accordion("How it works: units, receptive fields, projections", open=False, elem_id="explorer-theory"):
+        gr.Markdown(theory())
     with gr.Row():
         source = gr.Radio([BUILTIN, UPLOAD, HUB], value=BUILTIN, label="Dataset", scale=2)
         uploads = gr.File(file_count="multiple", file_types=[".zip", "image"], type="filepath",
@@ -227,6 +293,14 @@ def build() -> None:
         page = gr.Number(value=1, precision=0, minimum=1, label="Page")
         nxt = gr.Button("Next page ▶")
         halt = gr.Button("Stop", variant="stop")
+    state = gr.State(None)
+    links.copy_link(TAB).wire(explorer_link, [source, hub, layer, mode, method, page, state])
+    summary = gr.Markdown()
+    units = gr.Gallery(label="Units, highest peak activation first (click one)", columns=4, format="png",
+                       allow_preview=False, height="auto", object_fit="contain", elem_id="units-gallery")
+    unit_line = gr.Markdown(elem_id="unit-said")
+    detail = gr.Gallery(label="The unit's top patches", columns=3, format="png", height="auto",
+                        object_fit="contain", elem_id="unit-detail")
     with gr.Accordion("Feature visualisation: the image each unit wants to see", open=True):
         gr.Markdown(FEATURE_VIS)
         with gr.Row():
@@ -244,12 +318,6 @@ def build() -> None:
             vis_image = gr.Image(label="Synthesised image", format="png", interactive=False, height=256,
                                  elem_id="unit-synthesis")
             vis_caption = gr.Markdown()
-    summary = gr.Markdown()
-    units = gr.Gallery(label="Units, highest peak activation first (click one)", columns=4, format="png",
-                       allow_preview=False, height="auto", object_fit="contain", elem_id="units-gallery")
-    detail = gr.Gallery(label="The unit's top patches", columns=3, format="png", height="auto",
-                        object_fit="contain", elem_id="unit-detail")
-    state = gr.State(None)
     with gr.Accordion("Probe a photo: what does the network see in my picture?", open=True):
         gr.Markdown(PROBE_INTRO)
         with gr.Row():
@@ -290,9 +358,11 @@ def build() -> None:
     inputs = [source, uploads, layer, mode, method, page, hub, synthesise, vis_size, vis_seed, vis_objective]
     outputs = [units, summary, page, state, detail]
     show.click(show_page, inputs, outputs, api_name="explorer_page", **CPU_HEAVY,
-               api_description="One page of a VGG19 conv layer's units (Zeiler & Fergus): each unit's top dataset "
-                               "patches (and projections; with synthesise, each unit's synthesised image beside "
-                               "them), a summary of the layer, the page number.")
+               api_description="One page of 16 units of a VGG19 conv layer (Zeiler & Fergus) on the built-in "
+                               "photos, uploaded images or a Hugging Face dataset: each unit's top dataset patches "
+                               "(and projections; with synthesise, each unit's synthesised image beside them), a "
+                               "summary of the layer, the page number. For one unit of the built-in photos, "
+                               "top_patches is quicker.")
     layer.input(lambda: 1, None, page, api_visibility="private").then(
         show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
     for control in (mode, method, synthesise):
@@ -306,8 +376,17 @@ def build() -> None:
                      api_name="feature_visualization", **CPU_HEAVY,
                      api_description="Feature visualisation: the image that maximises one VGG19 conv unit's mean "
                                      "rectified activation (Fourier parameterisation, colour decorrelation, "
-                                     "jitter/scale/rotation), with a caption; cached per layer, unit, size, seed.")
+                                     "jitter/scale/rotation), with a caption; cached per layer, unit, size, seed. "
+                                     "It shows what a unit wants to see; top_patches shows what it found in photos.")
     units.select(show_unit, [state, mode, method], detail, api_visibility="private", **CPU_HEAVY)
+    units.select(clicked_unit, state, [unit_line, state], api_visibility="private", queue=False)
+    gr.on([show.click, prev.click, nxt.click, layer.input, mode.input, method.input, synthesise.input], lambda: "",
+          None, unit_line, api_visibility="private", queue=False)  # a new page: no unit shown large
+    view = gr.State(None)  # what a link asks the explorer to show
+    links.on_load(TAB, linked_controls, [source, hub, layer, mode, method, page, view]).then(
+        show_linked, [view, source, uploads, layer, mode, method, page, hub],
+        [units, summary, page, state, detail, unit_line], api_visibility="private", **CPU_HEAVY).then(
+        None, js=SCROLL_TO_UNIT, api_visibility="private", queue=False)
     filters_button.click(service.filters_image, None, filters, api_visibility="private")
     probe_outputs = [maps, probe_summary, probe_page, probe_state, on_photo, projection, dataset_top, synthesised,
                      unit_said]

@@ -1,6 +1,6 @@
 """How files enter the app, in one sentence each when refused: an image argument of an MCP tool (an http(s) URL
-or a data: URL, never a local path or file:// URL), a file payload of an API call (a path must be an upload of this
-app: Gradio's ``_check_allowed``), a URL (downloaded only from a public address: Gradio's SSRF-protected download
+or a data: URL whose base64 decodes, never a local path or file:// URL), a file payload of an API call (a path
+must be an upload of this app: Gradio's ``_check_allowed``), a URL (downloaded only from a public address: Gradio's SSRF-protected download
 through safehttpx, which refuses private, loopback, link-local and reserved addresses).
 
 Gradio raises these refusals with its own wording and logs them as tracebacks; ``guard_file_inputs`` wraps the two
@@ -8,6 +8,8 @@ Gradio functions where they arise so that the user reads a sentence naming the i
 clean. Nothing here reads or fetches a file itself.
 """
 from __future__ import annotations
+
+import base64
 
 import gradio as gr
 from gradio import processing_utils
@@ -40,9 +42,21 @@ def named_mcp_files(convert):
             if isinstance(given, str) and not given.startswith(FETCHED):
                 raise InputError(f"{position[0]} must be an http(s) address of an image or a data: URL; local paths "
                                  f"and file:// URLs are not read (got {shown(given)}).")
+            if isinstance(given, str) and given.startswith("data:") and not base64_decodes(given):
+                raise InputError(f"{position[0]} is a data: URL whose base64 data is broken (got {shown(given)}); "
+                                 "send the image's bytes base64-encoded, as in data:image/png;base64,iVBORw0KGgo….")
         return convert(self, value, filedata_positions)
     converted.named = True
     return converted
+
+
+def base64_decodes(data_url: str) -> bool:
+    """Whether the data after the last comma of ``data_url`` decodes as base64, as Gradio will decode it."""
+    try:
+        base64.b64decode(data_url.rsplit(",", 1)[-1])
+    except ValueError:  # binascii.Error
+        return False
+    return True
 
 
 def named_file_moves(move):

@@ -15,47 +15,18 @@ import torch
 
 from nst_core.receptive_field import receptive_field
 from nst_core import StyleOptions, StyleTransfer
-from nst_core.checks import whole_number
-from nst_core.estimate import fitting_side, over_budget
-from nst_core.memory import memory_budget
 from nst_core.images import resize_long_edge
 from nst_core.vgg import rgb_to_tensor
 
+from . import links
 from .errors import explained
 from .gpu import on_gpu
 from .images import SKIMAGE_DATA, image_input, load_input
 from .jobs import CPU_HEAVY, Job, JobBoard, session_key
+from .lab_settings import LabSettings
 
 BLOCKS = (1, 2, 3, 4, 5)
-
-
-@dataclass(frozen=True)
-class LabSettings:
-    """The lab's form (size, steps, content layers, seed) with its defaults and ranges; ``validate`` is its one check.
-
-    The method's fixed settings sit beside it: the prior's weight and each content panel's share of steps.
-    """
-
-    size: int = 128  # long edge in pixels
-    steps: int = 50  # per style panel; content panel of block b: steps * CONTENT_STEPS[b]
-    sublayer: int = 1  # content layers relu1_k … relu5_k
-    seed: int = 0  # the starting noise
-
-    RANGES = {"size": ("Size (px)", 32, 192), "steps": ("Steps per panel", 1, 300),
-              "sublayer": ("Content layers (1 or 2)", 1, 2), "seed": ("Seed", 0, 2**31 - 1)}
-
-    def validate(self) -> "LabSettings":
-        """The same settings as whole numbers; ``InputError`` naming the first one out of its range, or saying that
-        the deepest panel (a backward pass through relu5_x at ``size`` px) would pass the memory budget."""
-        checked = LabSettings(**{name: whole_number(label, getattr(self, name), lo, hi)
-                                 for name, (label, lo, hi) in self.RANGES.items()})
-        budget = memory_budget()
-        side = fitting_side(budget, "relu5_1", True)
-        error = over_budget(f"the lab at {checked.size} px", checked.size ** 2, "relu5_1", True, budget,
-                            f"choose a size up to {side} px" if side else "raise NST_MAX_MEMORY")
-        if error is not None:
-            raise error
-        return checked
+TAB = links.tab_id(__name__)
 
 
 # TV prior (Mahendran & Vedaldi 2015, eq. 1 with their normalisation by ||a(C)||^2): a content panel minimises
@@ -252,6 +223,7 @@ def build():
             with gr.Row():
                 run = gr.Button("Run the lab", variant="primary", elem_id="lab-run")
                 stop_button = gr.Button("Stop", variant="stop", elem_id="lab-stop")
+            link = links.copy_link(TAB)
     status = gr.Textbox(label="Status", interactive=False, elem_id="lab-status")
     gallery = dict(columns=5, fit_columns=False, rows=1, height=256, object_fit="contain",  # 5 fixed columns:
                    allow_preview=False)  # the first panels keep their final size, the row never scrolls
@@ -263,10 +235,19 @@ def build():
     table = gr.Markdown(layer_table(default.sublayer))
     gr.Markdown(FORMULAS, latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
                                             {"left": "$", "right": "$", "display": False}])
+    form = [content, style, size, steps, sublayer, seed]
+    link.wire(links.lab_link, form)
+    names = ("content", "style", *LabSettings.RANGES)  # the form's, in order
+    links.on_load(TAB, lambda values: [values.get(name, gr.skip()) for name in names], form)
     outputs = [content_row, style_row, status]
     sublayer.change(layer_table, sublayer, table, queue=False, api_visibility="private")
     asked = run.click(ask_to_run_lab, queue=False, api_visibility="private")
     asked.then(run_lab, [content, style, size, steps, sublayer, seed], outputs, api_name="layer_lab",
-               show_progress="minimal", **CPU_HEAVY)
+               show_progress="minimal", **CPU_HEAVY,
+               api_description="The Layer-depth lab (Gatys et al. 2015, Fig. 1): what each depth of VGG19 keeps. "
+                               "From noise, the content image is rebuilt from one layer per block (relu1_k … "
+                               "relu5_k) and the style image from growing sets of layers (relu1_1 … relu5_1): two "
+                               "rows of five panels, each captioned with its PSNR, and a status line. Takes minutes "
+                               "on a CPU at 128 px. To stylize a picture, use stylize_image instead.")
     stop_button.click(stop_lab, outputs=outputs, api_name="stop_lab", concurrency_limit=None,
                       api_visibility="undocumented")  # acts on a browser session: HTTP only, not an MCP tool

@@ -51,6 +51,16 @@ def style_strength(options: StyleOptions) -> float:
     return min(hi, max(lo, math.log10(options.beta / options.alpha)))
 
 
+def control_values(o: StyleOptions, blend=(1.0, 1.0, 1.0)) -> dict:
+    """The tab's setting controls for options ``o`` and the styles' weights ``blend``, by ``stylize``'s parameter
+    names (the names the restored PNGs and the tab's links use)."""
+    return dict(size=o.size, steps=o.steps, scales=o.scales, content_layer=o.content_layer,
+                style_layers=format_style_layers(o.style_layers), strength=style_strength(o), tv_weight=o.tv_weight,
+                init=o.init, optimizer=o.optimizer, learning_rate=o.learning_rate, style_scale=o.style_scale,
+                preserve_color=o.preserve_color, seed=o.seed, style_weight=blend[0], style_2_weight=blend[1],
+                style_3_weight=blend[2], match_style_colors=o.match_style_colors)
+
+
 def painted_labels(editor, restored: np.ndarray | None = None) -> np.ndarray | None:
     """The regions painted in the ``gr.ImageEditor`` value ``editor`` (its layers, over nothing: the content
     background is not part of the mask) as labels (``regions.mask_labels``), over the ``restored`` labels of a

@@ -22,13 +22,14 @@ from nst_core.options import INITS, OPTIMIZERS, PRESETS, preset_options
 from nst_core.regions import REGION_COLOURS, check_regions, fit_labels, labels_to_png_text, preview
 from nst_core.vgg import FEATURE_LAYERS
 
+from . import links
 from .images import SKIMAGE_DATA, image_input, load_input, result_path
 from .errors import explained
 from .gpu import on_gpu
 from .jobs import CPU_HEAVY, JOB_BUDGET_S, Job, JobBoard, session_key
 from .plots import CostHistory, cost_figure
-from .stylize_settings import (SLIDER_RANGES, STRENGTH_RANGE, build_options, clamp_to_sliders, format_style_layers,
-                               labels_layer, painted_labels, restore_notes, style_strength)
+from .stylize_settings import (SLIDER_RANGES, STRENGTH_RANGE, build_options, clamp_to_sliders, control_values,
+                               format_style_layers, labels_layer, painted_labels, restore_notes, style_strength)
 
 STATUS_EVERY_S = 0.25  # at most this often a status-only update is sent (and at the start of each stage)
 RESULT_HEIGHT = 420  # px: the result box keeps this height from the first preview to the last
@@ -43,6 +44,7 @@ EXAMPLES = [  # (content, style) pairs from scikit-image's sample photos and tex
 QUICK = preset_options("Quick")
 CUSTOM = "Custom"  # the preset shown when size, steps and scales match no preset
 JOBS = JobBoard()
+TAB = links.tab_id(__name__)
 
 
 def save_result(rgb: np.ndarray, options: StyleOptions, weights_identity: str,
@@ -238,12 +240,7 @@ def restore_settings(path: str | None):
         notes.append(f"it blended {len(o.style_blend)} styles; the app takes up to 3")
     # blend weights only count relative to each other: scaled to sum to 1 they fit the 0-1 sliders
     blend = [w / sum(o.style_blend) for w in o.style_blend] + [1.0] * (3 - len(o.style_blend))
-    values = dict(size=o.size, steps=o.steps, scales=o.scales, content_layer=o.content_layer,
-                  style_layers=format_style_layers(o.style_layers), strength=style_strength(o),
-                  tv_weight=o.tv_weight, init=o.init, optimizer=o.optimizer, learning_rate=o.learning_rate,
-                  style_scale=o.style_scale, preserve_color=o.preserve_color, seed=o.seed,
-                  style_weight=blend[0], style_2_weight=blend[1], style_3_weight=blend[2])
-    values["match_style_colors"] = o.match_style_colors
+    values = control_values(o, blend)
     notes += clamp_to_sliders(values)
     if read_regions(path) is not None:
         notes.append("its regions are painted back; give each region its style image again")
@@ -270,6 +267,13 @@ def restore_regions(path: str | None, content: str | None):
 SETTING_NAMES = ("size", "steps", "scales", "content_layer", "style_layers", "strength", "tv_weight", "init",
                  "optimizer", "learning_rate", "style_scale", "preserve_color", "seed",
                  "style_weight", "style_2_weight", "style_3_weight", "match_style_colors")
+
+
+def linked_view(values: dict) -> list:
+    """What a link to this tab fills: its pictures, the preset its size, steps and scales match, the settings."""
+    settings = links.stylize_settings(values)
+    return [values.get("content", gr.skip()), values.get("style", gr.skip()),
+            preset_of(settings["size"], settings["steps"], settings["scales"]), *(settings[n] for n in SETTING_NAMES)]
 
 
 def preset_values(name: str):
@@ -372,6 +376,7 @@ def build():
             with gr.Row():
                 download = gr.DownloadButton("Download the PNG (with its settings)", elem_id="download-button")
                 gr.DeepLinkButton("Share this result", visible=bool(os.environ.get("SPACE_ID")))  # Spaces only
+            link = links.copy_link(TAB)  # the pictures (scikit-image's), the preset and the settings
     gr.Examples([[str(SKIMAGE_DATA / c), str(SKIMAGE_DATA / s)] for c, s in EXAMPLES], inputs=[content, style],
                 label="Examples (scikit-image sample photos and textures)", cache_examples=False)
 
@@ -389,8 +394,11 @@ def build():
     asked.then(
         stylize, inputs=inputs,
         outputs=outputs, api_name="stylize", show_progress="minimal",
-        api_description="Stylize a content image with one to three style images (Gatys et al.); streams previews, "
-                        "and ends with the stylized PNG, which carries its settings.", **CPU_HEAVY)
+        api_description="Stylize a content image with one to three style images (Gatys et al.) with every setting "
+                        "of the app's Stylize tab: size, steps, scales, content and style layers and their weights, "
+                        "style strength, smoothness, start image, optimizer, colours, seed, and painted regions with "
+                        "styles of their own. Streams previews and ends with the stylized PNG, which carries its "
+                        "settings. For a plain stylization use stylize_image: two images and a preset.", **CPU_HEAVY)
     stop_button.click(stop, outputs=outputs, api_name="stop", concurrency_limit=None, api_visibility="undocumented",
                       api_description="Stop this session's stylization; returns the best image so far.")
     preset.input(preset_values, preset, [size, steps, scales], api_visibility="private", queue=False)
@@ -398,13 +406,17 @@ def build():
         control.input(preset_of, [size, steps, scales], preset, api_visibility="private", queue=False)
     palette.click(palette_only, [content, style, size], outputs, api_name="palette_only", **CPU_HEAVY,
                   api_description="The content image with the style image's colours (mean and covariance "
-                                  "matched, Pitié & Kokaram 2007), no texture: a PNG in under a second.")
+                                  "matched, Pitié & Kokaram 2007), no texture: a PNG in under a second. Use it when "
+                                  "only the colours should change; stylize_image also copies the brush strokes.")
     content.change(lambda c: ({"background": c, "layers": [], "composite": c}, None), content,
                    [regions, restored_regions], api_visibility="private", queue=False)
     regions.change(regions_view, [regions, restored_regions], regions_seen, api_visibility="private", queue=False)
     reproduce.upload(restore_regions, [reproduce, content], [regions, restored_regions], api_visibility="private",
                      queue=False).then(regions_view, [regions, restored_regions], regions_seen,
                                        api_visibility="private", queue=False)
+    shown = [content, style, preset, *(controls[name] for name in SETTING_NAMES)]
+    link.wire(lambda c, s, p, *values: links.stylize_link(c, s, p, dict(zip(SETTING_NAMES, values))), shown)
+    links.on_load(TAB, linked_view, shown)
     reproduce.upload(restore_settings, reproduce, [controls[name] for name in SETTING_NAMES] + [preset, status],
                      api_name="restore_settings", concurrency_limit=None, api_visibility="undocumented",
                      api_description="Read the settings stored in a PNG made by this app and return them.")

@@ -10,6 +10,7 @@ import math
 import threading
 
 import gradio as gr
+from gradio.mcp import GradioMCPServer
 
 from explorer.convs.shapes import ConvSpec
 from explorer.convs.text import describe
@@ -42,9 +43,10 @@ def times(shape) -> str:
 @explained("computing the output shape")
 def conv_output_shape(input_sizes: str, input_channels: int, filters: int, kernel_size: str,
                       stride: int | str = 1, padding: int | str = 0, dilation: int | str = 1) -> str:
-    """The output shape of a 1D, 2D or 3D convolution layer, in the course's order (sizes, then channels) and in
-    PyTorch's (channels first), with the size formula per dimension, the weight shape, the parameter count and the
-    multiply-adds, checked against the real torch layer.
+    """The output shape of one plain 1D, 2D or 3D convolution layer, in the course's order (sizes, then channels)
+    and in PyTorch's (channels first), with the size formula per dimension, the weight shape, the parameter count and
+    the multiply-adds, checked against the real torch layer. Use this for one convolution; for a grouped or
+    transposed one use conv_layer_report, for several layers in a row conv_stack_report.
 
     Args:
         input_sizes: the input's spatial sizes, e.g. "14x14x14" for a volume, "32x32" for an image, "100" for a signal.
@@ -65,7 +67,8 @@ def conv_output_shape(input_sizes: str, input_channels: int, filters: int, kerne
 @explained("computing the receptive field")
 def receptive_field(layer: str) -> str:
     """The receptive field of a VGG19 layer: how many input pixels one unit sees (R), how far apart neighbouring
-    units look (the jump J) and the padding P, so that unit (y, x) sees input rows y*J - P ... y*J - P + R - 1.
+    units look (the jump J) and the padding P, so that unit (y, x) sees input rows y*J - P ... y*J - P + R - 1. For
+    a stack of layers of your own, use conv_stack_report.
 
     Args:
         layer: a VGG19 layer name, conv1_1 ... conv5_4, relu1_1 ... relu5_4 or pool1 ... pool5.
@@ -85,8 +88,10 @@ def fitted_scales(size: int, scales: int) -> int:
 @on_gpu
 @explained("stylizing")
 def stylize(content: str, style: str, preset: str = "Quick", size: int = 0) -> str:
-    """Repaint a content image in the style of a style image (Gatys et al., on VGG19) and return the result, a PNG
-    that carries its settings. Quick takes about 30 s on 2 CPU cores; Balanced and Best take a few minutes.
+    """Repaint a content image in the style of a style image (Gatys et al., on VGG19) in one call and return the
+    result, a PNG that carries its settings. Quick takes about 30 s on 2 CPU cores; Balanced and Best take a few
+    minutes. Use this first: it needs only the two images and a preset. Use stylize_with_settings only to choose
+    layers, weights, steps, several styles or painted regions yourself, and transfer_palette for the colours alone.
 
     Args:
         content: the photo whose layout is kept.
@@ -117,7 +122,8 @@ def units_of(layer: str) -> int:
 def top_patches(layer: str, unit: int) -> tuple[str, str]:
     """The 9 patches of scikit-image's sample photos that excite one unit of a VGG19 conv layer most (Zeiler &
     Fergus), as one image, with the unit's peak activation. The first call for a layer scans the photos (slow on a
-    CPU); later calls read the cached scan.
+    CPU); later calls read the cached scan. Use this for one unit; unit_explorer_page shows 16 units of a layer at
+    once, also of other datasets, and feature_visualization the image a unit responds to most.
 
     Args:
         layer: a VGG19 conv layer, conv1_1 ... conv5_4.
@@ -135,6 +141,7 @@ def top_patches(layer: str, unit: int) -> tuple[str, str]:
 def probe_photo(image: str, layer: str = "conv4_1", top: int = 16) -> list[dict]:
     """Which units of a VGG19 conv layer fire on a photo, how strongly and where: the ``top`` units with the highest
     peak activation max(0, conv) on the photo, strongest first. The photo is seen with its long edge at 224 px.
+    Use this to ask what the network sees in a given photo; top_patches then shows what a unit responds to.
 
     Each item is {"unit": channel number, "peak": the unit's largest activation, "y", "x": where that peak is in the
     layer's grid of positions, "box": [top, left, bottom, right], the photo pixels (half-open, clipped to the
@@ -151,12 +158,37 @@ def probe_photo(image: str, layer: str = "conv4_1", top: int = 16) -> list[dict]
     return probe(service.model(), load_input(image, "photo"), layer).top(top)
 
 
+# MCP tools are named after their handlers, repeats numbered (the Stylize tab's handler would be "stylize_1"): these
+# endpoints' tools get a name that says what each does instead. The HTTP endpoints keep their names.
+TOOL_NAMES = {"stylize_image": "stylize_image", "stylize": "stylize_with_settings", "palette_only": "transfer_palette",
+              "layer_lab": "layer_depth_lab", "conv_layer": "conv_layer_report", "conv_stack": "conv_stack_report",
+              "explorer_page": "unit_explorer_page", "feature_visualization": "feature_visualization"}
+
+
+def name_tools() -> None:
+    """Give the MCP server's tools the names of ``TOOL_NAMES`` (once per process; Gradio names the rest)."""
+    if getattr(GradioMCPServer.get_tool_to_endpoint, "named", False):
+        return
+    gradio_names = GradioMCPServer.get_tool_to_endpoint
+
+    def named(self) -> dict[str, str]:
+        renamed = {}
+        for tool, endpoint in gradio_names(self).items():
+            ours = TOOL_NAMES.get(endpoint.lstrip("/"))
+            renamed[self.tool_prefix + ours if ours else tool] = endpoint
+        return renamed
+    named.named = True
+    GradioMCPServer.get_tool_to_endpoint = named
+
+
 def register() -> None:
     """Add the tools to the current Blocks as named endpoints, each described by its docstring's first paragraph.
 
     Text tools are ``gr.api`` endpoints (typed by their signatures); the image tools take and give images through
-    components kept out of sight, so Gradio moves the files (and MCP clients may send image URLs).
+    components kept out of sight, so Gradio moves the files (and MCP clients may send image URLs). MCP tool names:
+    ``name_tools``.
     """
+    name_tools()
     for fn in (conv_output_shape, receptive_field):
         gr.api(fn, api_name=fn.__name__, api_description=summary(fn), concurrency_limit=None)
     with gr.Group(visible=False):

@@ -9,7 +9,7 @@
 5. starts ``nst-studio`` on a free port and calls its MCP tool ``conv_output_shape`` with the course's 3D example
    through the ``mcp`` package's streamable-HTTP client.
 
-Prints each step's time; exits 1 at the first failure. Slow (it installs torch, Gradio, Ray ... into the venv).
+Prints each step's time; exits 1 at the first failure. Slow (it installs torch, Gradio ... into the venv).
 """
 from __future__ import annotations
 

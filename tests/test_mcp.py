@@ -14,7 +14,7 @@ from explorer.units.probe import probe
 from nst_core.vgg import load_vgg19
 from mcp_client import call_tool, list_tools, text_of
 
-OUR_TOOLS = {"conv_output_shape", "receptive_field", "stylize", "top_patches", "probe_photo"}
+OUR_TOOLS = {"conv_output_shape", "receptive_field", "stylize_image", "top_patches", "probe_photo"}
 # the tabs' handlers that only update the page (lambdas, preset pickers, figures, clicks on a gallery tile)
 UI_ONLY = re.compile(r"^(lambda|preset_|see_it_view|show_unit|filters_image|ask_to_stylize|show_page_\d)")
 
@@ -75,8 +75,8 @@ def png_data_url(seed: int) -> str:
 
 
 def test_stylize_returns_the_image(mcp_url):
-    result = call_tool(mcp_url, "stylize", {"content": png_data_url(0), "style": png_data_url(1), "preset": "Quick",
-                                            "size": 48})
+    result = call_tool(mcp_url, "stylize_image", {"content": png_data_url(0), "style": png_data_url(1),
+                                                  "preset": "Quick", "size": 48})
     assert not result.isError, text_of(result)
     image, = [item for item in result.content if item.type == "image"]
     assert image.mimeType == "image/png"
@@ -103,3 +103,29 @@ def test_tools_are_described_and_ui_only_handlers_hidden(mcp_url):
         assert all(len(p.get("description", "")) > 10 for p in properties.values()), name
     assert set(tools["conv_output_shape"].inputSchema["required"]) == {"input_sizes", "input_channels", "filters",
                                                                        "kernel_size"}
+
+
+def test_every_tool_has_a_name_of_its_own_and_says_when_to_use_it(mcp_url):
+    tools = {tool.name: tool for tool in list_tools(mcp_url)}
+    assert {"stylize_image", "stylize_with_settings", "transfer_palette", "layer_depth_lab", "conv_layer_report",
+            "conv_stack_report", "unit_explorer_page", "feature_visualization"} <= set(tools)
+    assert not [name for name in tools if re.search(r"_\d+$", name)]  # no numbered repeats (stylize_1)
+    assert "stylize" not in tools  # two tools stylize; each name says which
+    # each of two tools that answer one question names the other, saying when to use it instead
+    for tool, other in [("stylize_image", "stylize_with_settings"), ("stylize_with_settings", "stylize_image"),
+                        ("conv_output_shape", "conv_layer_report"), ("conv_layer_report", "conv_output_shape"),
+                        ("top_patches", "unit_explorer_page"), ("unit_explorer_page", "top_patches"),
+                        ("transfer_palette", "stylize_image"), ("conv_stack_report", "conv_output_shape")]:
+        assert other in tools[tool].description, (tool, other)
+    result = call_tool(mcp_url, "conv_layer_report", {"sizes": "32x32", "channels": 3, "filters": 8, "kernel": "3"})
+    assert not result.isError and "30×30×8" in text_of(result)  # a renamed tool calls its own endpoint
+
+
+@pytest.mark.parametrize("url", ["data:image/png;base64,!!!not base64", "data:,hello", "data:image/png;base64"])
+def test_a_broken_data_url_is_one_sentence_naming_the_argument(mcp_url, url):
+    result = call_tool(mcp_url, "probe_photo", {"image": url, "layer": "conv1_1", "top": 3})
+    assert result.isError
+    text = text_of(result)
+    assert text.startswith("image is a data: URL whose base64 data is broken") and "Invalid base64" not in text
+    result = call_tool(mcp_url, "stylize_image", {"content": png_data_url(0), "style": url})
+    assert result.isError and text_of(result).startswith("style is a data: URL whose base64 data is broken")

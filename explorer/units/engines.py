@@ -73,8 +73,13 @@ def cluster_answers(address: str) -> bool:
 def ray_session():
     """The running Ray, else a local one (RAY_ADDRESS unset) or a connection to the cluster at RAY_ADDRESS, which
     must answer within PORT_TIMEOUT_S + CONNECT_TIMEOUT_S; a failure to start or connect is one sentence
-    (``InputError``)."""
-    import ray
+    (``InputError``), as is Ray not being installed (it is the extra ``ray``: a Space serves no scan on a cluster)."""
+    try:
+        import ray
+    except ImportError:
+        raise InputError("--engine ray needs Ray, which is not installed: pip install \"nst-studio[ray]\" (from a "
+                         "clone: pip install \".[ray]\" or pip install -r requirements-dev.txt), or use --engine "
+                         "local.") from None
 
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS") or None

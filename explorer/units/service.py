@@ -104,6 +104,18 @@ def page_units(index: Index, layer: str, page: int, per_page: int = UNITS_PER_PA
     return order[(page - 1) * per_page:page * per_page], pages
 
 
+def page_of(index: Index, layer: str, unit: int, per_page: int = UNITS_PER_PAGE) -> int:
+    """The page (1-based) that shows ``unit``, its place in the order of peak activation // ``per_page`` + 1."""
+    return units_by_peak(index, layer).index(unit) // per_page + 1
+
+
+def unit_sentence(index: Index, layer: str, unit: int) -> str:
+    """Markdown naming the unit shown large: its layer, number and peak, and what its patches are."""
+    return (f"**{unit_label(index, layer, unit)}**: the views of {index.dataset.name} where it fires most (its top "
+            f"{index.settings.k} at most), strongest first; each caption gives the view, the position and the "
+            "activation a.")
+
+
 class ProjectionMemory:
     """Projection images of units already computed, by (index key, layer, method, unit); oldest dropped first."""
 

@@ -202,18 +202,20 @@ def cases(base: str, web: str, tmp: str, canaries: dict[str, str], quick: bool) 
         ("non-image data", data_url(b"hello", "text/plain"), "is not an image file Pillow can read"),
         ("50-megapixel image", data_url(png_bytes(Image.new("1", (8000, 6250)))), "the image is too large"),
         ("zero-pixel image", data_url(zero_pixel_png()), "is not an image file Pillow can read"),
+        ("broken base64", "data:image/png;base64,!!!", "content is a data: URL whose base64 data is broken"),
     ]
     if quick:
-        images = [images[i] for i in (0, 3, 4, 6, 9, 10)]
-    rows = [("MCP stylize", shown, functools.partial(mcp, mcp_url, "stylize", {"content": value, **style}), words)
-            for shown, value, words in images]
+        images = [images[i] for i in (0, 3, 4, 6, 9, 10, 11)]
+    rows = [("MCP stylize_image", shown, functools.partial(mcp, mcp_url, "stylize_image", {"content": value, **style}),
+             words) for shown, value, words in images]
     numbers = [("size nan", {"size": float("nan")}, "size must be a whole number"),
                ("size 'big'", {"size": "big"}, "size must be a whole number; got 'big'"),
                ("size -5", {"size": -5}, "size must be a whole number"),
                ("size 10**30", {"size": 10**30}, "size must be a whole number"),
                ("style null", {"style": None}, "style must be text; got None"),
                ("preset 'Fastest'", {"preset": "Fastest"}, "preset must be one of Quick, Balanced, Best")]
-    rows += [("MCP stylize", shown, functools.partial(mcp, mcp_url, "stylize", {"content": ok, **style, **change}),
+    rows += [("MCP stylize_image", shown, functools.partial(mcp, mcp_url, "stylize_image",
+                                                            {"content": ok, **style, **change}),
               words) for shown, change, words in (numbers[1::2] if quick else numbers)]
     rows += [("MCP top_patches", "unit 'x'", functools.partial(mcp, mcp_url, "top_patches",
                                                                {"layer": "conv1_1", "unit": "x"}),
@@ -254,11 +256,12 @@ def cases(base: str, web: str, tmp: str, canaries: dict[str, str], quick: bool) 
     rows += [("HTTP /layer_lab", "FileData canary", functools.partial(
         raw_call, base, "layer_lab", [{"path": canaries["path"], "meta": {"_type": "gradio.FileData"}}, None, 64, 1,
                                       1, 0]), "Content image: that file is not an upload"),
-             ("MCP run_lab", "size 1000", functools.partial(
-                 mcp, mcp_url, "run_lab", {"content": ok, "style": ok, "size": 1000, "steps": 1}),
+             ("MCP layer_depth_lab", "size 1000", functools.partial(
+                 mcp, mcp_url, "layer_depth_lab", {"content": ok, "style": ok, "size": 1000, "steps": 1}),
               "Size (px) must be a whole number from 32 to 192; got 1000")]
-    rows += [("MCP stylize", "2048 px at NST_MAX_MEMORY=1G", functools.partial(
-        mcp, mcp_url, "stylize", {"content": ok, "style": ok, "preset": "Quick", "size": 2048}), "choose a size up to")]
+    rows += [("MCP stylize_image", "2048 px at NST_MAX_MEMORY=1G", functools.partial(
+        mcp, mcp_url, "stylize_image", {"content": ok, "style": ok, "preset": "Quick", "size": 2048}),
+        "choose a size up to")]
     return rows
 
 

@@ -1,0 +1,338 @@
+"""Links to the app's views: the query parameters each tab reads when the page loads, and its *Copy link* button.
+
+    ?tab=explorer&layer=conv3_1&unit=5&units_page=2&show=both&method=guided&dataset=OWNER/NAME
+    ?tab=stylize&content=chelsea&style=hubble_deep_field&preset=Balanced&strength=4
+    ?tab=layer_lab&content=astronaut&style=gravel&size=96&steps=20&sublayer=2&seed=3
+    ?tab=conv&sizes=32x32&channels=3&filters=8&kernel=3&stride=2&padding=1
+
+A link is a way in, so it is checked here: each parameter by its tab's parser (``PARAMETERS``), with the same checks
+as the tab's controls. A bad or unknown parameter is left out and said in one sentence on the page; the rest of the
+link still applies. Gradio reads ``page`` and ``deep_link`` itself, so no tab's parameter has those names.
+docs/app.md lists the parameters.
+"""
+from __future__ import annotations
+
+import tempfile
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from gradio.context import Context
+
+from explorer.convs.shapes import LARGEST, ConvSpec
+from explorer.units import service
+from explorer.units.deconv import METHODS
+from explorer.units.tiles import MODES
+from nst_core.atomic import replacing
+from nst_core.checks import InputError, one_of, real_number, shown, whole_number
+from nst_core.options import PRESETS, preset_options
+from nst_core.vgg import CONV_LAYERS
+
+from .images import SKIMAGE_DATA
+from .lab_settings import LabSettings
+from .stylize_settings import SLIDER_RANGES, build_options, control_values
+
+SAMPLES = sorted(p.stem for p in SKIMAGE_DATA.iterdir() if p.suffix in (".png", ".jpg"))  # scikit-image's pictures
+SAMPLE_COPIES = Path(tempfile.gettempdir()) / "nst-studio-samples"
+BUILTIN = "builtin"  # the explorer's dataset of scikit-image photos
+TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+IGNORED = ("__", "view")  # parameters of Gradio and Hugging Face Spaces (?view=api, ?__theme=dark, ?__sign=…)
+STYLIZE_DEFAULTS = control_values(preset_options("Quick"))  # the Stylize tab's settings as the page opens
+WEIGHTS = ("style_weight", "style_2_weight", "style_3_weight")  # sliders from 0 to 1
+STAGES = ("size", "steps", "scales")  # a preset's settings
+
+
+def tab_id(module: str) -> str:
+    """A tab's id in links (``?tab=``): its module's name less ``_tab`` ("nst_studio.conv_tab" -> "conv")."""
+    return module.rsplit(".", 1)[-1].removesuffix("_tab")
+
+
+def sample(name: str, text: str) -> str:
+    """A scikit-image sample picture, by name (``chelsea`` or ``chelsea.png``): the path of its copy in the temporary
+    folder (Gradio serves a handler's files only from there or the working folder; the bytes stay the same)."""
+    stem = one_of(name, text.rsplit(".", 1)[0] if text.endswith((".png", ".jpg")) else text, SAMPLES,
+                  "a scikit-image sample picture such as chelsea, astronaut, coffee or hubble_deep_field")
+    original = next(SKIMAGE_DATA.glob(f"{stem}.*"))
+    copy = SAMPLE_COPIES / original.name
+    if not copy.exists():
+        SAMPLE_COPIES.mkdir(parents=True, exist_ok=True)
+        with replacing(copy) as f:
+            f.write(original.read_bytes())
+    return str(copy)
+
+
+def boolean(name: str, text: str) -> bool:
+    if text.lower() in TRUE + FALSE:
+        return text.lower() in TRUE
+    raise InputError(f"{name} must be true or false; got {shown(text)}.")
+
+
+def dataset(name: str, text: str) -> str:
+    """``builtin`` or a Hugging Face dataset name, OWNER/NAME[:SPLIT[:COLUMN]] (read when the scan starts)."""
+    text = text.removeprefix("hf:")
+    if text != BUILTIN and not service.HUB_NAME.fullmatch(text):
+        raise InputError(f"{name} must be builtin or a Hugging Face dataset OWNER/NAME[:SPLIT[:COLUMN]]; "
+                         f"got {shown(text)}.")
+    return text
+
+
+def stylize_setting(name: str, text: str):
+    """One of the Stylize tab's settings, of its control's type, checked as a stylization checks it (on top of the
+    defaults) and within its slider."""
+    default = STYLIZE_DEFAULTS[name]
+    if isinstance(default, bool):
+        value = boolean(name, text)
+    elif isinstance(default, int):
+        value = whole_number(name, text)
+    elif isinstance(default, float):
+        value = real_number(name, text, *((0, 1) if name in WEIGHTS else ()))
+    else:
+        value = text
+    if name in SLIDER_RANGES:
+        real_number(name, value, *SLIDER_RANGES[name])
+    if name not in STAGES:  # the stages are checked together, in ``stylize_stages``
+        stylize_options({**STYLIZE_DEFAULTS, name: value})
+    return value
+
+
+def stylize_stages(values: dict) -> list[str]:
+    """Size, steps and scales checked together (the coarsest stage must not be too small); if they fail, they are
+    left out and the preset's (or the defaults) apply."""
+    try:
+        stylize_options(stylize_settings(values))
+    except InputError as e:
+        for name in STAGES:
+            values.pop(name, None)
+        return [f"This link's {str(e).rstrip('.')} (size, steps and scales left out)."]
+    return []
+
+
+def explorer_unit(values: dict) -> list[str]:
+    """The unit checked against its layer's channels."""
+    if "unit" in values:
+        try:
+            service.check_layer_unit(values.get("layer", CONV_LAYERS[0]), values["unit"])
+        except InputError as e:
+            del values["unit"]
+            return [f"This link's {left_out(e)}"]
+    return []
+
+
+def stylize_options(values: Mapping[str, Any]):
+    """``StyleOptions`` of the Stylize tab's settings ``values`` (``InputError`` naming the first bad one)."""
+    settings = {k: v for k, v in values.items() if k not in WEIGHTS}
+    settings["style_strength"] = settings.pop("strength")
+    return build_options(**settings, blend=[values[w] for w in WEIGHTS]).validate()
+
+
+def lab_setting(name: str, text: str) -> int:
+    label, lo, hi = LabSettings.RANGES[name]
+    return whole_number(name, text, lo, hi)
+
+
+def conv_field(name: str, text: str):
+    """A field of the Convolutions tab's one-layer form: counts as whole numbers, the checkbox as true/false, the
+    rest as text (the whole layer is checked when it is shown)."""
+    if name in ("channels", "filters", "groups"):
+        return whole_number(name, text, 1, LARGEST)
+    if name == "transposed":
+        return boolean(name, text)
+    if len(text) > 100:
+        raise InputError(f"{name} must be at most 100 characters; got {shown(text)}.")
+    return text
+
+
+def pick(choices) -> Callable[[str, str], str]:
+    return lambda name, text: one_of(name, text, choices)
+
+
+# Each tab's parameters: name -> parser(name, text), which returns the value or raises InputError (one sentence).
+PARAMETERS: dict[str, dict[str, Callable[[str, str], Any]]] = {
+    "stylize": {"content": sample, "style": sample, "preset": pick(PRESETS),
+                **{name: stylize_setting for name in STYLIZE_DEFAULTS}},
+    "layer_lab": {"content": sample, "style": sample, **{name: lab_setting for name in LabSettings.RANGES}},
+    "conv": {f.name: conv_field for f in fields(ConvSpec)},
+    "explorer": {"layer": pick(CONV_LAYERS), "unit": lambda name, text: whole_number(name, text, 0),
+                 "units_page": lambda name, text: whole_number(name, text, 1), "show": pick(MODES),
+                 "method": pick(METHODS), "dataset": dataset},
+}
+
+# Checks of parameters that depend on each other: (values) -> sentences, the failing ones taken out of ``values``.
+TOGETHER = {"stylize": stylize_stages, "explorer": explorer_unit}
+
+
+@dataclass(frozen=True)
+class Link:
+    """What a page's address asks for: a tab (its id; None for none), its parameters that passed their checks,
+    and one sentence per parameter left out."""
+
+    tab: str | None
+    values: dict
+    problems: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> str:
+        return " ".join(self.problems)
+
+
+def parse(params: Mapping[str, str], tabs: tuple[str, ...] = tuple(PARAMETERS)) -> Link:
+    """The link ``params`` (a page's query parameters) asks for, among the tabs ``tabs``."""
+    params = {k: v for k, v in params.items() if not k.startswith(IGNORED)}
+    if not params:
+        return Link(None, {})
+    if "tab" not in params:
+        return Link(None, {}, (f"This link names no tab: add tab={', '.join(tabs)} (its parameters were left out).",))
+    try:
+        tab = one_of("tab", params.pop("tab"), tabs)
+    except InputError as e:
+        return Link(None, {}, (f"This link opens no tab: {left_out(e)}",))
+    parsers, values, problems = PARAMETERS.get(tab, {}), {}, []
+    for name, text in params.items():
+        if name not in parsers:
+            listed = ", ".join(parsers) or "no other parameter"
+            problems.append(f"This link's {name} is not a parameter of this tab, which reads {listed} (left out).")
+            continue
+        try:
+            values[name] = parsers[name](name, text.strip())
+        except InputError as e:
+            problems.append(f"This link's {left_out(e)}")
+    problems += TOGETHER.get(tab, lambda _: [])(values)
+    return Link(tab, values, tuple(problems))
+
+
+def left_out(error: InputError) -> str:
+    """The check's sentence, ending "(left out)."."""
+    return f"{str(error).rstrip('.')} (left out)."
+
+
+def query(tab: str, values: Mapping[str, Any]) -> str:
+    """The query string of a view: ``?tab=…&name=value…`` (None values left out)."""
+    def text(value) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return f"{value:.10g}" if isinstance(value, float) else str(value)
+    return "?" + urllib.parse.urlencode({"tab": tab, **{k: text(v) for k, v in values.items() if v is not None}})
+
+
+def changed(values: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict:
+    """``values`` that differ from ``defaults`` (a link carries only what differs from the page as it opens)."""
+    return {k: v for k, v in values.items() if v != defaults.get(k)}
+
+
+def sample_name(path: str | None) -> str | None:
+    """The scikit-image sample picture whose bytes ``path`` holds (an example clicked), else None (an upload)."""
+    if not path:
+        return None
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0]
+    if stem not in SAMPLES:
+        return None
+    try:
+        with open(path, "rb") as given, open(next(SKIMAGE_DATA.glob(f"{stem}.*")), "rb") as original:
+            return stem if given.read() == original.read() else None
+    except OSError:
+        return None
+
+
+def pictures(content: str | None, style: str | None) -> dict:
+    """The link's ``content`` and ``style``: the sample pictures' names; an upload cannot travel in a link (said)."""
+    named = {"content": sample_name(content), "style": sample_name(style)}
+    if any(path and named[name] is None for name, path in (("content", content), ("style", style))):
+        gr.Info("Your own pictures cannot travel in a link (only scikit-image's samples can): it carries the rest.")
+    return named
+
+
+def stylize_settings(values: Mapping[str, Any]) -> dict:
+    """The Stylize tab's settings a link asks for: the defaults, then the preset's, then each one given."""
+    preset = PRESETS.get(values.get("preset"), {})
+    return {name: values.get(name, preset.get(name, default)) for name, default in STYLIZE_DEFAULTS.items()}
+
+
+def stylize_link(content: str | None, style: str | None, preset: str, settings: Mapping[str, Any]) -> dict:
+    """A Stylize view's parameters: the pictures (if they are samples), the preset, the settings that differ."""
+    base = control_values(preset_options(preset)) if preset in PRESETS else STYLIZE_DEFAULTS
+    return {**pictures(content, style), "preset": preset if preset in PRESETS and preset != "Quick" else None,
+            **changed(settings, base)}
+
+
+def lab_link(content: str | None, style: str | None, *settings) -> dict:
+    """A Layer-depth lab view's parameters: the pictures (if they are samples) and the settings that differ."""
+    names = [f.name for f in fields(LabSettings)]
+    return {**pictures(content, style), **changed(dict(zip(names, settings)), asdict(LabSettings()))}
+
+
+def conv_link(*form) -> dict:
+    """A Convolutions view's parameters: the one-layer form's fields that differ from its defaults."""
+    return changed(dict(zip([f.name for f in fields(ConvSpec)], form)), asdict(ConvSpec()))
+
+
+def conv_spec(values: Mapping[str, Any]) -> ConvSpec:
+    """The one-layer form a link fills: the defaults, then each field given."""
+    return ConvSpec(**{**asdict(ConvSpec()), **values})
+
+
+# The page ------------------------------------------------------------------------------------------------------
+
+COPY_JS = """(query) => {
+    if (!query) return query;
+    const url = new URL(query, window.location.href).href;
+    const fallback = () => {
+        const area = document.createElement('textarea');
+        area.value = url;
+        document.body.appendChild(area);
+        area.select();
+        try { document.execCommand('copy'); } catch (e) {}
+        area.remove();
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(url).catch(fallback);
+    else fallback();
+    return url;
+}"""
+
+
+@dataclass(frozen=True)
+class CopyLink:
+    """A *Copy link* button and the box that shows the link it made."""
+
+    tab: str
+    button: gr.Button
+    box: gr.Textbox
+
+    def wire(self, view: Callable[..., dict], inputs: list) -> None:
+        """On a click, ``view(*inputs' values)`` gives the view's parameters; the page's address with them goes
+        to the clipboard and into the box."""
+        self.button.click(lambda *values: query(self.tab, view(*values)), inputs, self.box, queue=False,
+                          api_visibility="private").then(None, self.box, self.box, js=COPY_JS, queue=False,
+                                                         api_visibility="private")
+
+
+def copy_link(tab: str) -> CopyLink:
+    """The row of a *Copy link* button and its box, where the tab wants it (``wire`` it once its inputs exist)."""
+    with gr.Row(elem_classes="copy-link"):
+        button = gr.Button("Copy link", size="sm", scale=0, min_width=110, elem_id=f"{tab}-copy-link")
+        box = gr.Textbox(show_label=False, container=False, interactive=False, scale=5, elem_id=f"{tab}-link",
+                         placeholder="Copy link puts the address of this view here and on the clipboard")
+    return CopyLink(tab, button, box)
+
+
+def on_load(tab: str, restore: Callable[[dict], Any], outputs: list, **listener):
+    """When the page opens with a link to ``tab``: ``restore(values)`` fills ``outputs`` (else nothing changes).
+    Returns the event, for a ``.then`` that needs the filled controls."""
+    def loaded(request: gr.Request):
+        link = parse(request.query_params)
+        if link.tab != tab:
+            return [gr.skip()] * len(outputs) if len(outputs) != 1 else gr.skip()
+        return restore(link.values)
+    return Context.root_block.load(loaded, None, outputs, api_visibility="private", **{"queue": False, **listener})
+
+
+def open_on_load(tabs: gr.Tabs, status: gr.Markdown, tab_ids: tuple[str, ...]) -> None:
+    """When the page opens with a link: select its tab and say in ``status`` what was left out of it."""
+    def opened(request: gr.Request):
+        link = parse(request.query_params, tab_ids)
+        return (gr.Tabs(selected=link.tab) if link.tab else gr.skip(),
+                gr.update(value=link.status, visible=bool(link.problems)))
+    Context.root_block.load(opened, None, [tabs, status], queue=False, api_visibility="private")
