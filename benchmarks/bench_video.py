@@ -156,7 +156,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--fps", type=float, default=10.0)
     parser.add_argument("--pan", type=int, default=3, help="px per frame of the synthetic pan")
-    parser.add_argument("--weights", type=float, nargs="+", default=[TEMPORAL_WEIGHT])
+    parser.add_argument("--weights", type=float, nargs="+", default=[0.0, TEMPORAL_WEIGHT])
     parser.add_argument("--frame-steps", type=int, default=0, help="steps of later frames (0: the default)")
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--gifs", help="folder to write each run's GIF into, to look at")

@@ -140,7 +140,7 @@ def build():
             with gr.Row():
                 video = gr.Video(label="Clip (MP4, WebM, MOV or GIF)", sources=["upload"], height=240,
                                  elem_id="video-input")
-                style = image_input(label="Style image", height=240)
+                style = image_input(label="Style image", height=240, elem_id="video-style")
             preset = gr.Radio(list(PRESETS), value="Quick", label="Preset", elem_id="video-preset",
                               info="Frame 1 runs the preset's full schedule; each later frame starts from the previous "
                                    "result carried along the motion and takes half the final steps.")

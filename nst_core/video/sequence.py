@@ -28,7 +28,7 @@ from ..vgg import rgb_to_tensor, tensor_to_rgb
 from .flow import previous_frame_flow, warp
 from .temporal import TemporalStyleTransfer, TemporalTarget
 
-TEMPORAL_WEIGHT = 1e6  # gamma (benchmarks/bench_video.py --weights; docs/performance.md, "Video")
+TEMPORAL_WEIGHT = 1e10  # gamma (benchmarks/bench_video.py --weights; docs/performance.md, "Video")
 FRAME_STEP_SHARE = 0.5  # later frames: this share of the final stage's steps, at least 1 (bench_video.py --steps)
 MAX_TEMPORAL_WEIGHT = 1e12
 
@@ -45,6 +45,14 @@ def later_options(options: StyleOptions, frame_steps: int = 0) -> StyleOptions:
     return dataclasses.replace(options, scales=1, steps=frame_steps_for(options, frame_steps))
 
 
+def duration(seconds: float) -> str:
+    """'under 1 s', 'about 40 s', 'about 3 min 20 s'."""
+    if seconds < 1:
+        return "under 1 s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"about {minutes} min {rest} s" if minutes else f"about {rest} s"
+
+
 @dataclass
 class ClipPlan:
     """Time and memory of a clip before it starts: frame 1 as a still, then each later frame."""
@@ -59,8 +67,8 @@ class ClipPlan:
 
     def text(self) -> str:
         h, w = self.first.shape
-        return (f"{self.frames} frames at {w}×{h} px: about {self.seconds:.0f} s (frame 1 about "
-                f"{self.first.seconds:.0f} s, then about {self.later.seconds:.1f} s each), "
+        return (f"{self.frames} frames at {w}×{h} px: {duration(self.seconds)} (frame 1 "
+                f"{duration(self.first.seconds)}, then {duration(self.later.seconds)} each), "
                 f"{max(self.first.peak_bytes, self.later.peak_bytes) / 1e9:.1f} GB")
 
 
