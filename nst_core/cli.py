@@ -1,7 +1,8 @@
 """``python -m nst_core CONTENT STYLE [STYLE ...] -o OUT.png``: the command line, built from ``StyleOptions``' defaults.
 
 ``--dry-run`` prints the time and memory estimate and exits. A run longer than 5 minutes keeps its current picture in
-``OUT.partial.png`` (with its settings); the same command run again continues from it.
+``OUT.partial.png`` (with its settings); the same command run again continues from it. A clip as the content
+(``video.command``) gives a stylized OUT.mp4 or OUT.gif.
 
 Bad input prints one line on stderr and exits with status 2; no output file is written.
 """
@@ -26,6 +27,8 @@ from .metadata import REGIONS_KEY, read_settings, save_png
 from .options import StyleOptions
 from .regions import MASK_FORMAT, check_regions, fit_labels, labels_to_png_text, read_mask
 from .vgg import BLOCKS, LAYER_NAMES
+from .video.command import add_video_flags, run_clip
+from .video.frames import is_video_path
 
 EXIT_BAD_INPUT = 2
 FLAG_NAMES = {"tv_weight": "--tv", "learning_rate": "--lr"}  # short flags for long field names
@@ -110,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(flag, type=int, nargs="+", metavar="N", **kw)
         else:
             p.add_argument(flag, type=type(default), **kw)
+    add_video_flags(p)
     return p
 
 
@@ -137,6 +141,9 @@ def run(argv: list[str] | None = None) -> int:
         raise UsageError("give a content image and at least one style image: CONTENT STYLE [STYLE ...] -o OUT.png")
     if not args.output:
         raise UsageError("give the output file with -o OUT.png")
+    if is_video_path(args.content):  # a clip: OUT.mp4 or OUT.gif, frame by frame (video.command)
+        check_output(args.output, ".gif" if args.output.lower().endswith(".gif") else ".mp4")
+        return run_clip(args, options_from_args(args))
     check_output(args.output, ".png")
     options = options_from_args(args)
     content = load_image(args.content)

@@ -16,6 +16,7 @@ from .served import write_cache_atomically
 # (tab title, module with a ``build()`` that creates the tab's widgets inside the current Blocks)
 TABS = [
     ("Stylize", "nst_studio.stylize_tab"),
+    ("Video", "nst_studio.video_tab"),
     ("Layer-depth lab", "nst_studio.layer_lab_tab"),
     ("Convolutions 1D/2D/3D", "nst_studio.conv_tab"),
     ("Unit explorer", "nst_studio.explorer_tab"),

@@ -1,0 +1,174 @@
+"""The Video tab: a clip and a style image in, a stylized clip out (an MP4 to play, a GIF to download), steady from
+frame to frame (``nst_core.video``). Each finished frame is shown as it is done; Stop keeps the clip so far.
+
+The clip is bounded before any work (``DEFAULT_SECONDS`` at ``DEFAULT_SIZE`` px and ``DEFAULT_FPS``), and the
+status says how long it will take here before it starts; a clip whose estimate passes the job's time budget is
+refused with the length that fits. ``run_clip`` is also the ``stylize_video`` tool (``tools``).
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from nst_core.checks import InputError, one_of, real_number, whole_number
+from nst_core.options import MIN_STAGE_SIZE, PRESETS, preset_options
+from nst_core.video import ClipStylizer, read_clip, write_clip
+from nst_core.video.sequence import MAX_TEMPORAL_WEIGHT, TEMPORAL_WEIGHT, ClipPlan, ClipProgress
+
+from .errors import explained
+from .gpu import on_gpu
+from .images import SKIMAGE_DATA, image_input, load_input, result_path
+from .jobs import CPU_HEAVY, JOB_BUDGET_S, Job, JobBoard, session_key
+
+SAMPLE_CLIP = Path(gr.__file__).parent / "media_assets" / "videos" / "b.mp4"  # Gradio's sample clip, 480×270, 5 s
+DEFAULT_SIZE, MAX_VIDEO_SIZE = 256, 512
+DEFAULT_SECONDS, MAX_SECONDS = 2.0, 10.0
+DEFAULT_FPS, MAX_FPS = 10, 30
+STATUS_EVERY_S = 0.5
+JOBS = JobBoard()
+
+
+def read_inputs(video: str | None, style: str | None, preset: str, size: int, seconds: float, fps: float,
+                temporal_weight: float):
+    """The inputs checked and read: (stylizer, clip, style image, plan); ``InputError`` for bad ones, and for a clip
+    whose estimate passes the job's time budget (naming the length that fits)."""
+    if not video:
+        raise InputError("Please give a video clip (MP4, WebM, MOV or GIF).")
+    preset = one_of("preset", preset, PRESETS)
+    size = whole_number("size", size, MIN_STAGE_SIZE, MAX_VIDEO_SIZE)
+    seconds = real_number("seconds", seconds, 0.1, MAX_SECONDS)
+    fps = real_number("frame rate", fps, 1, MAX_FPS)
+    style_rgb = load_input(style, "style image")
+    clip = read_clip(video, size, seconds=seconds, fps=fps)
+    scales = max(1, min(PRESETS[preset]["scales"], 1 + int(math.log2(size / MIN_STAGE_SIZE))))
+    stylizer = ClipStylizer(preset_options(preset, size=size, scales=scales), temporal_weight)
+    plan = stylizer.plan(clip.frames[0].shape[:2], len(clip.frames))
+    if plan.seconds > JOB_BUDGET_S:
+        fits = max(1, int((JOB_BUDGET_S - plan.first.seconds) / max(plan.later.seconds, 1e-3)) + 1)
+        raise InputError(f"this clip would take about {plan.seconds:.0f} s here ({len(clip.frames)} frames), more "
+                         f"than the {JOB_BUDGET_S:.0f} s a job may take; choose at most {fits / clip.fps:.1f} s, a "
+                         "lower frame rate or a smaller size.")
+    return stylizer, clip, style_rgb, plan
+
+
+def clip_status(p: ClipProgress) -> str:
+    """'Frame 7/20 · 6 done · 31 s elapsed · about 40 s left'."""
+    return (f"Frame {p.frame + 1}/{p.frames} · {len(p.results)} done · {p.elapsed:.0f} s elapsed · "
+            f"about {p.remaining:.0f} s left")
+
+
+def write_results(frames: list[np.ndarray], fps: float) -> tuple[str, str]:
+    """The clip as an MP4 (to play) and a GIF (to download), beside the app's other results."""
+    stem = result_path("video")
+    mp4, gif = stem.with_suffix(".mp4"), stem.with_suffix(".gif")
+    write_clip(str(mp4), frames, fps)
+    write_clip(str(gif), frames, fps)
+    return str(mp4), str(gif)
+
+
+def clip_work(stylizer: ClipStylizer, clip, style: np.ndarray, plan: ClipPlan):
+    """The job: items (latest frame, MP4, GIF, status), ``gr.skip()`` where nothing changed; the last one holds the
+    clip (all frames, or after a Stop those finished)."""
+    def work(job: Job):
+        last_sent = 0.0
+        for p in stylizer.iter_stylize(clip.frames, [style], stop=job.stop_event, estimate=plan):
+            now = time.monotonic()
+            if p.done:
+                frames = p.results or [p.result]  # stopped during frame 1: its best picture so far
+                mp4, gif = write_results(frames, clip.fps)
+                h, w = frames[0].shape[:2]
+                how = ("Time budget reached" if job.over_budget else "Stopped") if p.stopped else "Done"
+                yield (frames[-1], mp4, gif, f"{how}: {len(frames)} of {p.frames} frames, {w}×{h} px at "
+                       f"{clip.fps:g} fps, in {p.elapsed:.0f} s.")
+                return
+            if p.result is not None or now - last_sent >= STATUS_EVERY_S:
+                yield (gr.skip() if p.result is None else p.result, gr.skip(), gr.skip(), clip_status(p))
+                last_sent = now
+    return work
+
+
+def run_clip(video: str, style: str, preset: str = "Quick", size: int = DEFAULT_SIZE,
+             seconds: float = DEFAULT_SECONDS, fps: float = DEFAULT_FPS) -> str:
+    """Stylize the clip to the end (past the job's time budget: the frames done by then) and return the MP4."""
+    stylizer, clip, style_rgb, plan = read_inputs(video, style, preset, size, seconds, fps, TEMPORAL_WEIGHT)
+    job = Job(clip_work(stylizer, clip, style_rgb, plan), JOB_BUDGET_S)
+    *_, (_, mp4, _, _) = job.stream()
+    return mp4
+
+
+@on_gpu
+@explained("stylizing the clip")
+def stylize_clip(video, style, preset="Quick", size=DEFAULT_SIZE, seconds=DEFAULT_SECONDS, fps=DEFAULT_FPS,
+                 temporal_weight=TEMPORAL_WEIGHT, request: gr.Request = None):
+    """The tab's run: yields (latest frame, MP4, GIF, status) as the frames are done."""
+    stylizer, clip, style_rgb, plan = read_inputs(video, style, preset, size, seconds, fps, temporal_weight)
+    yield from JOBS.run(session_key(request, "video"), clip_work(stylizer, clip, style_rgb, plan))
+
+
+def estimate(*inputs) -> str:
+    """The status the moment Stylize is pressed: frames, size and the time it will take here. Bad input is left to
+    the run, which says what is wrong in one sentence."""
+    try:
+        _, clip, _, plan = read_inputs(*inputs)
+    except InputError:
+        return gr.skip()
+    return f"Starting: {plan.text()}, at {clip.fps:g} fps."
+
+
+def ask(request: gr.Request = None) -> None:
+    JOBS.wait(session_key(request, "video"))
+
+
+def stop(request: gr.Request = None):
+    """End this session's clip now: the frames done so far become the clip."""
+    item = JOBS.stop(session_key(request, "video"))
+    if item is JOBS.QUEUED:
+        return gr.skip(), gr.skip(), gr.skip(), "Stopped before it started: the job was still waiting for its turn."
+    if item is None:
+        return gr.skip(), gr.skip(), gr.skip(), "Stopped."
+    return item
+
+
+def build():
+    """The tab's widgets and events (inside the current Blocks/Tab)."""
+    with gr.Row():
+        with gr.Column(scale=1):
+            with gr.Row():
+                video = gr.Video(label="Clip (MP4, WebM, MOV or GIF)", sources=["upload"], height=240,
+                                 elem_id="video-input")
+                style = image_input(label="Style image", height=240, elem_id="video-style")
+            preset = gr.Radio(list(PRESETS), value="Quick", label="Preset", elem_id="video-preset",
+                              info="Frame 1 runs the preset's full schedule; each later frame starts from the previous "
+                                   "result carried along the motion and takes half the final steps.")
+            with gr.Row():
+                size = gr.Slider(MIN_STAGE_SIZE, MAX_VIDEO_SIZE, value=DEFAULT_SIZE, step=16,
+                                 label="Size (long edge, px)", elem_id="video-size")
+                seconds = gr.Slider(0.1, MAX_SECONDS, value=DEFAULT_SECONDS, step=0.1,
+                                    label="Seconds from the start", elem_id="video-seconds")
+                fps = gr.Slider(1, MAX_FPS, value=DEFAULT_FPS, step=1, label="Frames per second",
+                                elem_id="video-fps")
+            temporal_weight = gr.Number(TEMPORAL_WEIGHT, minimum=0, maximum=MAX_TEMPORAL_WEIGHT,
+                                        label="Temporal weight γ (0: off)", elem_id="video-temporal",
+                                        info="How strongly each frame keeps to the previous one where the motion is "
+                                             "known (Ruder et al. 2016).")
+            with gr.Row():
+                run = gr.Button("Stylize the clip", variant="primary", elem_id="video-run")
+                stop_button = gr.Button("Stop", variant="stop", elem_id="video-stop")
+            status = gr.Textbox(label="Status", interactive=False, elem_id="video-status")
+        with gr.Column(scale=1):
+            frame = gr.Image(label="Latest finished frame", type="numpy", interactive=False, height=240,
+                             elem_id="video-frame")
+            result = gr.Video(label="Stylized clip", interactive=False, height=240, elem_id="video-result")
+            gif = gr.DownloadButton("Download the GIF", elem_id="video-gif")
+    gr.Examples([[str(SAMPLE_CLIP), str(SKIMAGE_DATA / "hubble_deep_field.jpg")]], inputs=[video, style],
+                label="Example (Gradio's sample clip, scikit-image's Hubble photo)", cache_examples=False)
+    inputs = [video, style, preset, size, seconds, fps, temporal_weight]
+    outputs = [frame, result, gif, status]
+    run.click(estimate, inputs, status, queue=False, api_visibility="private", show_progress="hidden")
+    run.click(ask, queue=False, api_visibility="private").then(
+        stylize_clip, inputs, outputs, api_visibility="private", show_progress="minimal", **CPU_HEAVY)
+    stop_button.click(stop, outputs=outputs, concurrency_limit=None, api_visibility="private")
