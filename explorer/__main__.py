@@ -24,7 +24,7 @@ from tqdm import tqdm
 from nst_core.checks import InputError, shown, whole_number
 from nst_core.images import ImageError, load_image
 from nst_core.metadata import write_bytes, write_png
-from nst_core.vgg import BLOCKS, CONV_LAYERS, load_vgg19
+from nst_core.vgg import CONV_LAYERS, layer_channels, load_vgg19
 
 from .units.datasets import DatasetError, open_dataset
 from .units.deconv import METHODS
@@ -241,7 +241,7 @@ def run_visualize(args) -> int:
         check_output("-o", args.output, ".png")
     whole_number("--columns", args.columns, 1, MAX_COLUMNS)
     settings = VisSettings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(VisSettings)}).validate()
-    units = parse_units(args.units, BLOCKS[int(args.layer[4]) - 1][0], args.layer)  # convN_M: block N's width
+    units = parse_units(args.units, layer_channels(args.layer), args.layer)
     if args.save_dir is not None:  # made (as mkdir -p) once everything else is known to be fine
         check_folder("--save-dir", args.save_dir, create=True)
     model = load_vgg19("caffe")

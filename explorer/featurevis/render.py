@@ -17,7 +17,7 @@ import torch
 
 from nst_core.estimate import fitting_pixels, fitting_side, over_budget
 from nst_core.memory import memory_budget
-from nst_core.stylize import autocast_for
+from nst_core.device import autocast_for
 from nst_core.vgg import VGG19
 
 from .color import to_rgb

@@ -8,44 +8,42 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from PIL import PngImagePlugin
 
 from nst_core.checks import InputError, one_of, real_number, whole_number
+from nst_core.device import PRECISIONS
+from nst_core.schema import setting
 
-OBJECTIVES = ("channel", "neuron")
+from .objectives import OBJECTIVES
+
 PARAMS = ("fourier", "pixel")
-PRECISIONS = ("auto", "fp32", "bf16")
 MIN_SIZE, MAX_SIZE = 32, 512
 PNG_KEY = "explorer:featurevis"  # PNG text chunk of a synthesised image: layer, units, settings, weights (JSON)
 MAX_STEPS, MAX_TOTAL_STEPS, MAX_SCALES, MAX_COARSE_FACTOR, MAX_SEED = 5000, 20000, 4, 8, 2**63 - 1
-
-
-def _help(text: str, **kw):
-    return field(metadata={"help": text}, **kw)
 
 
 @dataclass(frozen=True)
 class VisSettings:
     """How one unit's image is synthesised: maximise the objective over an image of ``size`` pixels."""
 
-    size: int = _help("image side in pixels", default=128)
-    steps: int = _help("Adam steps at the full size", default=16)
-    scales: int = _help("coarse-to-fine: number of sizes, each half the next (1 = full size only)", default=2)
-    coarse_factor: int = _help("each coarser size gets this many times the steps of the next (4: a half-size step "
+    size: int = setting("image side in pixels", default=128)
+    steps: int = setting("Adam steps at the full size", default=16)
+    scales: int = setting("coarse-to-fine: number of sizes, each half the next (1 = full size only)", default=2)
+    coarse_factor: int = setting("each coarser size gets this many times the steps of the next (4: a half-size step "
                                "costs about a quarter, so every size takes about the same time)", default=4)
-    learning_rate: float = _help("Adam's step size on the image parameters", default=0.1)
-    seed: int = _help("random seed of the start image and the transforms (same seed, same pixels)", default=0)
-    objective: str = _help("channel: mean of max(0, conv) over space; neuron: its centre position",
+    learning_rate: float = setting("Adam's step size on the image parameters", default=0.1)
+    seed: int = setting("random seed of the start image and the transforms (same seed, same pixels)", default=0)
+    objective: str = setting("channel: mean of max(0, conv) over space; neuron: its centre position",
                            default="channel")
-    param: str = _help("fourier: decorrelated spectrum (1/f scaled); pixel: the pixels themselves",
+    param: str = setting("fourier: decorrelated spectrum (1/f scaled); pixel: the pixels themselves",
                        default="fourier")
-    decorrelate: bool = _help("colour decorrelation matching VGG's input statistics", default=True)
-    transforms: bool = _help("transformation robustness: pad, jitter, scale, rotate at every step", default=True)
-    precision: str = _help("convolutions in bf16 (auto: where the CPU has bf16 instructions) or fp32",
+    decorrelate: bool = setting("colour decorrelation matching VGG's input statistics", default=True)
+    transforms: bool = setting("transformation robustness: pad, jitter, scale, rotate at every step", default=True)
+    precision: str = setting("convolutions in bf16 (auto: where the CPU has bf16 instructions) or fp32",
                            default="auto")
-    batch: int = _help("units optimised at once, one per batch item", default=16)
+    batch: int = setting("units optimised at once, one per batch item", default=16)
 
     def validate(self) -> "VisSettings":
         whole_number("size", self.size, MIN_SIZE, MAX_SIZE)

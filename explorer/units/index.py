@@ -15,6 +15,7 @@ import torch
 
 from nst_core.atomic import replacing
 from nst_core.checks import InputError, shown
+from nst_core.device import PRECISIONS
 from nst_core.vgg import CONV_LAYERS
 
 from .datasets import Dataset, view_name
@@ -23,7 +24,6 @@ from .stored import (StoredFileError, checked_files, checked_pairs, checked_topk
 from .topk import TopK
 
 FORMAT = 2  # 2: values are rectified activations max(0, conv)
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 class BadIndexError(StoredFileError):
