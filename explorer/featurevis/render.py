@@ -55,7 +55,6 @@ def to_uint8(rgb: torch.Tensor) -> np.ndarray:
 def visualize(model: VGG19, layer: str, units: Sequence[int], settings: VisSettings = VisSettings(), *,
               stop: threading.Event | None = None) -> Iterator[VisProgress]:
     """Synthesise one image per unit of ``layer``: maximise ``settings.objective`` of unit u_i for image i."""
-    settings.validate()
     units = list(units)
     objective: Objective = OBJECTIVES[settings.objective](layer, units)
     generator = torch.Generator().manual_seed(settings.seed)

@@ -166,7 +166,6 @@ class SynthesisMemory:
         ``progress(step, steps)``. A stopped run's images are returned, marked stopped, and not remembered."""
         for unit in units:
             check_layer_unit(layer, unit)
-        settings.validate()
         key = lambda unit: (model().identity, layer, unit, settings)  # noqa: E731
         with self._lock:
             found = {u: self._items[key(u)] for u in units if key(u) in self._items}
