@@ -41,7 +41,7 @@ from explorer.featurevis.color import sample_photos  # noqa: E402
 from explorer.featurevis.render import mean_rectified_activation, visualize  # noqa: E402
 from explorer.units.tiles import labelled_page  # noqa: E402
 from explorer.featurevis.vis_settings import VisSettings  # noqa: E402
-from nst_core.stylize import cpu_supports_bf16  # noqa: E402
+from nst_core.device import cpu_supports_bf16  # noqa: E402
 from nst_core.vgg import load_vgg19  # noqa: E402
 
 TARGETS_S = {"conv3_1": 60.0, "conv5_1": 180.0}

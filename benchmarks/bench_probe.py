@@ -23,9 +23,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from explorer.units.probe import PROBE_SIZE, probe  # noqa: E402
-from explorer.units.batches import resolve_precision  # noqa: E402
+from explorer.units.batches import scan_precision  # noqa: E402
 from nst_core import load_image  # noqa: E402
-from nst_core.stylize import cpu_supports_bf16  # noqa: E402
+from nst_core.device import cpu_supports_bf16  # noqa: E402
 from nst_core.vgg import load_vgg19  # noqa: E402
 from nst_studio.images import SKIMAGE_DATA  # noqa: E402
 
@@ -59,7 +59,7 @@ def main():
                 start = time.perf_counter()
                 probe(model, photo, layer, size=PROBE_SIZE, precision=precision)
                 times.append(time.perf_counter() - start)
-            rows.append({"layer": layer, "precision": resolve_precision(precision), "asked": precision,
+            rows.append({"layer": layer, "precision": scan_precision(precision), "asked": precision,
                          "median_s": round(statistics.median(times), 3), "all_s": [round(t, 3) for t in times]})
             print(f"{layer:<8} {rows[-1]['precision']:<9} {rows[-1]['median_s']:9.3f} {TARGET_S:7.1f}", flush=True)
     result = {"photo": "chelsea.png", "size": PROBE_SIZE, "threads": args.threads, "target_s": TARGET_S, "rows": rows,

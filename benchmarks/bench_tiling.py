@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from nst_core import StyleOptions, StyleTransfer  # noqa: E402
 from nst_core.options import PRESETS  # noqa: E402
-from nst_core.stylize import cpu_supports_bf16, platform_cpu  # noqa: E402
+from nst_core.device import cpu_supports_bf16, platform_cpu  # noqa: E402
 from nst_core.tiling import halo_for, split  # noqa: E402
 from nst_studio.images import SKIMAGE_DATA  # noqa: E402
 

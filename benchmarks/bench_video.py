@@ -41,7 +41,7 @@ import gradio  # noqa: E402
 from nst_core import StyleTransfer  # noqa: E402
 from nst_core.images import load_image, resize_to  # noqa: E402
 from nst_core.options import preset_options  # noqa: E402
-from nst_core.stylize import platform_cpu  # noqa: E402
+from nst_core.device import platform_cpu  # noqa: E402
 from nst_core.video.flow import optical_flow  # noqa: E402
 from nst_core.video.frames import even_size, read_clip, write_clip  # noqa: E402
 from nst_core.video.sequence import TEMPORAL_WEIGHT, ClipStylizer  # noqa: E402

@@ -24,21 +24,21 @@ from tqdm import tqdm
 from nst_core.checks import InputError, shown, whole_number
 from nst_core.images import ImageError, load_image
 from nst_core.metadata import write_bytes, write_png
-from nst_core.vgg import BLOCKS, CONV_LAYERS, load_vgg19
+from nst_core.schema import add_flags, spec
+from nst_core.vgg import CONV_LAYERS, layer_channels, load_vgg19
 
 from .units.datasets import DatasetError, open_dataset
 from .units.deconv import METHODS
 from .units.probe import MAX_PROBE_SIZE, PROBE_SIZE, grid_picture, placement, probe
-from .units.index import PRECISIONS, BadIndexError, Index, ScanSettings, check_conv_layers
+from .units.index import BadIndexError, Index, ScanSettings, check_conv_layers
 from .units.tiles import MODES, ViewLoader, labelled_page, page_cells, unit_label, unit_tile, units_by_peak
 from .units.scan import ENGINES, cache_dir, cached_scan, scan
 from .featurevis.render import render_units
-from .featurevis.vis_settings import OBJECTIVES, PARAMS, VisSettings, png_info
+from .featurevis.vis_settings import VisSettings, png_info
 
 EXIT_BAD_INPUT = 2
 MAX_COLUMNS = 64  # tiles per row of a grid
 DEFAULTS = ScanSettings()
-VIS = VisSettings()
 
 
 class UsageError(InputError):
@@ -121,12 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("dataset", help="'builtin', a folder of images, a .zip or hf:OWNER/NAME[:split[:column]]")
     s.add_argument("--layers", nargs="+", default=["all"], help="conv layers (names, comma lists or 'all')")
     s.add_argument("--out", required=True, help="index file to write (.pt)")
-    s.add_argument("--size", type=int, default=DEFAULTS.size, help="scan views are SIZE x SIZE pixels")
-    s.add_argument("--k", type=int, default=DEFAULTS.k, help="patches kept per unit")
-    s.add_argument("--per-image", type=int, default=DEFAULTS.per_image,
-                   help="maxima per image and unit (>1: spatially suppressed picks)")
-    s.add_argument("--precision", choices=PRECISIONS, default=DEFAULTS.precision)
-    s.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    add_flags(s, ScanSettings)
     s.add_argument("--zooms", default=None, help="comma list, e.g. 1,2 (default: 1,2 for builtin, else 1)")
     s.add_argument("--cache", default=None, help=f"cache folder (default {cache_dir()})")
     s.add_argument("--no-cache", action="store_true", help="scan afresh, don't read or write the cache")
@@ -143,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("visualize", help="synthesise the image each unit responds to most (feature visualisation)")
     v.add_argument("layer", choices=CONV_LAYERS, metavar="LAYER", help="conv layer, conv1_1 ... conv5_4")
     v.add_argument("--units", default="top16", help="topN (units 0 ... N-1), A-B or a,b,c (default top16)")
-    add_settings_flags(v, VIS, {"objective": OBJECTIVES, "param": PARAMS, "precision": PRECISIONS})
+    add_flags(v, VisSettings)
     v.add_argument("--columns", type=int, default=4, help="tiles per row of the grid (default: 4)")
     v.add_argument("--save-dir", default=None,
                    help="write each unit's image as DIR/{LAYER}_unit{u}.png (DIR is made if missing)")
@@ -154,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--top", type=int, default=16, help="how many units, strongest peak first (default: 16)")
     pr.add_argument("--size", type=int, default=PROBE_SIZE,
                     help=f"the photo's long edge as the network sees it, 16 ... {MAX_PROBE_SIZE} (default: {PROBE_SIZE})")
-    pr.add_argument("--precision", choices=PRECISIONS, default=DEFAULTS.precision)
+    pr.add_argument("--precision", choices=spec(ScanSettings, "precision").choices, default=DEFAULTS.precision,
+                    help=spec(ScanSettings, "precision").help)
     pr.add_argument("--index", default=None, help="an index from 'scan' holding LAYER: each unit's line says where "
                                                   "the photo's peak would rank among the dataset's top-k")
     pr.add_argument("--columns", type=int, default=8, help="heatmaps per row of the picture (default: 8)")
@@ -162,19 +158,6 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", default=None, help="JSON list, strongest first: unit, peak, y, x (the layer's grid) "
                                                  "and box [top, left, bottom, right] (photo pixels, half-open)")
     return p
-
-
-def add_settings_flags(parser: argparse.ArgumentParser, defaults, choices: dict[str, tuple[str, ...]]) -> None:
-    """A flag for every field of the settings dataclass ``defaults``, with its help and default: ``--learning-rate``
-    for ``learning_rate``, ``--no-transforms`` for a setting that is on by default."""
-    for f in dataclasses.fields(defaults):
-        default = getattr(defaults, f.name)
-        if isinstance(default, bool):
-            parser.add_argument(f"--no-{f.name}", dest=f.name, action="store_false", default=default,
-                                help=f"leave out the {f.metadata['help']}")
-        else:
-            parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=type(default), default=default,
-                                choices=choices.get(f.name), help=f"{f.metadata['help']} (default: {default})")
 
 
 def parse_zooms(text: str | None) -> tuple[int, ...] | None:
@@ -191,7 +174,7 @@ def parse_zooms(text: str | None) -> tuple[int, ...] | None:
 
 def run_scan(args) -> int:
     check_output("--out", args.out, ".pt")
-    settings = ScanSettings(args.size, args.k, args.per_image, args.precision, args.batch_size).validate()
+    settings = ScanSettings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(ScanSettings)}).validate()
     layers = parse_layers(args.layers)
     dataset = open_dataset(args.dataset, cache_dir(args.cache) / "datasets", parse_zooms(args.zooms))
     if args.engine == "ray":  # connect (or say why not) before the progress bar
@@ -241,7 +224,7 @@ def run_visualize(args) -> int:
         check_output("-o", args.output, ".png")
     whole_number("--columns", args.columns, 1, MAX_COLUMNS)
     settings = VisSettings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(VisSettings)}).validate()
-    units = parse_units(args.units, BLOCKS[int(args.layer[4]) - 1][0], args.layer)  # convN_M: block N's width
+    units = parse_units(args.units, layer_channels(args.layer), args.layer)
     if args.save_dir is not None:  # made (as mkdir -p) once everything else is known to be fine
         check_folder("--save-dir", args.save_dir, create=True)
     model = load_vgg19("caffe")

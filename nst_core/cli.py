@@ -43,21 +43,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def parse_style_layers(text: str) -> dict[str, float]:
-    """'relu1_1,relu2_1' (equal weights summing to 1) or 'relu1_1:0.5,relu3_1:0.5' -> {layer: lambda}."""
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    if not items:
-        raise argparse.ArgumentTypeError("give at least one style layer, e.g. relu1_1,relu2_1")
-    layers = {}
-    for item in items:
-        name, _, weight = item.partition(":")
-        try:
-            layers[name] = float(weight) if weight else 1.0 / len(items)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"bad weight in {item!r}; write LAYER:WEIGHT, e.g. relu1_1:0.2") from None
-    return layers
-
-
 def _list_layers() -> str:
     """One line per VGG19 block: its layers, in order, and its number of channels."""
     rows = []
@@ -106,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         if isinstance(default, bool):
             p.add_argument(flag, action="store_true", **kw)
         elif f.name == "style_layers":
-            p.add_argument(flag, type=parse_style_layers, metavar="L[:W],...", **kw)
+            p.add_argument(flag, type=str, metavar="L[:W],...", **kw)  # read by StyleOptions (parse_style_layers)
         elif f.name == "style_blend":
             p.add_argument(flag, type=float, nargs="+", metavar="W", **kw)
         elif f.name == "region_styles":

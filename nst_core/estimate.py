@@ -32,12 +32,12 @@ from .memory import gigabytes
 from .tiling import GRID, halo_for, split
 
 BASE_BYTES = 450_000_000  # torch, VGG19's weights, the process
-EVAL_BYTES_PER_PX = {"fp32": 2600, "bf16": 1700}  # the whole picture's graph
-WINDOW_BYTES_PER_PX = {"fp32": 3000, "bf16": 2400}  # a tile window's graph keeps a little more (its gradient, the
-# core's gradients at each layer)
+# fp16 (CUDA without bf16) is taken as bf16: both keep 2-byte activations.
+EVAL_BYTES_PER_PX = {"fp32": 2600, "bf16": 1700, "fp16": 1700}  # the whole picture's graph
+# A tile window's graph keeps a little more (its gradient, the core's gradients at each layer).
+WINDOW_BYTES_PER_PX = {"fp32": 3000, "bf16": 2400, "fp16": 2400}
 IMAGE_BUFFERS = 18  # whole-picture RGB float tensors besides L-BFGS's pairs (G, its gradient, the best G, the step's
-# start, the content, a^(C), L-BFGS's own vectors, the output ...): a 4096 px run tiled at 4G peaked at 4.80 GB, 27
-# buffers with its 6 pairs, before a^(C) kept its bf16 and the carried pairs were let go (-3)
+# start, the content, a^(C), L-BFGS's own vectors, the output ...), from the peak of a 4096 px run tiled at 4G
 MIN_LBFGS_HISTORY = 3
 FORWARD_SHARE = 0.35  # a forward pass without gradients (a stage's targets: content and style) against an evaluation
 STEP_EVALUATIONS = 1.1  # evaluations per step: one, and now and then a shortened step's second

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .checks import InputError, one_of, real_number, shown, whole_number
+from .device import DEVICES, PRECISIONS
 from .memory import BUDGET_SHARE, parse_size
 from .regions import MAX_REGIONS
+from .schema import setting
 from .vgg import FEATURE_LAYERS, POOLINGS
 
 INITS = ("content+palette", "content", "noise", "style", "content+noise")
 OPTIMIZERS = ("lbfgs", "adam")
-PRECISIONS = ("auto", "fp32", "bf16")
-DEVICES = ("auto", "cpu", "cuda", "mps")
 DEFAULT_STYLE_LAYERS = {"relu1_1": 0.2, "relu2_1": 0.2, "relu3_1": 0.2, "relu4_1": 0.2, "relu5_1": 0.2}
 MIN_STAGE_SIZE = 32
 MAX_SIZE, MAX_STEPS, MAX_SCALES = 4096, 100_000, 6
@@ -20,64 +20,88 @@ MAX_WEIGHT = 1e12  # alpha, beta, lambda, TV and blend weights: any finite numbe
 MAX_SEED = 2**63 - 1
 MAX_STYLES = 16
 LAYERS_SAID = "a conv or relu layer of VGG19 (conv1_1 … conv5_4, relu1_1 … relu5_4)"
+STYLE_LAYERS_SAID = "'layer: weight' items separated by commas, e.g. 'relu1_1: 0.5, relu3_1: 0.5'"
 
 
-def _help(text: str, **kw):
-    return field(metadata={"help": text}, **kw)
+def parse_style_layers(text: str) -> dict[str, float]:
+    """The style layers' text -> {layer: λ^[l]}, the same at every door (CLI, app, HTTP, MCP, Python).
+
+    Items are separated by commas (or semicolons); each is ``layer: weight`` (or ``layer=weight``). A layer written
+    without a weight gets 1/n, n the number of layers listed, so ``relu1_1, relu2_1`` weighs each 0.5 and the five
+    ``reluN_1`` alone give the default weights. Names and weights are checked by ``StyleOptions.validate``.
+    """
+    items = [part.strip() for part in str(text).replace(";", ",").split(",") if part.strip()]
+    if not items:
+        raise InputError(f"style layers: give at least one style layer, as {STYLE_LAYERS_SAID}; got {shown(text)}.")
+    layers: dict[str, float] = {}
+    for item in items:
+        name, _, weight = (s.strip() for s in item.replace("=", ":").partition(":"))
+        try:
+            layers[name] = float(weight) if weight else 1.0 / len(items)
+        except ValueError:
+            raise InputError(f"style layers: {shown(item)} is not 'layer: weight' (bad weight in {shown(item)}); "
+                             "write e.g. 'relu3_1: 0.2'.") from None
+    return layers
+
+
+def format_style_layers(layers: dict[str, float]) -> str:
+    """The inverse of ``parse_style_layers``: every weight written out."""
+    return ", ".join(f"{name}: {weight:g}" for name, weight in layers.items())
 
 
 @dataclass
 class StyleOptions:
     """Settings of one stylization: J(G) = alpha * J_content + beta * J_style + tv_weight * TV(G)."""
 
-    size: int = _help("long edge of the output in pixels (aspect ratio kept)", default=512)
-    steps: int = _help("optimizer steps at the final size (each coarser size gets step_ratio times the next's)",
+    size: int = setting("long edge of the output in pixels (aspect ratio kept)", default=512)
+    steps: int = setting("optimizer steps at the final size (each coarser size gets step_ratio times the next's)",
                        default=150)
-    scales: int = _help("coarse-to-fine schedule: number of sizes, each half the next (1 = single scale)", default=1)
-    step_ratio: float = _help("steps of each coarser size, as a multiple of the next finer size's steps", default=2.0)
-    content_layer: str = _help("VGG19 layer whose activations define content", default="relu4_2")
-    style_layers: dict[str, float] = _help(
-        "style layers and their weights lambda^[l]", default_factory=lambda: dict(DEFAULT_STYLE_LAYERS))
-    alpha: float = _help("content weight alpha", default=1.0)
-    beta: float = _help(
+    scales: int = setting("coarse-to-fine schedule: number of sizes, each half the next (1 = single scale)", default=1)
+    step_ratio: float = setting("steps of each coarser size, as a multiple of the next finer size's steps", default=2.0)
+    content_layer: str = setting("VGG19 layer whose activations define content", default="relu4_2")
+    style_layers: dict[str, float] = setting(
+        "style layers and their weights lambda^[l], as a mapping or as text 'relu1_1: 0.5, relu3_1' (a layer without "
+        "a weight gets 1/n of the n layers listed)", default_factory=lambda: dict(DEFAULT_STYLE_LAYERS))
+    alpha: float = setting("content weight alpha", default=1.0)
+    beta: float = setting(
         "style weight beta (J_content grows with the image's area, J_style does not: at a smaller size the same beta "
         "weighs style more)", default=30.0)
-    tv_weight: float = _help("total-variation (smoothness) weight", default=0.0)
-    style_blend: tuple[float, ...] = _help(
+    tv_weight: float = setting("total-variation (smoothness) weight", default=0.0)
+    style_blend: tuple[float, ...] = setting(
         "blend weights of several style images (empty = equal)", default=())
-    style_scale: float = _help("style image long edge, as a multiple of the output's", default=1.0)
-    preserve_color: bool = _help("keep the content's colours: transfer luminance only", default=False)
-    match_style_colors: bool = _help(
+    style_scale: float = setting("style image long edge, as a multiple of the output's", default=1.0)
+    preserve_color: bool = setting("keep the content's colours: transfer luminance only", default=False)
+    match_style_colors: bool = setting(
         "keep the content's colours another way: give each style image the content's colour mean and covariance "
         "before stylizing (Gatys et al. 2017's colour matching)", default=False)
-    palette_only: bool = _help(
+    palette_only: bool = setting(
         "no stylization: the content with the first style image's colours (mean and covariance), in under a second",
         default=False)
-    region_styles: tuple[int, ...] = _help(
+    region_styles: tuple[int, ...] = setting(
         "with a regions mask: the style image (1-based) that the red, green and blue regions take, in that order "
         "(empty: red the 1st, green the 2nd, blue the 3rd); the rest takes the blend", default=())
-    init: str = _help(
+    init: str = setting(
         f"starting image G: one of {', '.join(INITS)} (content+palette: the content moved towards the colours of the "
         "style of the largest blend weight, so the first steps need not spend themselves on colour)",
         default="content+palette")
-    palette_start: float = _help(
+    palette_start: float = setting(
         "with init content+palette: how far the start moves from the content's colours to the style's colour mean "
         "and covariance (0: the content itself, 1: all the way)", default=0.5)
-    optimizer: str = _help(f"one of {', '.join(OPTIMIZERS)}", default="lbfgs")
-    learning_rate: float = _help("Adam's step size in pixel units ([0, 1] scale)", default=0.02)
-    lbfgs_history: int = _help("L-BFGS history size", default=50)
-    seed: int = _help("random seed (noise init; same seed and settings give the same image)", default=0)
-    pooling: str = _help(f"VGG19 pooling: one of {', '.join(POOLINGS)}", default="max")
-    weights: str = _help("VGG19 weights: 'caffe' (bundled) or a torchvision-format .pth path or URL",
+    optimizer: str = setting(f"one of {', '.join(OPTIMIZERS)}", default="lbfgs")
+    learning_rate: float = setting("Adam's step size in pixel units ([0, 1] scale)", default=0.02)
+    lbfgs_history: int = setting("L-BFGS history size", default=50)
+    seed: int = setting("random seed (noise init; same seed and settings give the same image)", default=0)
+    pooling: str = setting(f"VGG19 pooling: one of {', '.join(POOLINGS)}", default="max")
+    weights: str = setting("VGG19 weights: 'caffe' (bundled) or a torchvision-format .pth path or URL",
                          default="caffe")
-    device: str = _help(f"one of {', '.join(DEVICES)} (auto: CUDA, then MPS, then CPU)", default="auto")
-    precision: str = _help(f"convolution precision: one of {', '.join(PRECISIONS)} (costs stay float32)",
+    device: str = setting(f"one of {', '.join(DEVICES)} (auto: CUDA, then MPS, then CPU)", default="auto")
+    precision: str = setting(f"convolution precision: one of {', '.join(PRECISIONS)} (costs stay float32)",
                            default="auto")
-    max_memory: str = _help(f"memory budget, e.g. 4G or 1500M (empty: $NST_MAX_MEMORY, else {BUDGET_SHARE:g} of "
+    max_memory: str = setting(f"memory budget, e.g. 4G or 1500M (empty: $NST_MAX_MEMORY, else {BUDGET_SHARE:g} of "
                             "the memory available); past it the picture is stylized tile by tile, exactly", default="")
-    tile: int = _help("tile edge in px, a multiple of 16 (0: tile only when the budget needs it, as large as fits)",
+    tile: int = setting("tile edge in px, a multiple of 16 (0: tile only when the budget needs it, as large as fits)",
                       default=0)
-    preview_every: int = _help("send the current image every this many steps", default=10)
+    preview_every: int = setting("send the current image every this many steps", default=10)
 
     def __post_init__(self):
         self.validate()
@@ -94,6 +118,8 @@ class StyleOptions:
             raise InputError(f"scales={self.scales} makes the coarsest size smaller than {MIN_STAGE_SIZE} px at "
                              f"size {self.size}; use fewer scales or a larger size.")
         self.content_layer = one_of("content layer", self.content_layer, FEATURE_LAYERS, LAYERS_SAID)
+        if isinstance(self.style_layers, str):
+            self.style_layers = parse_style_layers(self.style_layers)
         if not isinstance(self.style_layers, dict) or not self.style_layers:
             raise InputError("style layers must name at least one layer with its weight, e.g. relu1_1: 0.2; "
                              f"got {shown(self.style_layers)}.")

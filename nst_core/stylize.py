@@ -7,7 +7,6 @@ and returns that. Set the ``stop`` event to end early with the best image so far
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import time
@@ -19,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .checks import InputError
+from .device import autocast_for, pick_device, platform_cpu, resolve_precision
 from .color import keep_content_colors, match_colors, match_luminance
 from .estimate import CALIBRATION_SIZES, EvaluationCost, Plan, cached_evaluation_cost, store_evaluation_cost
 from .estimate import plan as cost_plan
@@ -55,46 +55,6 @@ class Progress:
         return self.elapsed / self.step * (self.total_steps - self.step) if self.step else float("nan")
 
 
-def platform_cpu() -> str:
-    """This machine's CPU model name (the calibration's key)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "cpu")
-    except OSError:
-        return "cpu"
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """'auto' -> CUDA if available, then MPS, then CPU."""
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def cpu_supports_bf16() -> bool:
-    """True when this CPU has native bf16 matrix instructions (AVX512-BF16 or AMX)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def autocast_for(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
-    """The convolution precision context: bf16 autocast on capable CPUs, fp16/bf16 on CUDA, else fp32."""
-    if precision == "fp32" or device.type == "mps":
-        return contextlib.nullcontext()
-    if device.type == "cpu":
-        if precision == "bf16" or cpu_supports_bf16():
-            return torch.autocast("cpu", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" or torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast(device.type, dtype=dtype)
-
-
 MAX_BACKTRACKS = 10  # a step that raised J is shortened at most this many times
 
 
@@ -119,10 +79,8 @@ class StyleTransfer:
 
     # --- the estimate -------------------------------------------------------------------------------
     def evaluation_precision(self) -> str:
-        """"bf16" when the evaluations run in bf16 here (``autocast_for``), else "fp32"."""
-        o, d = self.options, self.device
-        bf16 = o.precision == "bf16" or (o.precision == "auto" and d.type == "cpu" and cpu_supports_bf16())
-        return "bf16" if bf16 and d.type != "mps" else "fp32"
+        """The precision the evaluations' convolutions run in here: "fp32", "bf16" or "fp16" (``resolve_precision``)."""
+        return resolve_precision(self.device, self.options.precision)
 
     def evaluation_cost(self) -> EvaluationCost:
         """(t_0, t_px): one evaluation of J and dJ/dG takes t_0 + t_px n seconds at n pixels here, from one timed

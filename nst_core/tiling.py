@@ -80,10 +80,6 @@ def split(height: int, width: int, tile: int, halo: int) -> list[Tile]:
             for t, b in spans(height) for l, r in spans(width)]
 
 
-def tile_count(height: int, width: int, tile: int) -> int:
-    return math.ceil(height / tile) * math.ceil(width / tile)
-
-
 def stride_of(layer: str) -> int:
     return receptive_field(layer).jump
 

@@ -48,6 +48,11 @@ LAYER_INDEX = {name: i for i, name in enumerate(LAYER_NAMES)}
 POOLINGS = ("max", "avg")
 
 
+def layer_channels(name: str) -> int:
+    """n_C of a VGG19 layer (convB_I, reluB_I or poolB): the width of its block B."""
+    return BLOCKS[int(check_layer(name)[4]) - 1][0]
+
+
 def check_layer(name: str) -> str:
     """Return ``name`` if it is a VGG19 layer, else raise ``InputError`` listing the valid names."""
     if name not in LAYER_INDEX:

@@ -2,7 +2,7 @@
 
 Style strength is shown as s = log10(beta / alpha) with alpha = 1, so beta = 10^s (rounded to 6 significant
 digits, so a restored beta such as 30 comes back exactly).
-Style layers are written as text, ``relu1_1: 0.2, relu2_1: 0.2``: layer names with their lambda^[l].
+Style layers are written as text, ``relu1_1: 0.2, relu2_1: 0.2``, read by ``nst_core.options.parse_style_layers``.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import math
 import numpy as np
 
 from nst_core import StyleOptions
-from nst_core.checks import InputError, real_number, shown
+from nst_core.checks import InputError, real_number
+from nst_core.options import format_style_layers
 from nst_core.regions import mask_labels
 from nst_core.vgg import load_vgg19
 
@@ -20,25 +21,6 @@ STRENGTH_RANGE = (-2.0, 8.0)  # log10(beta / alpha) on the slider
 SLIDER_RANGES = {"size": (32, 2048), "steps": (1, 1000), "scales": (1, 6), "style_scale": (0.1, 4.0)}
 # Settings the app has no control for; a restored PNG that used other values is reported.
 FIXED_IN_APP = ("pooling", "weights", "lbfgs_history", "palette_start", "step_ratio")
-
-
-def parse_style_layers(text: str) -> dict[str, float]:
-    """``"relu1_1: 0.2, relu2_1"`` -> ``{"relu1_1": 0.2, "relu2_1": 1.0}`` (a layer without a weight gets 1)."""
-    layers: dict[str, float] = {}
-    for item in filter(None, (part.strip() for part in str(text or "").replace(";", ",").split(","))):
-        name, _, weight = (s.strip() for s in item.replace("=", ":").partition(":"))
-        try:
-            layers[name] = float(weight) if weight else 1.0
-        except ValueError:
-            raise InputError(f"style layers: {shown(item)} is not 'layer: weight' (e.g. 'relu3_1: 0.2').") from None
-    if not layers:
-        raise InputError("style layers: give at least one, e.g. 'relu1_1: 0.2, relu2_1: 0.2'.")
-    return layers
-
-
-def format_style_layers(layers: dict[str, float]) -> str:
-    """The inverse of ``parse_style_layers``."""
-    return ", ".join(f"{name}: {weight:g}" for name, weight in layers.items())
 
 
 def style_strength(options: StyleOptions) -> float:
@@ -94,7 +76,7 @@ def build_options(*, size, steps, scales, content_layer, style_layers, style_str
     strength = real_number("style strength log10(beta/alpha)", style_strength, *STRENGTH_RANGE)
     return StyleOptions(
         size=size, steps=steps, scales=scales, content_layer=content_layer,
-        style_layers=parse_style_layers(style_layers), alpha=1.0, beta=float(f"{10.0 ** strength:.6g}"),
+        style_layers=str(style_layers or ""), alpha=1.0, beta=float(f"{10.0 ** strength:.6g}"),
         tv_weight=tv_weight, init=init, optimizer=optimizer, learning_rate=learning_rate, style_scale=style_scale,
         preserve_color=preserve_color, seed=seed, style_blend=tuple(blend), match_style_colors=match_style_colors,
         region_styles=tuple(region_styles), palette_only=palette_only,

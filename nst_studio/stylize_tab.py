@@ -18,7 +18,7 @@ from nst_core.checks import InputError
 from nst_core.estimate import size_within
 from nst_core.memory import memory_budget
 from nst_core.metadata import REGIONS_KEY, read_regions, read_settings, save_png
-from nst_core.options import INITS, OPTIMIZERS, PRESETS, preset_options
+from nst_core.options import INITS, OPTIMIZERS, PRESETS, format_style_layers, preset_options
 from nst_core.regions import REGION_COLOURS, check_regions, fit_labels, labels_to_png_text, preview
 from nst_core.vgg import FEATURE_LAYERS
 
@@ -29,7 +29,7 @@ from .gpu import on_gpu
 from .jobs import CPU_HEAVY, JOB_BUDGET_S, Job, JobBoard, session_key
 from .plots import CostHistory, cost_figure
 from .stylize_settings import (SLIDER_RANGES, STRENGTH_RANGE, build_options, clamp_to_sliders, control_values,
-                               format_style_layers, labels_layer, painted_labels, restore_notes, style_strength)
+                               labels_layer, painted_labels, restore_notes, style_strength)
 
 STATUS_EVERY_S = 0.25  # at most this often a status-only update is sent (and at the start of each stage)
 RESULT_HEIGHT = 420  # px: the result box keeps this height from the first preview to the last

@@ -21,7 +21,7 @@ from nst_core.receptive_field import receptive_field as layer_field
 from nst_core import StyleTransfer
 from nst_core.checks import InputError, one_of, whole_number
 from nst_core.options import MIN_STAGE_SIZE, MAX_SIZE, PRESETS, preset_options
-from nst_core.vgg import BLOCKS, CONV_LAYERS, LAYER_NAMES
+from nst_core.vgg import CONV_LAYERS, LAYER_NAMES, layer_channels
 
 from .errors import explained
 from .gpu import on_gpu
@@ -133,10 +133,6 @@ def stylize_video(video: str, style: str, preset: str = "Quick", size: int = DEF
     return run_clip(video, style, preset, size, seconds, fps)
 
 
-def units_of(layer: str) -> int:
-    """The number of units (channels) of conv layer ``convB_I``: the channels of block B."""
-    return BLOCKS[int(layer[4]) - 1][0]
-
 
 @on_gpu
 @explained("finding the unit's top patches")
@@ -151,7 +147,7 @@ def top_patches(layer: str, unit: int) -> tuple[str, str]:
         unit: the unit (channel) number, from 0 to the layer's channel count minus 1 (63 for conv1_x, 511 for conv5_x).
     """
     layer = one_of("layer", layer, CONV_LAYERS, "a VGG19 conv layer, conv1_1 … conv5_4")
-    unit = whole_number(f"unit of {layer}", unit, 0, units_of(layer) - 1)
+    unit = whole_number(f"unit of {layer}", unit, 0, layer_channels(layer) - 1)
     index = service.index_for(builtin_dataset(), layer)
     (tile, caption), = service.page_tiles(index, layer, [unit], "patches", "deconvnet")
     return tile, caption
@@ -175,7 +171,7 @@ def probe_photo(image: str, layer: str = "conv4_1", top: int = 16) -> list[dict]
         top: how many units to list, from 1 to the layer's channel count (64 for conv1_x, 512 for conv5_x).
     """
     layer = one_of("layer", layer, CONV_LAYERS, "a VGG19 conv layer, conv1_1 … conv5_4")
-    top = whole_number("top", top, 1, units_of(layer))
+    top = whole_number("top", top, 1, layer_channels(layer))
     return probe(service.model(), load_input(image, "photo"), layer).top(top)
 
 

@@ -18,7 +18,7 @@ from nst_studio import images, jobs, stylize_tab
 from nst_studio.errors import explained
 from nst_studio.images import image_input
 from nst_studio.plots import CostHistory, cost_figure
-from nst_studio.stylize_settings import build_options, format_style_layers, parse_style_layers
+from nst_studio.stylize_settings import build_options
 
 TINY = dict(size=32, steps=2, scales=1)
 
@@ -191,12 +191,6 @@ def test_the_default_style_strength_gives_back_the_default_beta_exactly():
     assert (options.alpha, options.beta) == (StyleOptions().alpha, StyleOptions().beta)
 
 
-def test_style_layers_text_round_trips():
-    layers = {"relu1_1": 0.2, "relu3_1": 1.5, "conv4_2": 0.0}
-    assert parse_style_layers(format_style_layers(layers)) == layers
-    assert parse_style_layers("relu1_1=2; relu2_1") == {"relu1_1": 2.0, "relu2_1": 1.0}
-    with pytest.raises(ValueError, match="give at least one"):
-        parse_style_layers(" , ")
 
 
 def test_cost_plot_marks_stages_and_skips_zeros_and_diverged_steps():

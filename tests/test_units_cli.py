@@ -57,7 +57,7 @@ def test_render_writes_a_grid(scanned, tmp_path, mode):
     (["render", "{index}", "--layer", "relu1_1", "-o", "{out}"], "argument --layer: invalid choice"),
     (["scan", "{data}/nothing", "--out", "{out_pt}"], "nothing: not 'builtin', a folder, a .zip file"),
     (["scan", "{data}", "--layers", "pool1", "--out", "{out_pt}"], "unknown conv layer 'pool1'"),
-    (["scan", "{data}", "--size", "8", "--out", "{out_pt}"], "scan size must be 32 ... 1024 pixels"),
+    (["scan", "{data}", "--size", "8", "--out", "{out_pt}"], "scan size must be a whole number from 32 to 1024; got 8."),
     (["visualize", "conv2_1", "--units", "128", "-o", "{out}"], "conv2_1 has units 0 ... 127"),
     (["visualize", "conv2_1", "--units", "a-b", "-o", "{out}"], "write topN, A-B or a,b,c"),
     (["visualize", "relu2_1", "-o", "{out}"], "argument LAYER: invalid choice: 'relu2_1'"),

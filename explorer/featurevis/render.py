@@ -17,7 +17,7 @@ import torch
 
 from nst_core.estimate import fitting_pixels, fitting_side, over_budget
 from nst_core.memory import memory_budget
-from nst_core.stylize import autocast_for
+from nst_core.device import autocast_for
 from nst_core.vgg import VGG19
 
 from .color import to_rgb
@@ -55,7 +55,6 @@ def to_uint8(rgb: torch.Tensor) -> np.ndarray:
 def visualize(model: VGG19, layer: str, units: Sequence[int], settings: VisSettings = VisSettings(), *,
               stop: threading.Event | None = None) -> Iterator[VisProgress]:
     """Synthesise one image per unit of ``layer``: maximise ``settings.objective`` of unit u_i for image i."""
-    settings.validate()
     units = list(units)
     objective: Objective = OBJECTIVES[settings.objective](layer, units)
     generator = torch.Generator().manual_seed(settings.seed)

@@ -8,56 +8,55 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from PIL import PngImagePlugin
 
-from nst_core.checks import InputError, one_of, real_number, whole_number
+from nst_core.checks import InputError
+from nst_core.device import PRECISIONS
+from nst_core.schema import check, setting
 
-OBJECTIVES = ("channel", "neuron")
+from .objectives import OBJECTIVES
+
 PARAMS = ("fourier", "pixel")
-PRECISIONS = ("auto", "fp32", "bf16")
 MIN_SIZE, MAX_SIZE = 32, 512
 PNG_KEY = "explorer:featurevis"  # PNG text chunk of a synthesised image: layer, units, settings, weights (JSON)
 MAX_STEPS, MAX_TOTAL_STEPS, MAX_SCALES, MAX_COARSE_FACTOR, MAX_SEED = 5000, 20000, 4, 8, 2**63 - 1
-
-
-def _help(text: str, **kw):
-    return field(metadata={"help": text}, **kw)
 
 
 @dataclass(frozen=True)
 class VisSettings:
     """How one unit's image is synthesised: maximise the objective over an image of ``size`` pixels."""
 
-    size: int = _help("image side in pixels", default=128)
-    steps: int = _help("Adam steps at the full size", default=16)
-    scales: int = _help("coarse-to-fine: number of sizes, each half the next (1 = full size only)", default=2)
-    coarse_factor: int = _help("each coarser size gets this many times the steps of the next (4: a half-size step "
-                               "costs about a quarter, so every size takes about the same time)", default=4)
-    learning_rate: float = _help("Adam's step size on the image parameters", default=0.1)
-    seed: int = _help("random seed of the start image and the transforms (same seed, same pixels)", default=0)
-    objective: str = _help("channel: mean of max(0, conv) over space; neuron: its centre position",
-                           default="channel")
-    param: str = _help("fourier: decorrelated spectrum (1/f scaled); pixel: the pixels themselves",
-                       default="fourier")
-    decorrelate: bool = _help("colour decorrelation matching VGG's input statistics", default=True)
-    transforms: bool = _help("transformation robustness: pad, jitter, scale, rotate at every step", default=True)
-    precision: str = _help("convolutions in bf16 (auto: where the CPU has bf16 instructions) or fp32",
-                           default="auto")
-    batch: int = _help("units optimised at once, one per batch item", default=16)
+    size: int = setting("image side in pixels", range=(MIN_SIZE, MAX_SIZE), default=128)
+    steps: int = setting("Adam steps at the full size", range=(1, MAX_STEPS), default=16)
+    scales: int = setting("coarse-to-fine: number of sizes, each half the next (1 = full size only)",
+                          range=(1, MAX_SCALES), default=2)
+    coarse_factor: int = setting("each coarser size gets this many times the steps of the next (4: a half-size step "
+                                 "costs about a quarter, so every size takes about the same time)",
+                                 range=(1, MAX_COARSE_FACTOR), default=4)
+    learning_rate: float = setting("Adam's step size on the image parameters", range=(1e-5, 10), default=0.1)
+    seed: int = setting("random seed of the start image and the transforms (same seed, same pixels)",
+                        range=(0, MAX_SEED), default=0)
+    objective: str = setting("channel: mean of max(0, conv) over space; neuron: its centre position",
+                             choices=OBJECTIVES, default="channel")
+    param: str = setting("fourier: decorrelated spectrum (1/f scaled); pixel: the pixels themselves",
+                         choices=PARAMS, label="parameterisation", default="fourier")
+    decorrelate: bool = setting("colour decorrelation matching VGG's input statistics", default=True)
+    transforms: bool = setting("transformation robustness: pad, jitter, scale, rotate at every step", default=True)
+    precision: str = setting("convolutions in bf16 (auto: where the CPU has bf16 instructions) or fp32",
+                             choices=PRECISIONS, default="auto")
+    batch: int = setting("units optimised at once, one per batch item", range=(1, 256), default=16)
 
     def validate(self) -> "VisSettings":
-        whole_number("size", self.size, MIN_SIZE, MAX_SIZE)
-        whole_number("steps", self.steps, 1, MAX_STEPS)
-        whole_number("scales", self.scales, 1, MAX_SCALES)
-        whole_number("coarse factor", self.coarse_factor, 1, MAX_COARSE_FACTOR)
-        real_number("learning rate", self.learning_rate, 1e-5, 10)
-        whole_number("seed", self.seed, 0, MAX_SEED)
-        one_of("objective", self.objective, OBJECTIVES)
-        one_of("parameterisation", self.param, PARAMS)
-        one_of("precision", self.precision, PRECISIONS)
-        whole_number("batch", self.batch, 1, 256)
+        """These settings checked (``schema.check``) and converted to their fields' types, else ``InputError``
+        naming the first bad one."""
+        checked = dataclasses.replace(self, **check(self))
+        checked.check_schedule()
+        return checked
+
+    def check_schedule(self) -> None:
+        """The coarsest size and the steps of all sizes together within their bounds."""
         if self.size >> (self.scales - 1) < MIN_SIZE // 2:
             raise InputError(f"size {self.size} with {self.scales} scales starts below {MIN_SIZE // 2} px; "
                              "use fewer scales or a larger size.")
@@ -65,7 +64,6 @@ class VisSettings:
             raise InputError(f"{self.steps} steps, {self.scales} scales and coarse factor {self.coarse_factor} make "
                              f"{self.total_steps} steps in all (at most {MAX_TOTAL_STEPS}); use fewer steps or "
                              "scales, or a smaller coarse factor.")
-        return self
 
     def replace(self, **changes) -> "VisSettings":
         return dataclasses.replace(self, **changes).validate()

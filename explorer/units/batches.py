@@ -13,7 +13,7 @@ from torch import nn
 
 from nst_core.images import ImageError
 from nst_core.receptive_field import receptive_field
-from nst_core.stylize import cpu_supports_bf16
+from nst_core.device import resolve_precision
 from nst_core.vgg import LAYER_INDEX, VGG19
 
 from .datasets import scan_views
@@ -24,12 +24,10 @@ from .sources import Item
 from .topk import TopK, spatial_maxima
 
 
-def resolve_precision(precision: str) -> str:
-    """``"auto"`` -> ``"bf16"`` on CPUs with native bf16 (measured faster, see benchmarks/bench_explorer.py),
-    else ``"fp32"``."""
-    if precision != "auto":
-        return precision
-    return "bf16" if cpu_supports_bf16() else "fp32"
+def scan_precision(precision: str) -> str:
+    """The precision a scan (on the CPU) runs in: ``"auto"`` -> ``"bf16"`` on CPUs with native bf16 (measured
+    faster, see benchmarks/bench_explorer.py), else ``"fp32"``."""
+    return resolve_precision(torch.device("cpu"), precision)
 
 
 @functools.lru_cache(maxsize=2)

@@ -15,6 +15,8 @@ import torch
 
 from nst_core.atomic import replacing
 from nst_core.checks import InputError, shown
+from nst_core.device import PRECISIONS
+from nst_core.schema import check, setting
 from nst_core.vgg import CONV_LAYERS
 
 from .datasets import Dataset, view_name
@@ -23,7 +25,6 @@ from .stored import (StoredFileError, checked_files, checked_pairs, checked_topk
 from .topk import TopK
 
 FORMAT = 2  # 2: values are rectified activations max(0, conv)
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 class BadIndexError(StoredFileError):
@@ -35,24 +36,18 @@ class BadIndexError(StoredFileError):
 class ScanSettings:
     """The explorer's scan defaults, in one place: view size, k, maxima per image, convolution precision."""
 
-    size: int = 224  # scan views are size x size pixels
-    k: int = 9  # patches kept per unit
-    per_image: int = 1  # maxima per image and unit (> 1: greedy with spatial suppression)
-    precision: str = "auto"  # "fp32", "bf16" (bf16 weights + channels_last) or "auto" (the faster one measured)
-    batch_size: int = 16
+    size: int = setting("scan views are SIZE x SIZE pixels", range=(32, 1024), label="scan size", default=224)
+    k: int = setting("patches kept per unit", range=(1, 64), default=9)
+    per_image: int = setting("maxima per image and unit (>1: spatially suppressed picks)", range=(1, 16),
+                             label="per-image maxima", default=1)
+    precision: str = setting("fp32, bf16 (bf16 weights + channels_last) or auto (the faster one measured here)",
+                             choices=PRECISIONS, default="auto")
+    batch_size: int = setting("views per batch (fewer where the memory budget needs it)", range=(1, None),
+                              label="batch size", default=16)
 
     def validate(self) -> ScanSettings:
-        if not 32 <= self.size <= 1024:
-            raise ValueError(f"scan size must be 32 ... 1024 pixels, got {self.size}")
-        if not 1 <= self.k <= 64:
-            raise ValueError(f"k must be 1 ... 64, got {self.k}")
-        if not 1 <= self.per_image <= 16:
-            raise ValueError(f"per-image maxima must be 1 ... 16, got {self.per_image}")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
-        return self
+        """These settings checked (``schema.check``) and converted, else ``InputError`` naming the first bad one."""
+        return dataclasses.replace(self, **check(self))
 
     def keyed(self) -> dict:
         """The settings that change results (the batch size does not)."""

@@ -24,7 +24,7 @@ from .forward import rectified_activations
 from .index import Index
 from .patches import inside_mask, padding_pattern
 from nst_core.receptive_field import receptive_field
-from .batches import network_input, resolve_precision, scan_network
+from .batches import network_input, scan_precision, scan_network
 from .tiles import labelled_page
 from .topk import single_maxima
 
@@ -101,7 +101,7 @@ def probe(model: VGG19, rgb: np.ndarray, layer: str, *, size: int = PROBE_SIZE, 
     """Run the photo through VGG19 up to ``layer`` (one forward pass, no gradient) and find each unit's peak."""
     layer = one_of("layer", layer, CONV_LAYERS, LAYERS_SAID)
     view, note = probe_view(rgb, size)
-    net = scan_network(model, resolve_precision(precision))
+    net = scan_network(model, scan_precision(precision))
     with torch.inference_mode():
         (_, act), = rectified_activations(net, network_input(net, [view]), [layer])
         value, ys, xs = single_maxima(act)
@@ -179,7 +179,7 @@ def peak_projection(model: VGG19, result: Probe, unit: int, method: str = "decon
     R x R (the receptive-field box), grey-centred; the part of the box outside the photo as a checkerboard."""
     peak = result.peak_of(unit)
     signal, = unit_projections(model, [result.photo], result.layer, [Request(0, unit, peak.y, peak.x)], method,
-                               resolve_precision(precision))
+                               scan_precision(precision))
     rf = receptive_field(result.layer)
     top, left, _, _ = rf.box(peak.y, peak.x)
     inside = inside_mask(result.photo.shape[:2], top, left, rf.size)

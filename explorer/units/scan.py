@@ -18,7 +18,7 @@ from nst_core.estimate import fitting_pixels, fitting_side, over_budget
 from nst_core.memory import memory_budget
 from nst_core.vgg import VGG19
 
-from .batches import items_per_batch, read_views, resolve_precision, scan_network, top_of_views, units_of
+from .batches import items_per_batch, read_views, scan_precision, scan_network, top_of_views, units_of
 from .datasets import DatasetError, describe_skipped
 from .engines import ray_batches
 from .index import BadIndexError, Index, ScanSettings, check_conv_layers, scan_key
@@ -46,7 +46,7 @@ def cache_dir(override: str | os.PathLike | None = None) -> Path:
 
 def resolved(settings: ScanSettings) -> ScanSettings:
     """``settings`` checked, with its precision made concrete (results differ between precisions)."""
-    return dataclasses.replace(settings, precision=resolve_precision(settings.precision)).validate()
+    return dataclasses.replace(settings, precision=scan_precision(settings.precision)).validate()
 
 
 def local_batches(model: VGG19, dataset: Source, layers: Sequence[str], settings: ScanSettings,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from nst_core.checks import one_of, shown, whole_number
-from nst_core.vgg import BLOCKS, CONV_LAYERS, VGG19, load_vgg19
+from nst_core.vgg import CONV_LAYERS, VGG19, layer_channels, load_vgg19
 
 from .datasets import Dataset, DatasetError, Source, builtin_dataset, files_dataset, zip_dataset
 from .hub import hub_dataset
@@ -160,7 +160,7 @@ PROJECTIONS = ProjectionMemory()
 def check_layer_unit(layer: str, unit) -> tuple[str, int]:
     """A conv layer of VGG19 and one of its units, else ``InputError`` naming the allowed ones."""
     layer = one_of("layer", layer, CONV_LAYERS)
-    return layer, whole_number(f"unit of {layer}", unit, 0, BLOCKS[int(layer[4]) - 1][0] - 1)
+    return layer, whole_number(f"unit of {layer}", unit, 0, layer_channels(layer) - 1)
 
 
 class SynthesisMemory:
@@ -178,7 +178,6 @@ class SynthesisMemory:
         ``progress(step, steps)``. A stopped run's images are returned, marked stopped, and not remembered."""
         for unit in units:
             check_layer_unit(layer, unit)
-        settings.validate()
         key = lambda unit: (model().identity, layer, unit, settings)  # noqa: E731
         with self._lock:
             found = {u: self._items[key(u)] for u in units if key(u) in self._items}

@@ -14,7 +14,7 @@ from pathlib import PurePath
 import torch
 
 from nst_core.checks import InputError
-from nst_core.vgg import BLOCKS, CONV_LAYERS
+from nst_core.vgg import CONV_LAYERS, layer_channels
 
 from .topk import NO_IMAGE
 
@@ -100,10 +100,6 @@ def checked_zooms(zooms, name: str) -> tuple[int, ...]:
     return tuple(zooms)
 
 
-def layer_units(layer: str) -> int:
-    """Units (channels) of conv layer ``convB_I``: the width of block B."""
-    return BLOCKS[int(layer[4]) - 1][0]
-
 
 def layer_grid(layer: str, size: int) -> int:
     """Rows (= columns) of ``layer``'s activation for a ``size`` px square view: each pooling before block B floors
@@ -116,7 +112,7 @@ def checked_topk(top, layer: str, k: int, views: int, grid: int | None, name: st
     view; positions inside the layer's ``grid`` (when known); no NaN."""
     if layer not in CONV_LAYERS:
         raise StoredFileError(f"{name}: {str(layer)[:40]!r} is not a conv layer of VGG19")
-    units = layer_units(layer)
+    units = layer_channels(layer)
     if not isinstance(top, dict) or set(top) != set(TOPK_FIELDS) or not all(
             isinstance(top[f], torch.Tensor) and top[f].dtype == dtype for f, dtype in TOPK_FIELDS.items()):
         raise StoredFileError(f"{name}: layer {layer} should hold value, image, y and x tensors")
