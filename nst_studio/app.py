@@ -30,7 +30,7 @@ def build_app() -> gr.Blocks:
     # delete_cache: every hour, drop cached previews and uploads older than an hour
     with gr.Blocks(title="Neural Style Transfer Studio", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Neural Style Transfer Studio")
-        link_status = gr.Markdown(visible=False, elem_id="link-status")  # what a link's address left out
+        link_status = gr.HTML(visible=False, elem_id="link-status")  # what a link's address left out
         register_tools()  # first, so that its functions keep their own names as MCP tools
         with gr.Tabs() as tabs:
             for title, module in TABS:

@@ -51,12 +51,13 @@ def named_mcp_files(convert):
 
 
 def base64_decodes(data_url: str) -> bool:
-    """Whether the data after the last comma of ``data_url`` decodes as base64, as Gradio will decode it."""
+    """Whether the data after the last comma of ``data_url`` (where Gradio reads it) is base64 of some bytes: only
+    the 64 letters and its padding, white space aside (Gradio's decoder would drop other characters unsaid)."""
+    data = "".join(data_url.rsplit(",", 1)[-1].split())
     try:
-        base64.b64decode(data_url.rsplit(",", 1)[-1])
+        return bool(base64.b64decode(data, validate=True))
     except ValueError:  # binascii.Error
         return False
-    return True
 
 
 def named_file_moves(move):

@@ -12,6 +12,7 @@ docs/app.md lists the parameters.
 """
 from __future__ import annotations
 
+import html
 import tempfile
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -39,7 +40,7 @@ SAMPLES = sorted(p.stem for p in SKIMAGE_DATA.iterdir() if p.suffix in (".png", 
 SAMPLE_COPIES = Path(tempfile.gettempdir()) / "nst-studio-samples"
 BUILTIN = "builtin"  # the explorer's dataset of scikit-image photos
 TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
-IGNORED = ("__", "view")  # parameters of Gradio and Hugging Face Spaces (?view=api, ?__theme=dark, ?__sign=…)
+GRADIOS = ("view",)  # parameters of Gradio and Hugging Face Spaces: these and __* (?view=api, ?__theme=dark, ?__sign=…)
 STYLIZE_DEFAULTS = control_values(preset_options("Quick"))  # the Stylize tab's settings as the page opens
 WEIGHTS = ("style_weight", "style_2_weight", "style_3_weight")  # sliders from 0 to 1
 STAGES = ("size", "steps", "scales")  # a preset's settings
@@ -178,9 +179,10 @@ class Link:
         return " ".join(self.problems)
 
 
+
 def parse(params: Mapping[str, str], tabs: tuple[str, ...] = tuple(PARAMETERS)) -> Link:
     """The link ``params`` (a page's query parameters) asks for, among the tabs ``tabs``."""
-    params = {k: v for k, v in params.items() if not k.startswith(IGNORED)}
+    params = {k: v for k, v in params.items() if not k.startswith("__") and k not in GRADIOS}
     if not params:
         return Link(None, {})
     if "tab" not in params:
@@ -193,7 +195,8 @@ def parse(params: Mapping[str, str], tabs: tuple[str, ...] = tuple(PARAMETERS)) 
     for name, text in params.items():
         if name not in parsers:
             listed = ", ".join(parsers) or "no other parameter"
-            problems.append(f"This link's {name} is not a parameter of this tab, which reads {listed} (left out).")
+            problems.append(f"This link's {shown(name)} is not a parameter of this tab, which reads {listed} (left "
+                            "out).")
             continue
         try:
             values[name] = parsers[name](name, text.strip())
@@ -329,10 +332,11 @@ def on_load(tab: str, restore: Callable[[dict], Any], outputs: list, **listener)
     return Context.root_block.load(loaded, None, outputs, api_visibility="private", **{"queue": False, **listener})
 
 
-def open_on_load(tabs: gr.Tabs, status: gr.Markdown, tab_ids: tuple[str, ...]) -> None:
-    """When the page opens with a link: select its tab and say in ``status`` what was left out of it."""
+def open_on_load(tabs: gr.Tabs, status: gr.HTML, tab_ids: tuple[str, ...]) -> None:
+    """When the page opens with a link: select its tab and say in ``status`` what was left out of it (as plain
+    text: a link's own text makes no link or markup)."""
     def opened(request: gr.Request):
         link = parse(request.query_params, tab_ids)
         return (gr.Tabs(selected=link.tab) if link.tab else gr.skip(),
-                gr.update(value=link.status, visible=bool(link.problems)))
+                gr.update(value=f"<p>{html.escape(link.status)}</p>", visible=bool(link.problems)))
     Context.root_block.load(opened, None, [tabs, status], queue=False, api_visibility="private")

@@ -148,5 +148,8 @@ def test_a_bad_parameter_is_one_sentence_and_the_page_still_loads(site):
     page = opened(context, url + "?tab=gallery")
     expect(page.locator("#link-status")).to_contain_text("This link opens no tab: tab must be one of stylize")
     assert selected_tab(page) == "Stylize"
+    page = opened(context, url + "?tab=conv&" + urllib.parse.quote("**[here](http://example.org)**") + "=1")
+    expect(page.locator("#link-status")).to_contain_text("This link's '**[here](http://example.org)**' is not a")
+    assert page.locator("#link-status a, #link-status strong").count() == 0  # shown as written, not as Markdown
     assert not opened(context, url).locator("#link-status").is_visible()
     assert "Traceback" not in log.read_text()

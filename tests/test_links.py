@@ -36,7 +36,7 @@ def test_the_unit_explorer_link_of_the_issue():
      "This link's dataset must be builtin or a Hugging Face dataset OWNER/NAME[:SPLIT[:COLUMN]]; got '../../etc' "
      "(left out). This link's show must be one of patches, projections, both; got 'all' (left out)."),
     ("?tab=conv&sizes=32x32&colour=red", {"sizes": "32x32"},
-     "This link's colour is not a parameter of this tab, which reads sizes, channels, filters, kernel, stride, "
+     "This link's 'colour' is not a parameter of this tab, which reads sizes, channels, filters, kernel, stride, "
      "padding, dilation, groups, transposed, output_padding, filter_channels (left out)."),
     ("?tab=layer_lab&size=999&seed=3", {"seed": 3},
      "This link's size must be a whole number from 32 to 192; got '999' (left out)."),

@@ -121,7 +121,8 @@ def test_every_tool_has_a_name_of_its_own_and_says_when_to_use_it(mcp_url):
     assert not result.isError and "30×30×8" in text_of(result)  # a renamed tool calls its own endpoint
 
 
-@pytest.mark.parametrize("url", ["data:image/png;base64,!!!not base64", "data:,hello", "data:image/png;base64"])
+@pytest.mark.parametrize("url", ["data:image/png;base64,!!!not base64", "data:,hello", "data:image/png;base64",
+                                 "data:image/png;base64,!!!", "data:image/png;base64,"])
 def test_a_broken_data_url_is_one_sentence_naming_the_argument(mcp_url, url):
     result = call_tool(mcp_url, "probe_photo", {"image": url, "layer": "conv1_1", "top": 3})
     assert result.isError

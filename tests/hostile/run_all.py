@@ -200,9 +200,9 @@ def cases(base: str, web: str, tmp: str, canaries: dict[str, str], quick: bool) 
          "private or local network address"),
         ("IPv6 loopback URL", "http://[::1]:9/x.png", "private or local network address"),
         ("non-image data", data_url(b"hello", "text/plain"), "is not an image file Pillow can read"),
+        ("broken base64", "data:image/png;base64,!!!", "content is a data: URL whose base64 data is broken"),
         ("50-megapixel image", data_url(png_bytes(Image.new("1", (8000, 6250)))), "the image is too large"),
         ("zero-pixel image", data_url(zero_pixel_png()), "is not an image file Pillow can read"),
-        ("broken base64", "data:image/png;base64,!!!", "content is a data: URL whose base64 data is broken"),
     ]
     if quick:
         images = [images[i] for i in (0, 3, 4, 6, 9, 10, 11)]
