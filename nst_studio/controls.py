@@ -47,8 +47,8 @@ def control(cls, name: str, **kw) -> gr.components.Component:
         lo, hi = s.range
         return gr.Slider(**{"minimum": lo, "maximum": hi, "step": 1 if whole else None, **common})
     if widget == "number":
-        lo = s.range[0] if s.range else None
-        return gr.Number(**{"minimum": lo, "precision": 0 if whole else None, **common})
+        lo, hi = s.range or (None, None)
+        return gr.Number(**{"minimum": lo, "maximum": hi, "precision": 0 if whole else None, **common})
     return gr.Textbox(**common)
 
 

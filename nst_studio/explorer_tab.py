@@ -3,6 +3,7 @@ it most, with deconvnet / guided-backprop projections. Widgets only; the work is
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import gradio as gr
 
@@ -12,12 +13,13 @@ from explorer.units.probe import PER_PAGE
 from nst_core.receptive_field import receptive_field
 from explorer.units.scan import Stopped
 from explorer.units.tiles import MODES, fit, pending_tile
-from explorer.featurevis.vis_settings import MAX_SIZE, MIN_SIZE, OBJECTIVES, VisSettings, png_info
+from explorer.featurevis.vis_settings import VisSettings, png_info
 from nst_core.checks import InputError, one_of, whole_number
 from nst_core.metadata import write_png
 from nst_core.vgg import CONV_LAYERS
 
 from . import links
+from .controls import control
 from .errors import bad_input, explained
 from .gpu import on_gpu
 from .images import SKIMAGE_DATA, image_input, load_input, result_path
@@ -273,10 +275,20 @@ def probe_unit(state, source, uploads, hub, method, vis_size, vis_seed, vis_obje
 
 
 def build() -> None:
-    """The tab's widgets, inside the current ``gr.Tab``."""
+    """The tab's widgets, inside the current ``gr.Tab``: the units of a layer first, the theory a click away, then
+    feature visualisation, the probe and conv1_1's filters."""
     gr.Markdown(LEAD, elem_id="explorer-lead")
     with gr.Accordion("How it works: units, receptive fields, projections", open=False, elem_id="explorer-theory"):
         gr.Markdown(theory())
+    u = units_controls()
+    v = synthesis_controls(u.layer)
+    probe_section(u, v)
+    filters_section()
+    wire_units(u, v)
+
+
+def units_controls() -> SimpleNamespace:
+    """The dataset, layer and page controls, and the units' gallery with the chosen unit's line and top patches."""
     with gr.Row():
         source = gr.Radio([BUILTIN, UPLOAD, HUB], value=BUILTIN, label="Dataset", scale=2)
         uploads = gr.File(file_count="multiple", file_types=[".zip", "image"], type="filepath",
@@ -301,23 +313,43 @@ def build() -> None:
     unit_line = gr.Markdown(elem_id="unit-said")
     detail = gr.Gallery(label="The unit's top patches", columns=3, format="png", height="auto",
                         object_fit="contain", elem_id="unit-detail")
+    source.change(lambda s: (gr.update(visible=s == UPLOAD), gr.update(visible=s == HUB)), source, [uploads, hub],
+                  api_visibility="private")
+    halt.click(stop, None, None, api_visibility="private")
+    return SimpleNamespace(source=source, uploads=uploads, hub=hub, layer=layer, mode=mode, method=method, show=show,
+                           prev=prev, page=page, nxt=nxt, state=state, summary=summary, units=units,
+                           unit_line=unit_line, detail=detail)
+
+
+def synthesis_controls(layer) -> SimpleNamespace:
+    """Feature visualisation's settings (``VisSettings``' controls) and the one-unit synthesis."""
     with gr.Accordion("Feature visualisation: the image each unit wants to see", open=True):
         gr.Markdown(FEATURE_VIS)
         with gr.Row():
             synthesise = gr.Checkbox(False, label="Synthesise each unit's image beside its patches")
-            vis_size = gr.Slider(MIN_SIZE, MAX_SIZE, value=VIS.size, step=16, label="Synthesis size (px)",
-                                 elem_id="vis-size")
-            vis_seed = gr.Number(VIS.seed, precision=0, minimum=0, label="Synthesis seed")
-            vis_objective = gr.Radio(list(OBJECTIVES), value=VIS.objective, label="Maximise",
-                                     info="channel: the unit's mean over the whole image; neuron: the unit at the "
-                                          "centre only (its receptive field)")
+            size = control(VisSettings, "size", step=16, label="Synthesis size (px)", info=None, elem_id="vis-size")
+            seed = control(VisSettings, "seed", label="Synthesis seed", info=None)
+            objective = control(VisSettings, "objective", label="Maximise",
+                                info="channel: the unit's mean over the whole image; neuron: the unit at the "
+                                     "centre only (its receptive field)")
         with gr.Row():
-            vis_unit = gr.Number(0, precision=0, minimum=0, label="One unit of the layer above")
-            vis_button = gr.Button("Synthesise this unit")
+            unit = gr.Number(0, precision=0, minimum=0, label="One unit of the layer above")
+            button = gr.Button("Synthesise this unit")
         with gr.Row():
-            vis_image = gr.Image(label="Synthesised image", format="png", interactive=False, height=256,
-                                 elem_id="unit-synthesis")
-            vis_caption = gr.Markdown()
+            image = gr.Image(label="Synthesised image", format="png", interactive=False, height=256,
+                             elem_id="unit-synthesis")
+            caption = gr.Markdown()
+    button.click(visualize_unit, [layer, unit, size, seed, objective], [image, caption],
+                 api_name="feature_visualization", **CPU_HEAVY,
+                 api_description="Feature visualisation: the image that maximises one VGG19 conv unit's mean "
+                                 "rectified activation (Fourier parameterisation, colour decorrelation, "
+                                 "jitter/scale/rotation), with a caption; cached per layer, unit, size, seed. "
+                                 "It shows what a unit wants to see; top_patches shows what it found in photos.")
+    return SimpleNamespace(synthesise=synthesise, size=size, seed=seed, objective=objective)
+
+
+def probe_section(u: SimpleNamespace, v: SimpleNamespace) -> None:
+    """Probe a photo: the units of the layer that fire on it, and one unit's map, projection, top-9 and image."""
     with gr.Accordion("Probe a photo: what does the network see in my picture?", open=True):
         gr.Markdown(PROBE_INTRO)
         with gr.Row():
@@ -347,57 +379,55 @@ def build() -> None:
             synthesised = gr.Image(label="Its synthesised image", format="png", interactive=False, height=260,
                                    elem_id="probe-synthesis")
     probe_state = gr.State(None)
+    probe_outputs = [maps, probe_summary, probe_page, probe_state, on_photo, projection, dataset_top, synthesised,
+                     unit_said]
+    probe_button.click(lambda: 1, None, probe_page, api_visibility="private").then(
+        probe_photo, [photo, u.layer, probe_page], probe_outputs, api_visibility="private", **CPU_HEAVY)
+    probe_prev.click(lambda p: max(1, int(p or 1) - 1), probe_page, probe_page, api_visibility="private").then(
+        probe_photo, [photo, u.layer, probe_page], probe_outputs, api_visibility="private", **CPU_HEAVY)
+    probe_next.click(lambda p: int(p or 1) + 1, probe_page, probe_page, api_visibility="private").then(
+        probe_photo, [photo, u.layer, probe_page], probe_outputs, api_visibility="private", **CPU_HEAVY)
+    photo.upload(lambda: 1, None, probe_page, api_visibility="private").then(
+        probe_photo, [photo, u.layer, probe_page], probe_outputs, api_visibility="private", **CPU_HEAVY)
+    cancel.click(stop, None, None, api_visibility="private")
+    maps.select(probe_unit, [probe_state, u.source, u.uploads, u.hub, u.method, v.size, v.seed, v.objective],
+                [on_photo, projection, dataset_top, synthesised, unit_said], api_visibility="private", **CPU_HEAVY)
+
+
+def filters_section() -> None:
     with gr.Accordion("conv1_1's 64 filters as colour images", open=False):
         gr.Markdown("conv1_1 is the only layer whose filters live in pixel space: each 3×3×3 filter is drawn with "
                     "mid grey for a zero weight; a bright red pixel is a large positive weight on red.")
         filters_button = gr.Button("Show the filters")
         filters = gr.Image(label="conv1_1 filters", format="png", interactive=False)
-
-    source.change(lambda s: (gr.update(visible=s == UPLOAD), gr.update(visible=s == HUB)), source, [uploads, hub],
-                  api_visibility="private")
-    inputs = [source, uploads, layer, mode, method, page, hub, synthesise, vis_size, vis_seed, vis_objective]
-    outputs = [units, summary, page, state, detail]
-    show.click(show_page, inputs, outputs, api_name="explorer_page", **CPU_HEAVY,
-               api_description="One page of 16 units of a VGG19 conv layer (Zeiler & Fergus) on the built-in "
-                               "photos, uploaded images or a Hugging Face dataset: each unit's top dataset patches "
-                               "(and projections; with synthesise, each unit's synthesised image beside them), a "
-                               "summary of the layer, the page number. For one unit of the built-in photos, "
-                               "top_patches is quicker.")
-    layer.input(lambda: 1, None, page, api_visibility="private").then(
-        show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
-    for control in (mode, method, synthesise):
-        control.input(show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
-    prev.click(lambda p: max(1, int(p or 1) - 1), page, page, api_visibility="private").then(
-        show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
-    nxt.click(lambda p: int(p or 1) + 1, page, page, api_visibility="private").then(
-        show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
-    halt.click(stop, None, None, api_visibility="private")
-    vis_button.click(visualize_unit, [layer, vis_unit, vis_size, vis_seed, vis_objective], [vis_image, vis_caption],
-                     api_name="feature_visualization", **CPU_HEAVY,
-                     api_description="Feature visualisation: the image that maximises one VGG19 conv unit's mean "
-                                     "rectified activation (Fourier parameterisation, colour decorrelation, "
-                                     "jitter/scale/rotation), with a caption; cached per layer, unit, size, seed. "
-                                     "It shows what a unit wants to see; top_patches shows what it found in photos.")
-    units.select(show_unit, [state, mode, method], detail, api_visibility="private", **CPU_HEAVY)
-    units.select(clicked_unit, state, [unit_line, state], api_visibility="private", queue=False)
-    gr.on([show.click, prev.click, nxt.click, layer.input, mode.input, method.input, synthesise.input], lambda: "",
-          None, unit_line, api_visibility="private", queue=False)  # a new page: no unit shown large
-    view = gr.State(None)  # what a link asks the explorer to show
-    links.on_load(TAB, linked_controls, [source, hub, layer, mode, method, page, view]).then(
-        show_linked, [view, source, uploads, layer, mode, method, page, hub],
-        [units, summary, page, state, detail, unit_line], api_visibility="private", **CPU_HEAVY).then(
-        None, js=SCROLL_TO_UNIT, api_visibility="private", queue=False)
     filters_button.click(service.filters_image, None, filters, api_visibility="private")
-    probe_outputs = [maps, probe_summary, probe_page, probe_state, on_photo, projection, dataset_top, synthesised,
-                     unit_said]
-    probe_button.click(lambda: 1, None, probe_page, api_visibility="private").then(
-        probe_photo, [photo, layer, probe_page], probe_outputs, api_visibility="private", **CPU_HEAVY)
-    probe_prev.click(lambda p: max(1, int(p or 1) - 1), probe_page, probe_page, api_visibility="private").then(
-        probe_photo, [photo, layer, probe_page], probe_outputs, api_visibility="private", **CPU_HEAVY)
-    probe_next.click(lambda p: int(p or 1) + 1, probe_page, probe_page, api_visibility="private").then(
-        probe_photo, [photo, layer, probe_page], probe_outputs, api_visibility="private", **CPU_HEAVY)
-    photo.upload(lambda: 1, None, probe_page, api_visibility="private").then(
-        probe_photo, [photo, layer, probe_page], probe_outputs, api_visibility="private", **CPU_HEAVY)
-    cancel.click(stop, None, None, api_visibility="private")
-    maps.select(probe_unit, [probe_state, source, uploads, hub, method, vis_size, vis_seed, vis_objective],
-                [on_photo, projection, dataset_top, synthesised, unit_said], api_visibility="private", **CPU_HEAVY)
+
+
+def wire_units(u: SimpleNamespace, v: SimpleNamespace) -> None:
+    """The units' page follows its controls (and a link); a click on a unit shows it large."""
+    inputs = [u.source, u.uploads, u.layer, u.mode, u.method, u.page, u.hub, v.synthesise, v.size, v.seed,
+              v.objective]
+    outputs = [u.units, u.summary, u.page, u.state, u.detail]
+    u.show.click(show_page, inputs, outputs, api_name="explorer_page", **CPU_HEAVY,
+                 api_description="One page of 16 units of a VGG19 conv layer (Zeiler & Fergus) on the built-in "
+                                 "photos, uploaded images or a Hugging Face dataset: each unit's top dataset patches "
+                                 "(and projections; with synthesise, each unit's synthesised image beside them), a "
+                                 "summary of the layer, the page number. For one unit of the built-in photos, "
+                                 "top_patches is quicker.")
+    u.layer.input(lambda: 1, None, u.page, api_visibility="private").then(
+        show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
+    for changed in (u.mode, u.method, v.synthesise):
+        changed.input(show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
+    u.prev.click(lambda p: max(1, int(p or 1) - 1), u.page, u.page, api_visibility="private").then(
+        show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
+    u.nxt.click(lambda p: int(p or 1) + 1, u.page, u.page, api_visibility="private").then(
+        show_page, inputs, outputs, api_visibility="private", **CPU_HEAVY)
+    u.units.select(show_unit, [u.state, u.mode, u.method], u.detail, api_visibility="private", **CPU_HEAVY)
+    u.units.select(clicked_unit, u.state, [u.unit_line, u.state], api_visibility="private", queue=False)
+    gr.on([u.show.click, u.prev.click, u.nxt.click, u.layer.input, u.mode.input, u.method.input, v.synthesise.input],
+          lambda: "", None, u.unit_line, api_visibility="private", queue=False)  # a new page: no unit shown large
+    view = gr.State(None)  # what a link asks the explorer to show
+    links.on_load(TAB, linked_controls, [u.source, u.hub, u.layer, u.mode, u.method, u.page, view]).then(
+        show_linked, [view, u.source, u.uploads, u.layer, u.mode, u.method, u.page, u.hub],
+        [u.units, u.summary, u.page, u.state, u.detail, u.unit_line], api_visibility="private", **CPU_HEAVY).then(
+        None, js=SCROLL_TO_UNIT, api_visibility="private", queue=False)

@@ -7,6 +7,7 @@ layer sets. Both rows fill in panel by panel; each caption gives the layer(s) an
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass
 
 import gradio as gr
@@ -19,6 +20,7 @@ from nst_core.images import resize_long_edge
 from nst_core.vgg import rgb_to_tensor
 
 from . import links
+from .controls import control
 from .errors import explained
 from .gpu import on_gpu
 from .images import SKIMAGE_DATA, image_input, load_input
@@ -205,7 +207,6 @@ def layer_table(sublayer: int) -> str:
 def build():
     """The tab's widgets and events (inside the current Blocks/Tab)."""
     default = LabSettings()
-    ranges = LabSettings.RANGES
     gr.Markdown("### What does one layer keep?\nShallow layers keep pixels, deep layers keep concepts. "
                 "Each panel starts from noise and matches a single layer (top row) or a set of layers' "
                 "Gram matrices (bottom row).")
@@ -213,13 +214,12 @@ def build():
         content = image_input(str(SKIMAGE_DATA / "chelsea.png"), label="Content image", height=200)
         style = image_input(str(SKIMAGE_DATA / "ihc.png"), label="Style image", height=200)
         with gr.Column():
-            size = gr.Slider(*ranges["size"][1:], value=default.size, step=1, label=ranges["size"][0],
-                             elem_id="lab-size")
-            steps = gr.Slider(*ranges["steps"][1:], value=default.steps, step=1, label=ranges["steps"][0],
-                              info="content panels relu2–relu3 take 2× and 4× as many", elem_id="lab-steps")
+            size = control(LabSettings, "size", info=None, elem_id="lab-size")
+            steps = control(LabSettings, "steps", info="content panels relu2–relu3 take 2× and 4× as many",
+                            elem_id="lab-steps")
             sublayer = gr.Radio([("relu1_1 … relu5_1", 1), ("relu1_2 … relu5_2", 2)], value=default.sublayer,
                                 label="Content layers")
-            seed = gr.Number(default.seed, precision=0, minimum=0, maximum=ranges["seed"][2], label="Seed")
+            seed = control(LabSettings, "seed", info=None)
             with gr.Row():
                 run = gr.Button("Run the lab", variant="primary", elem_id="lab-run")
                 stop_button = gr.Button("Stop", variant="stop", elem_id="lab-stop")
@@ -237,7 +237,7 @@ def build():
                                             {"left": "$", "right": "$", "display": False}])
     form = [content, style, size, steps, sublayer, seed]
     link.wire(links.lab_link, form)
-    names = ("content", "style", *LabSettings.RANGES)  # the form's, in order
+    names = ("content", "style", *(f.name for f in dataclasses.fields(LabSettings)))  # the form's, in order
     links.on_load(TAB, lambda values: [values.get(name, gr.skip()) for name in names], form)
     outputs = [content_row, style_row, status]
     sublayer.change(layer_table, sublayer, table, queue=False, api_visibility="private")

@@ -30,6 +30,7 @@ from explorer.units.tiles import MODES
 from nst_core.atomic import replacing
 from nst_core.checks import InputError, one_of, real_number, shown, whole_number
 from nst_core.options import PRESETS, preset_options
+from nst_core.schema import spec
 from nst_core.vgg import CONV_LAYERS
 
 from .images import SKIMAGE_DATA
@@ -130,8 +131,7 @@ def stylize_options(values: Mapping[str, Any]):
 
 
 def lab_setting(name: str, text: str) -> int:
-    label, lo, hi = LabSettings.RANGES[name]
-    return whole_number(name, text, lo, hi)
+    return whole_number(name, text, *spec(LabSettings, name).range)
 
 
 def conv_field(name: str, text: str):
@@ -154,7 +154,7 @@ def pick(choices) -> Callable[[str, str], str]:
 PARAMETERS: dict[str, dict[str, Callable[[str, str], Any]]] = {
     "stylize": {"content": sample, "style": sample, "preset": pick(PRESETS),
                 **{name: stylize_setting for name in STYLIZE_DEFAULTS}},
-    "layer_lab": {"content": sample, "style": sample, **{name: lab_setting for name in LabSettings.RANGES}},
+    "layer_lab": {"content": sample, "style": sample, **{f.name: lab_setting for f in fields(LabSettings)}},
     "conv": {f.name: conv_field for f in fields(ConvSpec)},
     "explorer": {"layer": pick(CONV_LAYERS), "unit": lambda name, text: whole_number(name, text, 0),
                  "units_page": lambda name, text: whole_number(name, text, 1), "show": pick(MODES),

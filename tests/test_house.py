@@ -82,3 +82,17 @@ def test_every_module_opens_with_a_docstring():
     for name, path in modules().items():
         doc = ast.get_docstring(ast.parse(open(path).read()))
         assert doc and doc.strip().splitlines()[0].strip(), f"{name} has no docstring"
+
+
+MAX_FUNCTION_LINES = 100
+
+
+def test_no_function_is_over_100_lines():
+    long = []
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(open(path).read())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{name}.{node.name}: {lines} lines")
+    assert not long, long

@@ -37,7 +37,7 @@ class VisSettings:
                                  range=(1, MAX_COARSE_FACTOR), default=4)
     learning_rate: float = setting("Adam's step size on the image parameters", range=(1e-5, 10), default=0.1)
     seed: int = setting("random seed of the start image and the transforms (same seed, same pixels)",
-                        range=(0, MAX_SEED), default=0)
+                        range=(0, MAX_SEED), widget="number", default=0)
     objective: str = setting("channel: mean of max(0, conv) over space; neuron: its centre position",
                              choices=OBJECTIVES, default="channel")
     param: str = setting("fourier: decorrelated spectrum (1/f scaled); pixel: the pixels themselves",
