@@ -7,8 +7,11 @@ defaults to the Quick preset.
 """
 from __future__ import annotations
 
+import inspect
 import os
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import gradio as gr
 import numpy as np
@@ -27,6 +30,7 @@ from .images import SKIMAGE_DATA, image_input, load_input, result_path
 from .errors import explained
 from .gpu import on_gpu
 from .jobs import CPU_HEAVY, JOB_BUDGET_S, Job, JobBoard, session_key
+from .controls import by_name
 from .plots import CostHistory, cost_figure
 from .stylize_settings import (SLIDER_RANGES, STRENGTH_RANGE, build_options, clamp_to_sliders, control_values,
                                labels_layer, painted_labels, restore_notes, style_strength)
@@ -44,6 +48,8 @@ EXAMPLES = [  # (content, style) pairs from scikit-image's sample photos and tex
 QUICK = preset_options("Quick")
 CUSTOM = "Custom"  # the preset shown when size, steps and scales match no preset
 JOBS = JobBoard()
+PRESET_HINT = ("On 2 CPU cores without bf16: Quick, 512 px, about 30 s; Balanced, 512 px, about 2½ min; Best, 768 px, "
+               "about 3½ min (docs/performance.md). Custom: your own size, steps and scales, set below.")
 TAB = links.tab_id(__name__)
 
 
@@ -114,22 +120,19 @@ def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.nda
     return work
 
 
-def prepare(content, style, style_2=None, style_3=None, style_weight=1.0, style_2_weight=1.0, style_3_weight=1.0,
-            size=QUICK.size, steps=QUICK.steps, scales=QUICK.scales, content_layer=QUICK.content_layer,
-            style_layers=format_style_layers(QUICK.style_layers), strength=style_strength(QUICK),
-            tv_weight=QUICK.tv_weight, init=QUICK.init, optimizer=QUICK.optimizer, learning_rate=QUICK.learning_rate,
-            style_scale=QUICK.style_scale, preserve_color=QUICK.preserve_color, seed=QUICK.seed,
-            match_style_colors=QUICK.match_style_colors, regions=None, red_style=None, green_style=None,
-            blue_style=None, restored_regions=None):
-    """The tab's inputs checked and read: (options, content, styles, region labels or None, a note on the mask)."""
-    given = [(s, w) for s, w in ((style, style_weight), (style_2, style_2_weight), (style_3, style_3_weight)) if s]
-    content_rgb = load_input(content, "content image")
+def prepare(inputs: Mapping[str, Any]):
+    """The tab's inputs (by ``stylize``'s parameter names) checked and read: (options, content, styles, region
+    labels or None, a note on the mask)."""
+    weights = ("style_weight", "style_2_weight", "style_3_weight")
+    given = [(inputs[s], inputs[w]) for s, w in zip(("style", "style_2", "style_3"), weights) if inputs[s]]
+    content_rgb = load_input(inputs["content"], "content image")
     if not given:
         raise InputError("Please give at least one style image.")
     styles = [load_input(s, "style image") for s, _ in given]
     blend = [w for _, w in given]
-    labels, note, region_styles = painted_labels(regions, restored_regions), "", []
-    for colour, path in zip(REGION_COLOURS, (red_style, green_style, blue_style)):
+    labels, note, region_styles = painted_labels(inputs["regions"], inputs["restored_regions"]), "", []
+    for colour in REGION_COLOURS:
+        path = inputs[f"{colour}_style"]
         region_styles.append(len(styles) + 1 if path else 0)
         if path:
             styles.append(load_input(path, f"style image of the {colour} region"))
@@ -139,11 +142,9 @@ def prepare(content, style, style_2=None, style_3=None, style_weight=1.0, style_
                                   *content_rgb.shape[:2])
         check_regions(labels, tuple(region_styles), len(styles))
         note = note and note + " "
-    options = build_options(
-        size=size, steps=steps, scales=scales, content_layer=content_layer, style_layers=style_layers,
-        style_strength=strength, tv_weight=tv_weight, init=init, optimizer=optimizer,
-        learning_rate=learning_rate, style_scale=style_scale, preserve_color=preserve_color, seed=seed,
-        blend=blend, match_style_colors=match_style_colors, region_styles=region_styles if labels is not None else ())
+    settings = {name: inputs[name] for name in SETTING_NAMES if name not in weights}
+    settings["style_strength"] = settings.pop("strength")
+    options = build_options(**settings, blend=blend, region_styles=region_styles if labels is not None else ())
     return options, content_rgb, styles, labels, note
 
 
@@ -166,19 +167,18 @@ def stylize(content: str | None, style: str | None, style_2: str | None = None, 
     Yields (image, cost plot, status, PNG path, (content, result) pair) as the job runs; the last image is the
     best one, a PNG carrying its settings.
     """
-    options, content_rgb, styles, labels, note = prepare(
-        content, style, style_2, style_3, style_weight, style_2_weight, style_3_weight, size, steps, scales,
-        content_layer, style_layers, strength, tv_weight, init, optimizer, learning_rate, style_scale,
-        preserve_color, seed, match_style_colors, regions, red_style, green_style, blue_style, restored_regions)
+    inputs = {name: value for name, value in locals().items() if name != "request"}  # by parameter name
+    options, content_rgb, styles, labels, note = prepare(inputs)
     yield from JOBS.run(session_key(request, "stylize"),
                         stylize_work(options, content_rgb, styles, content, labels, note))
 
 
-def estimate_run(*inputs) -> str:
-    """The status the moment Stylize is pressed: how long the run will take and how much memory it needs here.
-    Bad input is left to the job itself, which says what is wrong in one sentence (once, not twice)."""
+def estimate_run(*values) -> str:
+    """The status the moment Stylize is pressed (with ``stylize``'s inputs): how long the run will take and how much
+    memory it needs here. Bad input is left to the job itself, which says what is wrong in one sentence (once, not
+    twice)."""
     try:
-        options, content_rgb, _, _, note = prepare(*inputs)
+        options, content_rgb, _, _, note = prepare(dict(zip(INPUT_NAMES, values)))
         return f"{note}Starting: {planned_text(StyleTransfer(options), content_rgb.shape[:2])}."
     except InputError:
         return gr.skip()
@@ -263,10 +263,10 @@ def restore_regions(path: str | None, content: str | None):
     return {"background": painted, "layers": [], "composite": painted}, labels
 
 
-# The setting controls, in the order restore_settings returns them (names of ``stylize``'s parameters).
-SETTING_NAMES = ("size", "steps", "scales", "content_layer", "style_layers", "strength", "tv_weight", "init",
-                 "optimizer", "learning_rate", "style_scale", "preserve_color", "seed",
-                 "style_weight", "style_2_weight", "style_3_weight", "match_style_colors")
+# The setting controls, in the order restore_settings returns them (names of ``stylize``'s parameters), and all of
+# its inputs, in the order of its signature.
+SETTING_NAMES = tuple(control_values(QUICK))
+INPUT_NAMES = tuple(name for name in inspect.signature(stylize).parameters if name != "request")
 
 
 def linked_view(values: dict) -> list:
@@ -290,107 +290,123 @@ def preset_of(size, steps, scales) -> str:
                 CUSTOM)
 
 
+def upload(label: str):
+    return image_input(label=label, height=240)
+
+
+def picture_inputs() -> dict:
+    """The content and style uploads, the painted regions with their styles, and the blend of more styles, by
+    ``stylize``'s parameter names (and the mask as the algorithm sees it)."""
+    w = {}
+    with gr.Row():
+        w["content"], w["style"] = upload("Content image"), upload("Style image")
+    with gr.Accordion("Regions: a different style per painted area", open=False):
+        gr.Markdown("Paint on the content with the brush (Gatys et al. 2017, spatial control): each colour "
+                    "is a region that takes its own style below; unpainted parts (grey in the mask) take the style(s) "
+                    "above. The style cost is then computed per region, each region's Gram matrix over its own "
+                    "pixels.")
+        with gr.Row():
+            w["regions"] = gr.ImageEditor(
+                label="Paint regions", type="numpy", height=300, sources=(), transforms=(), layers=False,
+                elem_id="regions-editor",
+                brush=gr.Brush(colors=["#ff0000", "#00ff00", "#0000ff"], color_mode="fixed", default_size=24))
+            w["regions_seen"] = gr.Image(label="Mask as the algorithm sees it", interactive=False, height=300,
+                                         elem_id="regions-mask")
+        with gr.Row():
+            for colour in REGION_COLOURS:
+                w[f"{colour}_style"] = upload(f"Style of the {colour} region")
+        w["restored_regions"] = gr.State(None)  # the regions of a reproduced PNG, under any new paint
+    with gr.Accordion("Blend more styles", open=False):
+        with gr.Row():
+            w["style_2"], w["style_3"] = upload("Second style (optional)"), upload("Third style (optional)")
+        with gr.Row():
+            for name, label in (("style", "First"), ("style_2", "Second"), ("style_3", "Third")):
+                w[f"{name}_weight"] = gr.Slider(0, 1, value=1.0, step=0.05, label=f"{label} style weight")
+    return w
+
+
+def setting_controls() -> dict:
+    """The advanced settings' controls, by ``stylize``'s parameter names, at the Quick preset's values."""
+    w = {}
+    with gr.Row():
+        w["size"] = gr.Slider(*SLIDER_RANGES["size"], value=QUICK.size, step=1, label="Size (long edge, px)",
+                              elem_id="size-input")
+        w["steps"] = gr.Slider(*SLIDER_RANGES["steps"], value=QUICK.steps, step=1, label="Steps at the final size",
+                               elem_id="steps-input")
+        w["scales"] = gr.Slider(*SLIDER_RANGES["scales"], value=QUICK.scales, step=1, label="Scales (coarse to fine)",
+                                elem_id="scales-input")
+    with gr.Row():
+        w["content_layer"] = gr.Dropdown(list(FEATURE_LAYERS), value=QUICK.content_layer, label="Content layer")
+        w["style_layers"] = gr.Textbox(format_style_layers(QUICK.style_layers),
+                                       label="Style layers and their λ (layer: weight, …)",
+                                       info="a layer without a weight gets 1/n of the n layers listed")
+    with gr.Row():
+        w["strength"] = gr.Slider(*STRENGTH_RANGE, value=style_strength(QUICK), step=0.01,
+                                  label="Style strength log₁₀(β/α)")
+        w["tv_weight"] = gr.Number(QUICK.tv_weight, minimum=0, label="TV weight (smoothness)")
+    with gr.Row():
+        w["init"] = gr.Dropdown(list(INITS), value=QUICK.init, label="Start from",
+                                info="content+palette: the content halfway to the style's colours")
+        w["optimizer"] = gr.Dropdown(list(OPTIMIZERS), value=QUICK.optimizer, label="Optimizer")
+        w["learning_rate"] = gr.Number(QUICK.learning_rate, minimum=0, label="Adam learning rate")
+    with gr.Row():
+        w["style_scale"] = gr.Slider(*SLIDER_RANGES["style_scale"], value=QUICK.style_scale, step=0.05,
+                                     label="Style scale (style size / output size)")
+        w["preserve_color"] = gr.Checkbox(QUICK.preserve_color, label="Preserve the content's colours")
+        w["match_style_colors"] = gr.Checkbox(QUICK.match_style_colors,
+                                              label="Give the style the content's colours first")
+        w["seed"] = gr.Number(QUICK.seed, precision=0, label="Seed")
+    return w
+
+
+def result_outputs() -> dict:
+    """The result, its status, the cost plot, the before/after slider, the download and the link."""
+    w = {}
+    # a fixed box: small early previews are scaled up to fill it (CSS in app.py), so it never jumps
+    w["result"] = gr.Image(label="Result", type="filepath", interactive=False, elem_id="result-image",
+                           buttons=["download", "fullscreen"], height=RESULT_HEIGHT)
+    w["status"] = gr.Textbox(label="Status", interactive=False, elem_id="status-line")
+    w["plot"] = gr.Plot(label="Costs per step", show_label=False, elem_id="cost-plot")
+    w["compare"] = gr.ImageSlider(label="Before / after: content ↔ result (drag the handle)", type="filepath",
+                                  interactive=False, elem_id="before-after", height=RESULT_HEIGHT,
+                                  max_height=RESULT_HEIGHT)
+    with gr.Row():
+        w["download"] = gr.DownloadButton("Download the PNG (with its settings)", elem_id="download-button")
+        gr.DeepLinkButton("Share this result", visible=bool(os.environ.get("SPACE_ID")))  # Spaces only
+    w["link"] = links.copy_link(TAB)  # the pictures (scikit-image's), the preset and the settings
+    return w
+
+
 def build():
     """The tab's widgets and events (inside the current Blocks/Tab)."""
-    def upload(label):
-        return image_input(label=label, height=240)
-
-    def weight_slider(label):
-        return gr.Slider(0, 1, value=1.0, step=0.05, label=label)
-
     with gr.Row():
         with gr.Column(scale=1):
+            w = picture_inputs()
+            w["preset"] = gr.Radio([*PRESETS, CUSTOM], value="Quick", label="Preset", elem_id="preset-radio",
+                                   info=PRESET_HINT)
             with gr.Row():
-                content = upload("Content image")
-                style = upload("Style image")
-            with gr.Accordion("Regions: a different style per painted area", open=False):
-                gr.Markdown("Paint on the content with the brush (Gatys et al. 2017, spatial control): each colour "
-                            "is a region that takes its own style below; unpainted parts (grey in the mask) take the style(s) above. "
-                            "The style cost is then computed per region, each region's Gram matrix over its own "
-                            "pixels.")
-                with gr.Row():
-                    regions = gr.ImageEditor(
-                        label="Paint regions", type="numpy", height=300,
-                        sources=(), transforms=(), layers=False, elem_id="regions-editor",
-                        brush=gr.Brush(colors=["#ff0000", "#00ff00", "#0000ff"], color_mode="fixed",
-                                       default_size=24))
-                    regions_seen = gr.Image(label="Mask as the algorithm sees it",
-                                            interactive=False, height=300, elem_id="regions-mask")
-                with gr.Row():
-                    red_style, green_style, blue_style = (upload(f"Style of the {c} region") for c in REGION_COLOURS)
-                restored_regions = gr.State(None)  # the regions of a reproduced PNG, under any new paint
-            with gr.Accordion("Blend more styles", open=False):
-                with gr.Row():
-                    style_2, style_3 = upload("Second style (optional)"), upload("Third style (optional)")
-                with gr.Row():
-                    style_weight, style_2_weight, style_3_weight = (
-                        weight_slider("First style weight"), weight_slider("Second style weight"),
-                        weight_slider("Third style weight"))
-            preset = gr.Radio([*PRESETS, CUSTOM], value="Quick", label="Preset", elem_id="preset-radio",
-                              info="On 2 CPU cores without bf16: Quick, 512 px, about 30 s; Balanced, 512 px, about "
-                                   "2½ min; Best, 768 px, about 3½ min (docs/performance.md). Custom: your own size, "
-                                   "steps and scales, set below.")
-            with gr.Row():
-                run = gr.Button("Stylize", variant="primary", elem_id="stylize-button")
-                palette = gr.Button("Palette only", elem_id="palette-button")
-                stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
+                w["run"] = gr.Button("Stylize", variant="primary", elem_id="stylize-button")
+                w["palette"] = gr.Button("Palette only", elem_id="palette-button")
+                w["stop"] = gr.Button("Stop", variant="stop", elem_id="stop-button")
             with gr.Accordion("Advanced settings", open=False):
-                with gr.Row():
-                    size = gr.Slider(*SLIDER_RANGES["size"], value=QUICK.size, step=1, label="Size (long edge, px)",
-                                     elem_id="size-input")
-                    steps = gr.Slider(*SLIDER_RANGES["steps"], value=QUICK.steps, step=1,
-                                      label="Steps at the final size", elem_id="steps-input")
-                    scales = gr.Slider(*SLIDER_RANGES["scales"], value=QUICK.scales, step=1,
-                                       label="Scales (coarse to fine)", elem_id="scales-input")
-                with gr.Row():
-                    content_layer = gr.Dropdown(list(FEATURE_LAYERS), value=QUICK.content_layer, label="Content layer")
-                    style_layers = gr.Textbox(format_style_layers(QUICK.style_layers),
-                                              label="Style layers and their λ (layer: weight, …)")
-                with gr.Row():
-                    strength = gr.Slider(*STRENGTH_RANGE, value=style_strength(QUICK), step=0.01,
-                                         label="Style strength log₁₀(β/α)")
-                    tv_weight = gr.Number(QUICK.tv_weight, minimum=0, label="TV weight (smoothness)")
-                with gr.Row():
-                    init = gr.Dropdown(list(INITS), value=QUICK.init, label="Start from",
-                                       info="content+palette: the content halfway to the style's colours")
-                    optimizer = gr.Dropdown(list(OPTIMIZERS), value=QUICK.optimizer, label="Optimizer")
-                    learning_rate = gr.Number(QUICK.learning_rate, minimum=0, label="Adam learning rate")
-                with gr.Row():
-                    style_scale = gr.Slider(*SLIDER_RANGES["style_scale"], value=QUICK.style_scale, step=0.05,
-                                            label="Style scale (style size / output size)")
-                    preserve_color = gr.Checkbox(QUICK.preserve_color, label="Preserve the content's colours")
-                    match_style_colors = gr.Checkbox(QUICK.match_style_colors,
-                                                     label="Give the style the content's colours first")
-                    seed = gr.Number(QUICK.seed, precision=0, label="Seed")
-                reproduce = gr.File(label="Reproduce: drop a PNG made here to restore its settings",
-                                    file_types=[".png"], type="filepath", height=130)
+                w |= setting_controls()
+                w["reproduce"] = gr.File(label="Reproduce: drop a PNG made here to restore its settings",
+                                         file_types=[".png"], type="filepath", height=130)
         with gr.Column(scale=1):
-            # a fixed box: small early previews are scaled up to fill it (CSS in app.py), so it never jumps
-            result = gr.Image(label="Result", type="filepath", interactive=False, elem_id="result-image",
-                              buttons=["download", "fullscreen"], height=RESULT_HEIGHT)
-            status = gr.Textbox(label="Status", interactive=False, elem_id="status-line")
-            plot = gr.Plot(label="Costs per step", show_label=False, elem_id="cost-plot")
-            compare = gr.ImageSlider(label="Before / after: content ↔ result (drag the handle)", type="filepath",
-                                     interactive=False, elem_id="before-after", height=RESULT_HEIGHT,
-                                     max_height=RESULT_HEIGHT)
-            with gr.Row():
-                download = gr.DownloadButton("Download the PNG (with its settings)", elem_id="download-button")
-                gr.DeepLinkButton("Share this result", visible=bool(os.environ.get("SPACE_ID")))  # Spaces only
-            link = links.copy_link(TAB)  # the pictures (scikit-image's), the preset and the settings
-    gr.Examples([[str(SKIMAGE_DATA / c), str(SKIMAGE_DATA / s)] for c, s in EXAMPLES], inputs=[content, style],
+            w |= result_outputs()
+    gr.Examples([[str(SKIMAGE_DATA / c), str(SKIMAGE_DATA / s)] for c, s in EXAMPLES], inputs=[w["content"], w["style"]],
                 label="Examples (scikit-image sample photos and textures)", cache_examples=False)
+    wire(w)
 
-    controls = dict(size=size, steps=steps, scales=scales, content_layer=content_layer, style_layers=style_layers,
-                    strength=strength, tv_weight=tv_weight, init=init, optimizer=optimizer,
-                    learning_rate=learning_rate, style_scale=style_scale, preserve_color=preserve_color, seed=seed,
-                    style_weight=style_weight, style_2_weight=style_2_weight, style_3_weight=style_3_weight,
-                    match_style_colors=match_style_colors)
-    outputs = [result, plot, status, download, compare]
-    inputs = [content, style, style_2, style_3, style_weight, style_2_weight, style_3_weight, size, steps, scales,
-              content_layer, style_layers, strength, tv_weight, init, optimizer, learning_rate, style_scale,
-              preserve_color, seed, match_style_colors, regions, red_style, green_style, blue_style, restored_regions]
-    run.click(estimate_run, inputs, status, queue=False, api_visibility="private", show_progress="hidden")
-    asked = run.click(ask_to_stylize, queue=False, api_visibility="private")
+
+def wire(w: dict) -> None:
+    """The tab's events; ``w`` holds its components by name (``stylize``'s parameter names for its inputs)."""
+    controls = [w[name] for name in SETTING_NAMES]
+    outputs = [w["result"], w["plot"], w["status"], w["download"], w["compare"]]
+    inputs = by_name(stylize, w)
+    regions, restored = w["regions"], w["restored_regions"]
+    w["run"].click(estimate_run, inputs, w["status"], queue=False, api_visibility="private", show_progress="hidden")
+    asked = w["run"].click(ask_to_stylize, queue=False, api_visibility="private")
     asked.then(
         stylize, inputs=inputs,
         outputs=outputs, api_name="stylize", show_progress="minimal",
@@ -399,24 +415,27 @@ def build():
                         "style strength, smoothness, start image, optimizer, colours, seed, and painted regions with "
                         "styles of their own. Streams previews and ends with the stylized PNG, which carries its "
                         "settings. For a plain stylization use stylize_image: two images and a preset.", **CPU_HEAVY)
-    stop_button.click(stop, outputs=outputs, api_name="stop", concurrency_limit=None, api_visibility="undocumented",
-                      api_description="Stop this session's stylization; returns the best image so far.")
-    preset.input(preset_values, preset, [size, steps, scales], api_visibility="private", queue=False)
-    for control in (size, steps, scales):
-        control.input(preset_of, [size, steps, scales], preset, api_visibility="private", queue=False)
-    palette.click(palette_only, [content, style, size], outputs, api_name="palette_only", **CPU_HEAVY,
-                  api_description="The content image with the style image's colours (mean and covariance "
-                                  "matched, Pitié & Kokaram 2007), no texture: a PNG in under a second. Use it when "
-                                  "only the colours should change; stylize_image also copies the brush strokes.")
-    content.change(lambda c: ({"background": c, "layers": [], "composite": c}, None), content,
-                   [regions, restored_regions], api_visibility="private", queue=False)
-    regions.change(regions_view, [regions, restored_regions], regions_seen, api_visibility="private", queue=False)
-    reproduce.upload(restore_regions, [reproduce, content], [regions, restored_regions], api_visibility="private",
-                     queue=False).then(regions_view, [regions, restored_regions], regions_seen,
-                                       api_visibility="private", queue=False)
-    shown = [content, style, preset, *(controls[name] for name in SETTING_NAMES)]
-    link.wire(lambda c, s, p, *values: links.stylize_link(c, s, p, dict(zip(SETTING_NAMES, values))), shown)
+    w["stop"].click(stop, outputs=outputs, api_name="stop", concurrency_limit=None, api_visibility="undocumented",
+                    api_description="Stop this session's stylization; returns the best image so far.")
+    schedule = [w["size"], w["steps"], w["scales"]]
+    w["preset"].input(preset_values, w["preset"], schedule, api_visibility="private", queue=False)
+    for control in schedule:
+        control.input(preset_of, schedule, w["preset"], api_visibility="private", queue=False)
+    w["palette"].click(palette_only, [w["content"], w["style"], w["size"]], outputs, api_name="palette_only",
+                       **CPU_HEAVY,
+                       api_description="The content image with the style image's colours (mean and covariance "
+                                       "matched, Pitié & Kokaram 2007), no texture: a PNG in under a second. Use it "
+                                       "when only the colours should change; stylize_image also copies the brush "
+                                       "strokes.")
+    w["content"].change(lambda c: ({"background": c, "layers": [], "composite": c}, None), w["content"],
+                        [regions, restored], api_visibility="private", queue=False)
+    regions.change(regions_view, [regions, restored], w["regions_seen"], api_visibility="private", queue=False)
+    w["reproduce"].upload(restore_regions, [w["reproduce"], w["content"]], [regions, restored],
+                          api_visibility="private", queue=False).then(
+        regions_view, [regions, restored], w["regions_seen"], api_visibility="private", queue=False)
+    shown = [w["content"], w["style"], w["preset"], *controls]
+    w["link"].wire(lambda c, s, p, *values: links.stylize_link(c, s, p, dict(zip(SETTING_NAMES, values))), shown)
     links.on_load(TAB, linked_view, shown)
-    reproduce.upload(restore_settings, reproduce, [controls[name] for name in SETTING_NAMES] + [preset, status],
-                     api_name="restore_settings", concurrency_limit=None, api_visibility="undocumented",
-                     api_description="Read the settings stored in a PNG made by this app and return them.")
+    w["reproduce"].upload(restore_settings, w["reproduce"], controls + [w["preset"], w["status"]],
+                          api_name="restore_settings", concurrency_limit=None, api_visibility="undocumented",
+                          api_description="Read the settings stored in a PNG made by this app and return them.")
