@@ -52,6 +52,13 @@ def control(cls, name: str, **kw) -> gr.components.Component:
     return gr.Textbox(**common)
 
 
+def arguments_doc(fn: Callable, helps: Mapping[str, str]) -> str:
+    """An ``Args:`` section for ``fn``'s docstring, one line per parameter found in ``helps``: the lines Gradio reads
+    as the HTTP API's and the MCP tool's parameter descriptions."""
+    lines = [f"    {p}: {' '.join(helps[p].split())}" for p in inspect.signature(fn).parameters if p in helps]
+    return "\n\nArgs:\n" + "\n".join(lines) + "\n"
+
+
 def by_name(fn: Callable, components: Mapping[str, gr.components.Component]) -> list:
     """The components that fill ``fn``'s parameters, in the order of its signature (a parameter without a component,
     such as ``request``, is left to Gradio)."""

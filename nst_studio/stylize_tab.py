@@ -7,6 +7,7 @@ defaults to the Quick preset.
 """
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import os
 import time
@@ -30,7 +31,7 @@ from .images import SKIMAGE_DATA, image_input, load_input, result_path
 from .errors import explained
 from .gpu import on_gpu
 from .jobs import CPU_HEAVY, JOB_BUDGET_S, Job, JobBoard, session_key
-from .controls import by_name
+from .controls import arguments_doc, by_name
 from .plots import CostHistory, cost_figure
 from .stylize_settings import (SLIDER_RANGES, STRENGTH_RANGE, build_options, clamp_to_sliders, control_values,
                                labels_layer, painted_labels, restore_notes, style_strength)
@@ -171,6 +172,25 @@ def stylize(content: str | None, style: str | None, style_2: str | None = None, 
     options, content_rgb, styles, labels, note = prepare(inputs)
     yield from JOBS.run(session_key(request, "stylize"),
                         stylize_work(options, content_rgb, styles, content, labels, note))
+
+
+# Each parameter's description for the HTTP API and MCP: the settings' own help (nst_core.options), and the tab's
+# inputs that are not settings.
+stylize.__doc__ += arguments_doc(stylize, {
+    **{f.name: f.metadata["help"] for f in dataclasses.fields(StyleOptions)},
+    "content": "the photo whose layout is kept: an image file, or an http(s) or data: URL",
+    "style": "the painting or texture whose colours and strokes are copied",
+    "style_2": "an optional second style image, blended with the first by their weights",
+    "style_3": "an optional third style image",
+    "style_weight": "blend weight of the first style, 0 to 1 (the weights count relative to each other)",
+    "style_2_weight": "blend weight of the second style, 0 to 1",
+    "style_3_weight": "blend weight of the third style, 0 to 1",
+    "strength": f"style strength log10(beta / alpha) with alpha = 1, {STRENGTH_RANGE[0]:g} to {STRENGTH_RANGE[1]:g} "
+                f"(the default {style_strength(QUICK):.2f} is beta = {QUICK.beta:g})",
+    "regions": "painted regions (the image editor's value: red, green and blue layers) that take their own styles",
+    **{f"{c}_style": f"the style image of the {c} region" for c in REGION_COLOURS},
+    "restored_regions": "the regions mask of a reproduced PNG, as labels (0: no region, 1-3: red, green, blue)",
+})
 
 
 def estimate_run(*values) -> str:

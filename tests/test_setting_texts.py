@@ -1,10 +1,17 @@
 """One text, one setting: the style-layer texts give the same weights at every door (Python, the CLI, the app's
 handler, the HTTP API) and the same one-sentence error where they are bad."""
+import base64
+import io
+import re
+
+import httpx
+
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
 from app_server import serve_app
+from mcp_client import call_tool, list_tools, text_of
 from nst_core.checks import InputError
 from nst_core.cli import build_parser, options_from_args
 from nst_core.metadata import read_settings
@@ -56,7 +63,7 @@ def test_written_weights_read_back_as_themselves():
     assert parse_style_layers(format_style_layers(layers)) == layers
 
 
-def test_the_http_api_reads_each_text_as_the_other_doors_do(tmp_path, skimage_dir):
+def test_the_http_api_and_mcp_read_each_text_as_the_other_doors_do(tmp_path, skimage_dir):
     content, style = tmp_path / "c.png", tmp_path / "s.png"
     Image.open(f"{skimage_dir}/chelsea.png").convert("RGB").resize((48, 32)).save(content)
     Image.open(f"{skimage_dir}/ihc.png").convert("RGB").resize((32, 32)).save(style)
@@ -69,3 +76,24 @@ def test_the_http_api_reads_each_text_as_the_other_doors_do(tmp_path, skimage_di
         with pytest.raises(Exception, match=BAD[0][1]):
             client.predict(handle_file(str(content)), handle_file(str(style)), size=32, steps=1, scales=1,
                            style_layers=BAD[0][0], api_name="/stylize")
+        mcp = server.url + "gradio_api/mcp/"
+        pictures = {"content": data_url(content), "style": data_url(style), "size": 32, "steps": 1, "scales": 1}
+        for text, weights in TEXTS[:2]:
+            result = call_tool(mcp, "stylize_with_settings", {**pictures, "style_layers": text})
+            assert not result.isError, text_of(result)
+            url = re.search(r"'url': '([^']+\.png)'", text_of(result)).group(1)  # the result PNG, served
+            assert settings_in(httpx.get(url).content).style_layers == pytest.approx(weights)
+        result = call_tool(mcp, "stylize_with_settings", {**pictures, "style_layers": BAD[0][0]})
+        assert result.isError and BAD[0][1] in text_of(result)
+        schema = next(t for t in list_tools(mcp) if t.name == "stylize_with_settings").inputSchema["properties"]
+        assert "a layer without a weight gets 1/n" in schema["style_layers"]["description"]
+
+
+def data_url(path) -> str:
+    return "data:image/png;base64," + base64.b64encode(open(path, "rb").read()).decode()
+
+
+def settings_in(png: bytes) -> StyleOptions:
+    stored = read_settings(io.BytesIO(png))
+    assert stored is not None, "the PNG an MCP client receives carries its settings"
+    return stored[0]
