@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ..checks import InputError, real_number, whole_number
@@ -109,7 +110,7 @@ class ClipStylizer:
         """Frame t's start, c w + (1 - c) init(content), and its temporal target (w, c, gamma)."""
         t = self.later
         backward, mask = previous_frame_flow(previous_content, content)
-        warped = warp(previous_result, backward)
+        warped = warp(previous_result, backward, cv2.INTER_CUBIC)  # bicubic: no blur piling up frame after frame
         content01, styles01 = t._stage_images(content, styles, t.options.size)
         fill = t._init_image(content01, styles01, t.options.blend_weights(len(styles)), None)
         c = mask[..., None]
