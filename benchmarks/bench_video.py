@@ -12,8 +12,9 @@ For each case: ``independent`` stylizes every frame with the preset's full sched
 ``video`` (one row per ``--weights`` gamma) runs ``ClipStylizer``. Per row:
 - E_warp, the temporal warping error (``nst_core.video.steadiness``, Lai et al. 2018), and its ratio to the
   independent frames' (goal <= 0.5);
-- style kept: each frame's J_style against the style image (lower: more stylized), as a ratio to the independent
-  frame's; the mean and the worst frame (goal: within 10 %);
+- style kept: each frame's shares of ``nst_core.look`` (Js@1, Js@2, Js@4, colour: how far it moved from its
+  content towards the style, lower is more stylized), as a ratio to the independent frame's; the mean and the
+  worst frame (goal: within 10 %);
 - seconds: the whole clip, frame 1, and the mean of the later frames against the mean independent frame (a still
   at the same size and preset; goal <= 0.5);
 - the process's peak RSS.
@@ -39,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 import gradio  # noqa: E402
 
 from nst_core import StyleTransfer  # noqa: E402
+from nst_core.look import look  # noqa: E402
 from nst_core.images import load_image, resize_to  # noqa: E402
 from nst_core.options import preset_options  # noqa: E402
 from nst_core.device import platform_cpu  # noqa: E402
@@ -46,12 +48,12 @@ from nst_core.video.flow import optical_flow  # noqa: E402
 from nst_core.video.frames import even_size, read_clip, write_clip  # noqa: E402
 from nst_core.video.sequence import TEMPORAL_WEIGHT, ClipStylizer  # noqa: E402
 from nst_core.video.steadiness import flows_of, warping_error  # noqa: E402
-from nst_core.vgg import rgb_to_tensor  # noqa: E402
 from nst_studio.images import SKIMAGE_DATA  # noqa: E402
 
 CLIP = Path(gradio.__file__).parent / "media_assets" / "videos" / "b.mp4"
 STYLE = SKIMAGE_DATA / "hubble_deep_field.jpg"
 PHOTO = SKIMAGE_DATA / "coffee.png"
+SHARES = ("Js@1", "Js@2", "Js@4", "colour")
 
 
 def pan_frames(size: int, n: int, step: int) -> tuple[list[np.ndarray], float]:
@@ -65,17 +67,11 @@ def pan_frames(size: int, n: int, step: int) -> tuple[list[np.ndarray], float]:
     return [np.ascontiguousarray(wide[:, t * step:t * step + w]) for t in range(n)], float(step)
 
 
-def style_costs(frames: list[np.ndarray], style: np.ndarray, options) -> list[float]:
-    """J_style of each frame against ``style`` at the frame's size (the measure the stylization lowers)."""
-    st = StyleTransfer(options)
-    out = []
-    for f in frames:
-        c = rgb_to_tensor(f)
-        s = rgb_to_tensor(resize_to(style, *even_size(*style.shape[:2], max(f.shape[:2]))))
-        with torch.no_grad():
-            a_C, grams = st.targets(c, [s])
-            out.append(float(st.costs(c, a_C, grams, [1.0])["J_style"]))
-    return out
+def looks(frames: list[np.ndarray], content: list[np.ndarray], style: np.ndarray) -> dict[str, list[float]]:
+    """Each frame's shares (``nst_core.look``: Js@1, Js@2, Js@4, colour; lower is more stylized) against its
+    content frame and the style."""
+    per_frame = [look(f, c, style) for f, c in zip(frames, content)]
+    return {m: [p[m] for p in per_frame] for m in SHARES}
 
 
 def independent(frames, style, options) -> dict:
@@ -101,15 +97,16 @@ def video(frames, style, options, weight: float, frame_steps: int) -> dict:
             "frame_steps": stylizer.later.options.steps}
 
 
-def row(name: str, run: dict, flows, style_J: list[float], base: dict | None) -> dict:
+def row(name: str, run: dict, flows, shares: dict[str, list[float]], base: dict | None) -> dict:
     r = {"method": name, "E_warp": warping_error(run["frames"], flows), "seconds": run["seconds"],
-         "per_frame": run["per_frame"], "J_style": float(np.mean(style_J))}
+         "per_frame": run["per_frame"], "shares": {m: float(np.mean(v)) for m, v in shares.items()},
+         "share_frames": shares}
     r.update({k: run[k] for k in ("first", "frame_steps") if k in run})
-    if base is not None:
-        ratios = np.array(style_J) / np.array(base["J_style_frames"])
-        r.update({"E_warp_ratio": r["E_warp"] / base["E_warp"], "style_ratio_mean": float(ratios.mean()),
-                  "style_ratio_worst": float(ratios[np.argmax(np.abs(ratios - 1))]),
-                  "time_ratio": r["per_frame"] / base["per_frame"]})
+    if base is not None:  # each frame's share against the independent frame's: the mean ratio and the worst frame
+        ratios = {m: np.array(shares[m]) / np.array(base["share_frames"][m]) for m in SHARES}
+        r.update({"E_warp_ratio": r["E_warp"] / base["E_warp"], "time_ratio": r["per_frame"] / base["per_frame"],
+                  "share_ratio_mean": {m: float(v.mean()) for m, v in ratios.items()},
+                  "share_ratio_worst": {m: float(v[np.argmax(np.abs(v - 1))]) for m, v in ratios.items()}})
     return r
 
 
@@ -118,32 +115,32 @@ def run_case(name, frames, style, options, weights, frame_steps, save_dir) -> di
     case = {"case": name, "frames": len(frames), "size": list(frames[0].shape[:2]),
             "content_E_warp": warping_error(frames, flows), "rows": []}
     ind = independent(frames, style, options)
-    base = row("independent", ind, flows, style_costs(ind["frames"], style, options), None)
-    base["J_style_frames"] = style_costs(ind["frames"], style, options)
+    base = row("independent", ind, flows, looks(ind["frames"], frames, style), None)
     case["rows"].append(base)
     if save_dir:
         write_clip(str(save_dir / f"video_{name}_independent.gif"), ind["frames"], 10)
     for w in weights:
         v = video(frames, style, options, w, frame_steps)
-        case["rows"].append(row(f"video gamma={w:g}", v, flows, style_costs(v["frames"], style, options), base))
+        case["rows"].append(row(f"video gamma={w:g}", v, flows, looks(v["frames"], frames, style), base))
         if save_dir:
             write_clip(str(save_dir / f"video_{name}_gamma{w:g}.gif"), v["frames"], 10)
-        print(json.dumps({k: v for k, v in case["rows"][-1].items() if k != "J_style_frames"}), flush=True)
-    base.pop("J_style_frames")
+        print(json.dumps({k: v for k, v in case["rows"][-1].items() if k != "share_frames"}), flush=True)
     return case
 
 
 def table(cases: list[dict]) -> str:
-    lines = ["| case | method | E_warp | × independent | J_style × indep. (mean / worst) | s/frame after 1st |"
-             " × still | clip s |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| case | method | E_warp | × independent | Js@1 / Js@2 / Js@4 / colour shares (× independent, mean; "
+             "worst frame) | s/frame after 1st | × still | clip s |", "|---|---|---|---|---|---|---|---|"]
     for c in cases:
         for r in c["rows"]:
+            shares = " / ".join(f"{r['shares'][m]:.2f}" for m in SHARES)
+            if "share_ratio_mean" in r:
+                shares += (" (" + " / ".join(f"{r['share_ratio_mean'][m]:.2f}" for m in SHARES) + "; " +
+                           " / ".join(f"{r['share_ratio_worst'][m]:.2f}" for m in SHARES) + ")")
             ratio = f"{r['E_warp_ratio']:.2f}" if "E_warp_ratio" in r else "1"
-            style = (f"{r['style_ratio_mean']:.2f} / {r['style_ratio_worst']:.2f}" if "style_ratio_mean" in r
-                     else "1")
             t = f"{r['time_ratio']:.2f}" if "time_ratio" in r else "1"
             lines.append(f"| {c['case']} ({c['frames']} frames, {c['size'][1]}×{c['size'][0]}, content E_warp "
-                         f"{c['content_E_warp']:.4f}) | {r['method']} | {r['E_warp']:.4f} | {ratio} | {style} | "
+                         f"{c['content_E_warp']:.4f}) | {r['method']} | {r['E_warp']:.4f} | {ratio} | {shares} | "
                          f"{r['per_frame']:.2f} | {t} | {r['seconds']:.0f} |")
     return "\n".join(lines)
 

@@ -15,9 +15,10 @@ import gradio as gr
 import numpy as np
 
 from nst_core.checks import InputError, one_of, real_number, whole_number
+from nst_core.images import resize_long_edge
 from nst_core.options import MIN_STAGE_SIZE, PRESETS, preset_options
 from nst_core.video import ClipStylizer, read_clip, write_clip
-from nst_core.video.sequence import MAX_TEMPORAL_WEIGHT, TEMPORAL_WEIGHT, ClipPlan, ClipProgress
+from nst_core.video.sequence import TEMPORAL_WEIGHT, ClipPlan, ClipProgress
 
 from .errors import explained
 from .gpu import on_gpu
@@ -29,6 +30,10 @@ DEFAULT_SIZE, MAX_VIDEO_SIZE = 256, 512
 DEFAULT_SECONDS, MAX_SECONDS = 2.0, 10.0
 DEFAULT_FPS, MAX_FPS = 10, 30
 STATUS_EVERY_S = 0.5
+PREVIEW_EDGE = 400  # px: a finished frame is shown at least this large (the clip itself keeps its size)
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+WEIGHT_CHOICES = [("off", 0.0)] + [(f"10{str(k).translate(SUPERSCRIPT)}" + (" (default)" * (10.0 ** k == TEMPORAL_WEIGHT)),
+                                    10.0 ** k) for k in range(8, 12)]
 JOBS = JobBoard()
 
 
@@ -61,6 +66,11 @@ def clip_status(p: ClipProgress) -> str:
             f"about {p.remaining:.0f} s left")
 
 
+def shown(frame: np.ndarray) -> np.ndarray:
+    """A finished frame as the preview shows it: its long edge at least ``PREVIEW_EDGE``."""
+    return frame if max(frame.shape[:2]) >= PREVIEW_EDGE else resize_long_edge(frame, PREVIEW_EDGE)
+
+
 def write_results(frames: list[np.ndarray], fps: float) -> tuple[str, str]:
     """The clip as an MP4 (to play) and a GIF (to download), beside the app's other results."""
     stem = result_path("video")
@@ -82,11 +92,11 @@ def clip_work(stylizer: ClipStylizer, clip, style: np.ndarray, plan: ClipPlan):
                 mp4, gif = write_results(frames, clip.fps)
                 h, w = frames[0].shape[:2]
                 how = ("Time budget reached" if job.over_budget else "Stopped") if p.stopped else "Done"
-                yield (frames[-1], mp4, gif, f"{how}: {len(frames)} of {p.frames} frames, {w}×{h} px at "
+                yield (shown(frames[-1]), mp4, gif, f"{how}: {len(frames)} of {p.frames} frames, {w}×{h} px at "
                        f"{clip.fps:g} fps, in {p.elapsed:.0f} s.")
                 return
             if p.result is not None or now - last_sent >= STATUS_EVERY_S:
-                yield (gr.skip() if p.result is None else p.result, gr.skip(), gr.skip(), clip_status(p))
+                yield (gr.skip() if p.result is None else shown(p.result), gr.skip(), gr.skip(), clip_status(p))
                 last_sent = now
     return work
 
@@ -135,6 +145,9 @@ def stop(request: gr.Request = None):
 
 def build():
     """The tab's widgets and events (inside the current Blocks/Tab)."""
+    gr.Markdown("A clip in, a stylized clip out, steady from frame to frame: each frame starts from the previous "
+                "stylized frame carried along the optical flow of the clip, and a temporal cost keeps it there where "
+                "the flow is trusted. Finished frames appear on the right as they are done; Stop keeps the clip so far.")
     with gr.Row():
         with gr.Column(scale=1):
             with gr.Row():
@@ -151,10 +164,10 @@ def build():
                                     label="Seconds from the start", elem_id="video-seconds")
                 fps = gr.Slider(1, MAX_FPS, value=DEFAULT_FPS, step=1, label="Frames per second",
                                 elem_id="video-fps")
-            temporal_weight = gr.Number(TEMPORAL_WEIGHT, minimum=0, maximum=MAX_TEMPORAL_WEIGHT,
-                                        label="Temporal weight γ (0: off)", elem_id="video-temporal",
-                                        info="How strongly each frame keeps to the previous one where the motion is "
-                                             "known (Ruder et al. 2016).")
+            temporal_weight = gr.Dropdown(WEIGHT_CHOICES, value=TEMPORAL_WEIGHT, label="Temporal weight γ",
+                                          elem_id="video-temporal",
+                                          info="How strongly each frame keeps to the previous one carried along the "
+                                               "motion (Ruder et al. 2016); off: only the warm start.")
             with gr.Row():
                 run = gr.Button("Stylize the clip", variant="primary", elem_id="video-run")
                 stop_button = gr.Button("Stop", variant="stop", elem_id="video-stop")

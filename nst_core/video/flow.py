@@ -24,11 +24,12 @@ def optical_flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return dis.calc(gray[0], gray[1], None)
 
 
-def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """warp(I)(x) = I(x + flow(x)), bilinear; points outside the frame take the nearest border pixel."""
+def warp(image: np.ndarray, flow: np.ndarray, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """warp(I)(x) = I(x + flow(x)), bilinear (or ``cv2.INTER_CUBIC``: a result warped frame after frame keeps its
+    texture sharper); points outside the frame take the nearest border pixel."""
     h, w = flow.shape[:2]
     grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(image, grid_x + flow[..., 0], grid_y + flow[..., 1], cv2.INTER_LINEAR,
+    return cv2.remap(image, grid_x + flow[..., 0], grid_y + flow[..., 1], interpolation,
                      borderMode=cv2.BORDER_REPLICATE)
 
 

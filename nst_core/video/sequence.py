@@ -18,13 +18,13 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ..checks import InputError, real_number, whole_number
 from ..estimate import Plan
 from ..options import StyleOptions
 from ..stylize import Progress
-from ..vgg import rgb_to_tensor, tensor_to_rgb
 from .flow import previous_frame_flow, warp
 from .temporal import TemporalStyleTransfer, TemporalTarget
 
@@ -109,11 +109,9 @@ class ClipStylizer:
         """Frame t's start, c w + (1 - c) init(content), and its temporal target (w, c, gamma)."""
         t = self.later
         backward, mask = previous_frame_flow(previous_content, content)
-        warped = warp(previous_result, backward)
-        content01, styles01 = t._stage_images(content, styles, t.options.size)
-        fill = t._init_image(content01, styles01, t.options.blend_weights(len(styles)), None)
+        warped = warp(previous_result, backward, cv2.INTER_CUBIC)  # bicubic: no blur piling up frame after frame
         c = mask[..., None]
-        start = (c * warped.astype(np.float32) + (1 - c) * tensor_to_rgb(fill).astype(np.float32)).round()
+        start = (c * warped.astype(np.float32) + (1 - c) * t.own_start(content, styles).astype(np.float32)).round()
         return start.astype(np.uint8), TemporalTarget.from_arrays(warped, mask, self.temporal_weight, t.device)
 
     def iter_stylize(self, frames: Sequence[np.ndarray], styles: Sequence[np.ndarray], *,
@@ -125,7 +123,7 @@ class ClipStylizer:
         n, start = len(frames), time.perf_counter()
         results = list(finished)
         estimate = estimate or self.plan(frames[0].shape[:2], n)
-        later_times: list[float] = []
+        later_times: list[float] = []  # seconds of each later frame so far: the time left from them
         for t in range(len(results), n):
             frame_start = time.perf_counter()
             if t == 0:
@@ -148,4 +146,3 @@ class ClipStylizer:
                 if t > 0:
                     later_times.append(time.perf_counter() - frame_start)
                 yield ClipProgress(t, n, p, elapsed, left, results, p.image, done=t == n - 1)
-        self.later.target = None

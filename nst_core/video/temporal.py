@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..stylize import StyleTransfer
-from ..vgg import rgb_to_tensor
+from ..vgg import rgb_to_tensor, tensor_to_rgb
 
 
 def temporal_cost(G: torch.Tensor, warped: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -44,6 +44,11 @@ class TemporalStyleTransfer(StyleTransfer):
     the coarser stages of a first frame and the calibration runs have no temporal term)."""
 
     target: TemporalTarget | None = None
+
+    def own_start(self, content: np.ndarray, styles) -> np.ndarray:
+        """The start a still of ``content`` would take at the final size (``options.init``), as RGB uint8."""
+        content01, styles01 = self._stage_images(content, styles, self.options.size)
+        return tensor_to_rgb(self._init_image(content01, styles01, self.options.blend_weights(len(styles)), None))
 
     def costs(self, G, a_C, style_grams, blend, guide=None):
         costs = super().costs(G, a_C, style_grams, blend, guide)
