@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from .checks import InputError, one_of, real_number, shown, whole_number
@@ -222,3 +223,11 @@ def preset_options(name: str, **overrides) -> StyleOptions:
     if name not in PRESETS:
         raise InputError(f"preset must be one of {', '.join(PRESETS)}; got {shown(name)}.")
     return StyleOptions(**{**PRESETS[name], **overrides})
+
+
+def preset_at(name: str, size: int, **overrides) -> StyleOptions:
+    """The preset ``name`` at ``size`` px: its coarse-to-fine scales, fewer where needed so that the coarsest stage
+    is still at least MIN_STAGE_SIZE (the largest n <= scales with size / 2^(n-1) >= MIN_STAGE_SIZE)."""
+    scales = PRESETS[name]["scales"] if name in PRESETS else 1
+    fitted = max(1, min(scales, 1 + int(math.log2(max(size, 1) / MIN_STAGE_SIZE))))
+    return preset_options(name, size=size, scales=fitted, **overrides)

@@ -35,6 +35,7 @@ from nst_core.vgg import CONV_LAYERS
 
 from .images import SKIMAGE_DATA
 from .lab_settings import LabSettings
+from .video_settings import TEMPORAL_WEIGHTS, VideoSettings
 from .stylize_settings import SLIDER_RANGES, build_options, control_values
 
 SAMPLES = sorted(p.stem for p in SKIMAGE_DATA.iterdir() if p.suffix in (".png", ".jpg"))  # scikit-image's pictures
@@ -130,6 +131,15 @@ def stylize_options(values: Mapping[str, Any]):
     return build_options(**settings, blend=[values[w] for w in WEIGHTS]).validate()
 
 
+def video_setting(name: str, text: str):
+    """One of the Video tab's settings, checked as the tab checks it (the temporal weight: one the tab offers)."""
+    value = getattr(VideoSettings(**{name: text}).validate(), name)
+    if name == "temporal_weight" and value not in TEMPORAL_WEIGHTS:
+        raise InputError(f"temporal_weight must be one of {', '.join(f'{w:g}' for w in TEMPORAL_WEIGHTS)}; "
+                         f"got {shown(text)}.")
+    return value
+
+
 def lab_setting(name: str, text: str) -> int:
     return whole_number(name, text, *spec(LabSettings, name).range)
 
@@ -154,6 +164,7 @@ def pick(choices) -> Callable[[str, str], str]:
 PARAMETERS: dict[str, dict[str, Callable[[str, str], Any]]] = {
     "stylize": {"content": sample, "style": sample, "preset": pick(PRESETS),
                 **{name: stylize_setting for name in STYLIZE_DEFAULTS}},
+    "video": {"style": sample, **{f.name: video_setting for f in fields(VideoSettings)}},
     "layer_lab": {"content": sample, "style": sample, **{f.name: lab_setting for f in fields(LabSettings)}},
     "conv": {f.name: conv_field for f in fields(ConvSpec)},
     "explorer": {"layer": pick(CONV_LAYERS), "unit": lambda name, text: whole_number(name, text, 0),
@@ -265,6 +276,19 @@ def lab_link(content: str | None, style: str | None, *settings) -> dict:
     """A Layer-depth lab view's parameters: the pictures (if they are samples) and the settings that differ."""
     names = [f.name for f in fields(LabSettings)]
     return {**pictures(content, style), **changed(dict(zip(names, settings)), asdict(LabSettings()))}
+
+
+VIDEO_FORM = ("style", *(f.name for f in fields(VideoSettings)))  # the Video tab's linked controls, in order
+
+
+def video_link(style: str | None, *settings) -> dict:
+    """A Video view's parameters: the style picture (if a sample; a clip cannot travel) and the settings that
+    differ."""
+    named = sample_name(style)
+    if style and named is None:
+        gr.Info("Your own pictures cannot travel in a link (only scikit-image's samples can): it carries the rest.")
+    names = [f.name for f in fields(VideoSettings)]
+    return {"style": named, **changed(dict(zip(names, settings)), asdict(VideoSettings()))}
 
 
 def conv_link(*form) -> dict:

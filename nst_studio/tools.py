@@ -20,7 +20,7 @@ from explorer.units.probe import probe
 from nst_core.receptive_field import receptive_field as layer_field
 from nst_core import StyleTransfer
 from nst_core.checks import InputError, one_of, whole_number
-from nst_core.options import MIN_STAGE_SIZE, MAX_SIZE, PRESETS, preset_options
+from nst_core.options import MIN_STAGE_SIZE, MAX_SIZE, PRESETS, preset_at
 from nst_core.vgg import CONV_LAYERS, LAYER_NAMES, layer_channels
 
 from .errors import explained
@@ -80,12 +80,6 @@ def receptive_field(layer: str) -> str:
             f"{field.size - 1} (and the same columns of x).")
 
 
-def fitted_scales(size: int, scales: int) -> int:
-    """The preset's coarse-to-fine scales, fewer if needed so that the coarsest stage is still >= MIN_STAGE_SIZE:
-    the largest n <= scales with size / 2^(n-1) >= MIN_STAGE_SIZE."""
-    return max(1, min(scales, 1 + int(math.log2(size / MIN_STAGE_SIZE))))
-
-
 @on_gpu
 @explained("stylizing")
 def stylize(content: str, style: str, preset: str = "Quick", size: int = 0) -> str:
@@ -105,7 +99,7 @@ def stylize(content: str, style: str, preset: str = "Quick", size: int = 0) -> s
     if side < MIN_STAGE_SIZE:
         raise InputError(f"size must be 0 (the preset's) or a whole number from {MIN_STAGE_SIZE} to {MAX_SIZE}; "
                          f"got {size!r}.")
-    options = preset_options(preset, size=side, scales=fitted_scales(side, chosen["scales"]))
+    options = preset_at(preset, side)
     images = load_input(content, "content image"), [load_input(style, "style image")]
     transfer, stop = StyleTransfer(options), threading.Event()
     # past the app's time budget the job stops and returns its best image so far, as in the Stylize tab

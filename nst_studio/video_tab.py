@@ -14,26 +14,37 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from nst_core.checks import InputError, one_of, real_number, whole_number
+from nst_core.checks import InputError
 from nst_core.images import resize_long_edge
-from nst_core.options import MIN_STAGE_SIZE, PRESETS, preset_options
+from nst_core.options import PRESETS, preset_at
 from nst_core.video import ClipStylizer, read_clip, write_clip
 from nst_core.video.sequence import TEMPORAL_WEIGHT, ClipPlan, ClipProgress
 
+from . import links
+from .controls import control
 from .errors import explained
 from .gpu import on_gpu
 from .images import SKIMAGE_DATA, image_input, load_input, result_path
 from .jobs import CPU_HEAVY, JOB_BUDGET_S, Job, JobBoard, session_key
+from .video_settings import TEMPORAL_WEIGHTS, VideoSettings
 
 SAMPLE_CLIP = Path(gr.__file__).parent / "media_assets" / "videos" / "b.mp4"  # Gradio's sample clip, 480×270, 5 s
-DEFAULT_SIZE, MAX_VIDEO_SIZE = 256, 512
-DEFAULT_SECONDS, MAX_SECONDS = 2.0, 10.0
-DEFAULT_FPS, MAX_FPS = 10, 30
+DEFAULTS = VideoSettings()
+DEFAULT_SIZE, DEFAULT_SECONDS, DEFAULT_FPS = DEFAULTS.size, DEFAULTS.seconds, DEFAULTS.fps
+TAB = links.tab_id(__name__)
 STATUS_EVERY_S = 0.5
 PREVIEW_EDGE = 400  # px: a finished frame is shown at least this large (the clip itself keeps its size)
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-WEIGHT_CHOICES = [("off", 0.0)] + [(f"10{str(k).translate(SUPERSCRIPT)}" + (" (default)" * (10.0 ** k == TEMPORAL_WEIGHT)),
-                                    10.0 ** k) for k in range(8, 12)]
+
+
+def weight_label(w: float) -> str:
+    """0 -> "off", 1e10 -> "10¹⁰ (default)"."""
+    if w == 0:
+        return "off"
+    return f"10{str(round(math.log10(w))).translate(SUPERSCRIPT)}" + " (default)" * (w == TEMPORAL_WEIGHT)
+
+
+WEIGHT_CHOICES = [(weight_label(w), w) for w in TEMPORAL_WEIGHTS]
 JOBS = JobBoard()
 
 
@@ -43,14 +54,10 @@ def read_inputs(video: str | None, style: str | None, preset: str, size: int, se
     whose estimate passes the job's time budget (naming the length that fits)."""
     if not video:
         raise InputError("Please give a video clip (MP4, WebM, MOV or GIF).")
-    preset = one_of("preset", preset, PRESETS)
-    size = whole_number("size", size, MIN_STAGE_SIZE, MAX_VIDEO_SIZE)
-    seconds = real_number("seconds", seconds, 0.1, MAX_SECONDS)
-    fps = real_number("frame rate", fps, 1, MAX_FPS)
+    s = VideoSettings(preset, size, seconds, fps, temporal_weight).validate()
     style_rgb = load_input(style, "style image")
-    clip = read_clip(video, size, seconds=seconds, fps=fps)
-    scales = max(1, min(PRESETS[preset]["scales"], 1 + int(math.log2(size / MIN_STAGE_SIZE))))
-    stylizer = ClipStylizer(preset_options(preset, size=size, scales=scales), temporal_weight)
+    clip = read_clip(video, s.size, seconds=s.seconds, fps=s.fps)
+    stylizer = ClipStylizer(preset_at(s.preset, s.size), s.temporal_weight)
     plan = stylizer.plan(clip.frames[0].shape[:2], len(clip.frames))
     if plan.seconds > JOB_BUDGET_S:
         fits = max(1, int((JOB_BUDGET_S - plan.first.seconds) / max(plan.later.seconds, 1e-3)) + 1)
@@ -158,12 +165,11 @@ def build():
                               info="Frame 1 runs the preset's full schedule; each later frame starts from the previous "
                                    "result carried along the motion and takes half the final steps.")
             with gr.Row():
-                size = gr.Slider(MIN_STAGE_SIZE, MAX_VIDEO_SIZE, value=DEFAULT_SIZE, step=16,
-                                 label="Size (long edge, px)", elem_id="video-size")
-                seconds = gr.Slider(0.1, MAX_SECONDS, value=DEFAULT_SECONDS, step=0.1,
-                                    label="Seconds from the start", elem_id="video-seconds")
-                fps = gr.Slider(1, MAX_FPS, value=DEFAULT_FPS, step=1, label="Frames per second",
-                                elem_id="video-fps")
+                size = control(VideoSettings, "size", step=16, label="Size (long edge, px)", info=None,
+                               elem_id="video-size")
+                seconds = control(VideoSettings, "seconds", step=0.1, label="Seconds from the start", info=None,
+                                  elem_id="video-seconds")
+                fps = control(VideoSettings, "fps", step=1, label="Frames per second", info=None, elem_id="video-fps")
             temporal_weight = gr.Dropdown(WEIGHT_CHOICES, value=TEMPORAL_WEIGHT, label="Temporal weight γ",
                                           elem_id="video-temporal",
                                           info="How strongly each frame keeps to the previous one carried along the "
@@ -172,6 +178,7 @@ def build():
                 run = gr.Button("Stylize the clip", variant="primary", elem_id="video-run")
                 stop_button = gr.Button("Stop", variant="stop", elem_id="video-stop")
             status = gr.Textbox(label="Status", interactive=False, elem_id="video-status")
+            link = links.copy_link(TAB)  # the style (a scikit-image sample), the preset and the bounds
         with gr.Column(scale=1):
             frame = gr.Image(label="Latest finished frame", type="numpy", interactive=False, height=240,
                              elem_id="video-frame")
@@ -181,6 +188,9 @@ def build():
                 label="Example (Gradio's sample clip, scikit-image's Hubble photo)", cache_examples=False)
     inputs = [video, style, preset, size, seconds, fps, temporal_weight]
     outputs = [frame, result, gif, status]
+    form = [style, preset, size, seconds, fps, temporal_weight]
+    link.wire(links.video_link, form)
+    links.on_load(TAB, lambda values: [values.get(name, gr.skip()) for name in links.VIDEO_FORM], form)
     run.click(estimate, inputs, status, queue=False, api_visibility="private", show_progress="hidden")
     run.click(ask, queue=False, api_visibility="private").then(
         stylize_clip, inputs, outputs, api_visibility="private", show_progress="minimal", **CPU_HEAVY)

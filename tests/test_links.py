@@ -40,10 +40,14 @@ def test_the_unit_explorer_link_of_the_issue():
      "padding, dilation, groups, transposed, output_padding, filter_channels (left out)."),
     ("?tab=layer_lab&size=999&seed=3", {"seed": 3},
      "This link's size must be a whole number from 32 to 192; got '999' (left out)."),
-    ("?tab=paint", {}, "This link opens no tab: tab must be one of stylize, layer_lab, conv, explorer; got 'paint' "
-                       "(left out)."),
-    ("?layer=conv3_1", {}, "This link names no tab: add tab=stylize, layer_lab, conv, explorer (its parameters were "
-                           "left out)."),
+    ("?tab=paint", {}, "This link opens no tab: tab must be one of stylize, video, layer_lab, conv, explorer; got "
+                       "'paint' (left out)."),
+    ("?layer=conv3_1", {}, "This link names no tab: add tab=stylize, video, layer_lab, conv, explorer (its parameters "
+                           "were left out)."),
+    ("?tab=video&size=999&fps=12", {"fps": 12.0},
+     "This link's size must be a whole number from 32 to 512; got '999' (left out)."),
+    ("?tab=video&temporal_weight=5&preset=Best", {"preset": "Best"},
+     "This link's temporal_weight must be one of 0, 1e+08, 1e+09, 1e+10, 1e+11; got '5' (left out)."),
 ])
 def test_a_bad_or_unknown_parameter_is_left_out_in_one_sentence(query, values, sentence):
     link = parsed(query)
