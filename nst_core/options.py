@@ -18,6 +18,8 @@ MIN_STAGE_SIZE = 32
 MAX_SIZE, MAX_STEPS, MAX_SCALES = 4096, 100_000, 6
 MAX_WEIGHT = 1e12  # alpha, beta, lambda, TV and blend weights: any finite number up to this
 MAX_SEED = 2**63 - 1
+DEFAULT_STRENGTH = 30.0  # beta / alpha by default
+MAX_STRENGTH_FACTOR = 4.0  # a stronger style's steps: at most this many times the default strength's
 MAX_STYLES = 16
 LAYERS_SAID = "a conv or relu layer of VGG19 (conv1_1 … conv5_4, relu1_1 … relu5_4)"
 
@@ -31,8 +33,9 @@ class StyleOptions:
     """Settings of one stylization: J(G) = alpha * J_content + beta * J_style + tv_weight * TV(G)."""
 
     size: int = _help("long edge of the output in pixels (aspect ratio kept)", default=512)
-    steps: int = _help("optimizer steps at the final size (each coarser size gets step_ratio times the next's)",
-                       default=150)
+    steps: int = _help("optimizer steps at the final size (each coarser size gets step_ratio times the next's); a "
+                       "style stronger than the default, beta/alpha above 30, gets (beta/alpha / 30)^(1/4) times as "
+                       "many at every size", default=150)
     scales: int = _help("coarse-to-fine schedule: number of sizes, each half the next (1 = single scale)", default=1)
     step_ratio: float = _help("steps of each coarser size, as a multiple of the next finer size's steps", default=2.0)
     content_layer: str = _help("VGG19 layer whose activations define content", default="relu4_2")
@@ -41,7 +44,7 @@ class StyleOptions:
     alpha: float = _help("content weight alpha", default=1.0)
     beta: float = _help(
         "style weight beta (J_content grows with the image's area, J_style does not: at a smaller size the same beta "
-        "weighs style more)", default=30.0)
+        "weighs style more)", default=DEFAULT_STRENGTH)
     tv_weight: float = _help("total-variation (smoothness) weight", default=0.0)
     style_blend: tuple[float, ...] = _help(
         "blend weights of several style images (empty = equal)", default=())
@@ -62,7 +65,7 @@ class StyleOptions:
         default="content+palette")
     palette_start: float = _help(
         "with init content+palette: how far the start moves from the content's colours to the style's colour mean "
-        "and covariance (0: the content itself, 1: all the way)", default=0.5)
+        "and covariance (0: the content itself, 1: all the way)", default=1.0)
     optimizer: str = _help(f"one of {', '.join(OPTIMIZERS)}", default="lbfgs")
     learning_rate: float = _help("Adam's step size in pixel units ([0, 1] scale)", default=0.02)
     lbfgs_history: int = _help("L-BFGS history size", default=50)
@@ -140,10 +143,20 @@ class StyleOptions:
             raise InputError(f"tile must be a multiple of 16 px (VGG19's four poolings); got {self.tile}.")
         return self
 
+    def strength_factor(self) -> float:
+        """m = (s / s_0)^(1/4), s = beta / alpha, s_0 the default's, kept within [1, MAX_STRENGTH_FACTOR]: the steps'
+        multiplier of a stronger style. A stronger style is a harder problem: with the default's steps, 16 times the
+        default beta ended further from the style than 4 times did (docs/performance.md, "Style strength")."""
+        if self.beta == 0:
+            return 1.0
+        ratio = float("inf") if self.alpha == 0 else self.beta / self.alpha / DEFAULT_STRENGTH
+        return min(MAX_STRENGTH_FACTOR, max(1.0, ratio ** 0.25))
+
     def schedule(self) -> list[tuple[int, int]]:
         """Coarse-to-fine stages as (long edge, steps): each coarser size is half the next, with ``step_ratio`` times
-        its steps (at least one where the final size has any)."""
-        return [(round(self.size / 2 ** k), max(min(self.steps, 1), round(self.steps * self.step_ratio ** k)))
+        its steps (at least one where the final size has any), all times ``strength_factor``."""
+        steps = self.steps * self.strength_factor()
+        return [(round(self.size / 2 ** k), max(min(self.steps, 1), round(steps * self.step_ratio ** k)))
                 for k in reversed(range(self.scales))]
 
     def blend_weights(self, n_styles: int) -> list[float]:
@@ -180,14 +193,15 @@ class StyleOptions:
         return cls(**kw)
 
 
-# Presets set size, steps and schedule (docs/performance.md, "Fewer evaluations"). All start from the content moved
-# halfway to the style's colours (the default init) and run two scales: Quick reaches the earlier four-scale Quick's
-# J in under half its evaluations (benchmarks/bench_stylize.py --reach); Balanced and Best reach their earlier
-# four-scale J with about 0.6 and 0.5 of the time (benchmarks/bench_stylize.py, presets before and now).
+# Presets set size, steps and schedule. All start from the content in the style's colours (the default init and
+# palette_start) and run four scales, each coarser size with twice the next's steps: the coarse sizes lay the style's
+# large-scale look, and a finer size starts from the coarser result upsampled. Each is held to the look of the
+# earlier four-scale recipe (benchmarks/bench_stylize.py PRESETS_BEFORE) on every pair of benchmarks/bench_quality.py,
+# in less time (docs/performance.md, "The look").
 PRESETS: dict[str, dict] = {
-    "Quick": {"size": 512, "steps": 7, "scales": 2},  # 14 steps at 256 px, 7 at 512
-    "Balanced": {"size": 512, "steps": 38, "scales": 2},  # 76 at 256 px, 38 at 512
-    "Best": {"size": 768, "steps": 24, "scales": 2},  # 48 at 384 px, 24 at 768
+    "Quick": {"size": 512, "steps": 8, "scales": 4},  # 64 steps at 64 px, 32 at 128, 16 at 256, 8 at 512
+    "Balanced": {"size": 512, "steps": 36, "scales": 4},  # 288 at 64 px, 144 at 128, 72 at 256, 36 at 512
+    "Best": {"size": 768, "steps": 28, "scales": 4},  # 224 at 96 px, 112 at 192, 56 at 384, 28 at 768
 }
 
 

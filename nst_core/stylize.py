@@ -252,12 +252,12 @@ class StyleTransfer:
 
     @staticmethod
     def _stage_start(coarse_G: torch.Tensor, coarse_content01: torch.Tensor, content01: torch.Tensor) -> torch.Tensor:
-        """The start of a finer stage: C_fine + U(G_coarse - C_coarse), U bilinear upsampling: the content at this
-        size, with its detail, plus what the coarser stages changed (upsampling G_coarse itself would blur the
-        content's detail away, which the first steps at this size then spend themselves restoring)."""
-        def up(v: torch.Tensor) -> torch.Tensor:
-            return F.interpolate(v, size=content01.shape[-2:], mode="bilinear", align_corners=False)
-        return content01 + up(coarse_G - coarse_content01)
+        """The start of a finer stage: U(G_coarse), the coarser result upsampled (bilinear) to ``content01``'s size
+        (``coarse_content01``, the content at the coarser size, is there for starts that use it). The finer size's own
+        detail is left to the style: starting from the content's detail instead (C_fine + U(G_coarse - C_coarse))
+        reaches a given J sooner but keeps the photo's fine texture: a lighter look at the full scale (docs/performance.md,
+        "The look")."""
+        return F.interpolate(coarse_G, size=content01.shape[-2:], mode="bilinear", align_corners=False)
 
     def _output(self, G: torch.Tensor, content01: torch.Tensor) -> np.ndarray:
         G = G.detach().clamp(0, 1)
@@ -273,6 +273,14 @@ class StyleTransfer:
             return torch.optim.Adam([G], lr=o.learning_rate)
         return torch.optim.LBFGS([G], lr=1.0, max_iter=1, history_size=history,
                                  tolerance_grad=0.0, tolerance_change=0.0)
+
+    @staticmethod
+    def _keep_in_range(G: torch.Tensor) -> None:
+        """G <- clamp(G, 0, 1) after each step: the picture delivered is the clamped one, and an optimum found outside
+        [0, 1] loses its style statistics when clamped (a stronger style pushes more pixels out, so without this a
+        higher beta can give a picture further from the style)."""
+        with torch.no_grad():
+            G.clamp_(0, 1)
 
     @staticmethod
     def _carry_curvature(optimizer: torch.optim.Optimizer, G: torch.Tensor, pairs: dict | None) -> None:
@@ -428,6 +436,7 @@ class StyleTransfer:
                     pairs = None  # carried: the coarse pairs are no longer needed
                 G_before, J_before = G.detach().clone(), last["J"]
                 optimizer.step(lambda: J)  # J and its gradient at G are already computed
+                self._keep_in_range(G)
                 with torch.no_grad():  # dJ/dG at the step's start (still in G.grad) along the step taken
                     slope = float(G.grad.flatten().dot((G - G_before).flatten()))
                 step += 1
