@@ -72,8 +72,12 @@ def pair_images(index: int) -> tuple[np.ndarray, np.ndarray, str]:
 
 
 class BeforeTransfer(CountingTransfer):
-    """The optimiser of 5b7ffa8: G left unclamped between steps (a finer size started from the coarser result
-    upsampled then as now)."""
+    """The objective and optimiser of 5b7ffa8: the style's raw Gram sums as targets, G left unclamped between steps
+    (a finer size started from the coarser result upsampled then as now)."""
+
+    @staticmethod
+    def _on_positions(grams, content01, styles01):
+        return grams
 
     @staticmethod
     def _keep_in_range(G) -> None:

@@ -27,7 +27,7 @@ from .losses import content_cost, gram_matrix, guided_style_cost, style_cost, to
 from .memory import memory_budget
 from .options import StyleOptions
 from .regions import MAX_REGIONS, check_regions, guidance
-from .tiling import tiled_costs, tiled_targets
+from .tiling import stride_of, tiled_costs, tiled_targets
 from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
 
 
@@ -93,6 +93,13 @@ def autocast_for(device: torch.device, precision: str) -> contextlib.AbstractCon
         return contextlib.nullcontext()
     dtype = torch.bfloat16 if precision == "bf16" or torch.cuda.is_bf16_supported() else torch.float16
     return torch.autocast(device.type, dtype=dtype)
+
+
+def positions(layer: str, shape: Sequence[int]) -> int:
+    """n_H n_W of ``layer``'s activations for a picture of ``shape`` (..., H, W): each 2 x 2 pooling halves a side,
+    rounding down."""
+    stride = stride_of(layer)
+    return (shape[-2] // stride) * (shape[-1] // stride)
 
 
 MAX_BACKTRACKS = 10  # a step that raised J is shortened at most this many times
@@ -169,15 +176,28 @@ class StyleTransfer:
                 tile: int | None = None) -> tuple[torch.Tensor, list[dict]]:
         """The fixed targets, computed once: a^(C) at the content layer (in the features' own precision: bf16
         features kept as bf16 lose nothing, and the costs compute in float32) and each style's Gram matrices (tile
-        by tile with ``tile``, ``tiling.tiled_targets``)."""
+        by tile with ``tile``, ``tiling.tiled_targets``), each put on G's count of positions: G^(S) n_G / n_S.
+
+        The seeds' per-layer cost compares Grams summed over positions with one n_H n_W, G's: it takes S and G of
+        one size. A style of another shape (its long edge is G's) has another count of positions, and its raw Gram
+        would ask G for activations sqrt(n_S / n_G) times the style's own; on G's count the cost compares the two
+        pictures' statistics per position, as ``look`` measures them."""
         o = self.options
         if tile:
             a_C = tiled_targets(self.features, content01, [o.content_layer], [], tile)[1][o.content_layer]
-            return a_C, [tiled_targets(self.features, s, [], list(o.style_layers), tile)[0] for s in styles01]
-        with torch.no_grad():
-            a_C = self.features(content01, [o.content_layer])[o.content_layer]  # kept in the features' precision
-            grams = [{l: gram_matrix(a) for l, a in self.features(s, list(o.style_layers)).items()} for s in styles01]
-        return a_C, grams
+            grams = [tiled_targets(self.features, s, [], list(o.style_layers), tile)[0] for s in styles01]
+        else:
+            with torch.no_grad():
+                a_C = self.features(content01, [o.content_layer])[o.content_layer]  # kept in the features' precision
+                grams = [{l: gram_matrix(a) for l, a in self.features(s, list(o.style_layers)).items()}
+                         for s in styles01]
+        return a_C, self._on_positions(grams, content01, styles01)
+
+    @staticmethod
+    def _on_positions(grams: list[dict], content01: torch.Tensor, styles01: Sequence[torch.Tensor]) -> list[dict]:
+        """Each style's Grams on G's count of positions (G has the content's size): G^(S) n_G / n_S (``targets``)."""
+        return [{l: g * positions(l, content01.shape) / positions(l, s.shape) for l, g in by_layer.items()}
+                for s, by_layer in zip(styles01, grams)]
 
     def costs(self, G: torch.Tensor, a_C: torch.Tensor, style_grams: list[dict],
               blend: Sequence[float], guide: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
