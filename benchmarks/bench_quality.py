@@ -119,9 +119,9 @@ def look_holds(now: dict, before: dict) -> dict:
 
 def measure_presets(r: dict, save, pairs, presets, size: int | None, precision: str, pictures: dict) -> None:
     """Each preset before and now on each pair, one after the other; ``pictures[(pair, column)]`` keeps each."""
-    for i in pairs:
-        content, style, name = pair_images(i)
-        for preset in presets:
+    for preset in presets:  # every pair's Quick first, so a cut-off run has whole presets
+        for i in pairs:
+            content, style, name = pair_images(i)
             common = {"device": "cpu", "precision": precision, **({"size": size} if size else {})}
             row = {}
             for when in ("before", "now"):
@@ -363,17 +363,19 @@ def main(argv=None) -> None:
          "size": args.size, "ladder_size": args.size, "presets_now": PRESETS, "presets_before": PRESETS_BEFORE,
          "presets": {}, "ladder": {}, "summary": {}}
 
+    pictures, ladder = {}, {}
+
     def save():
         summarise(r)
         out.write_text(json.dumps(r, indent=1))
+        for kept, suffix in ((pictures, "sheet"), (ladder, "ladder")):
+            if kept:
+                contact_sheet(kept, out.with_name(f"{out.stem}_{suffix}.png"), pair_tiles(kept))
 
-    pictures, ladder = {}, {}
     if "presets" in args.parts:
         measure_presets(r, save, args.pairs, args.presets, args.size, args.precision, pictures)
-        contact_sheet(pictures, out.with_name(f"{out.stem}_sheet.png"), pair_tiles(pictures))
     if "ladder" in args.parts:
         measure_ladder(r, save, args.pairs, args.ladder_presets, args.size, args.precision, ladder)
-        contact_sheet(ladder, out.with_name(f"{out.stem}_ladder.png"), pair_tiles(ladder))
     if "peer" in args.parts:
         import tempfile
         with tempfile.TemporaryDirectory() as tmp:

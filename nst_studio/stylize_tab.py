@@ -323,9 +323,9 @@ def build():
                         weight_slider("First style weight"), weight_slider("Second style weight"),
                         weight_slider("Third style weight"))
             preset = gr.Radio([*PRESETS, CUSTOM], value="Quick", label="Preset", elem_id="preset-radio",
-                              info="On 2 CPU cores without bf16: Quick, 512 px, about 30 s; Balanced, 512 px, about "
-                                   "2½ min; Best, 768 px, about 3½ min (docs/performance.md). Custom: your own size, "
-                                   "steps and scales, set below.")
+                              info="Quick, 512 px: about 25 s of CPU time on one core with bf16 (docs/performance.md, "
+                                   "The look); Balanced (512 px) and Best (768 px) take longer: the estimate shows when "
+                                   "you press Stylize. Custom: your own size, steps and scales, set below.")
             with gr.Row():
                 run = gr.Button("Stylize", variant="primary", elem_id="stylize-button")
                 palette = gr.Button("Palette only", elem_id="palette-button")
@@ -348,7 +348,7 @@ def build():
                     tv_weight = gr.Number(QUICK.tv_weight, minimum=0, label="TV weight (smoothness)")
                 with gr.Row():
                     init = gr.Dropdown(list(INITS), value=QUICK.init, label="Start from",
-                                       info="content+palette: the content halfway to the style's colours")
+                                       info="content+palette: the content in the style's colours")
                     optimizer = gr.Dropdown(list(OPTIMIZERS), value=QUICK.optimizer, label="Optimizer")
                     learning_rate = gr.Number(QUICK.learning_rate, minimum=0, label="Adam learning rate")
                 with gr.Row():
