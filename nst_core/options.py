@@ -145,8 +145,9 @@ class StyleOptions:
 
     def strength_factor(self) -> float:
         """m = (s / s_0)^(1/4), s = beta / alpha, s_0 the default's, kept within [1, MAX_STRENGTH_FACTOR]: the steps'
-        multiplier of a stronger style. A stronger style is a harder problem: with the default's steps, 16 times the
-        default beta ended further from the style than 4 times did (docs/performance.md, "Style strength")."""
+        multiplier of a stronger style. A stronger style is a harder problem, which the default's steps leave
+        further from converged; with these, the Js@1 share falls at each step of benchmarks/bench_quality.py's
+        strength ladder (docs/performance.md, "The look")."""
         if self.beta == 0:
             return 1.0
         ratio = float("inf") if self.alpha == 0 else self.beta / self.alpha / DEFAULT_STRENGTH
@@ -195,9 +196,9 @@ class StyleOptions:
 
 # Presets set size, steps and schedule. All start from the content in the style's colours (the default init and
 # palette_start) and run four scales, each coarser size with twice the next's steps: the coarse sizes lay the style's
-# large-scale look, and a finer size starts from the coarser result upsampled. Each is held to the look of the
-# earlier four-scale recipe (benchmarks/bench_stylize.py PRESETS_BEFORE) on every pair of benchmarks/bench_quality.py,
-# in less time (docs/performance.md, "The look").
+# large-scale look, and a finer size starts from the coarser result upsampled. benchmarks/bench_quality.py measures
+# their look against the earlier four-scale recipe (benchmarks/bench_stylize.py PRESETS_BEFORE) on its pairs, and
+# their time (docs/performance.md, "The look").
 PRESETS: dict[str, dict] = {
     "Quick": {"size": 512, "steps": 8, "scales": 4},  # 64 steps at 64 px, 32 at 128, 16 at 256, 8 at 512
     "Balanced": {"size": 512, "steps": 36, "scales": 4},  # 288 at 64 px, 144 at 128, 72 at 256, 36 at 512
