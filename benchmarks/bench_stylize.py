@@ -68,6 +68,7 @@ FP32_PATH = {"precision": "fp32"}
 # started from the coarser result upsampled), and the candidates measured against it.
 TODAY_QUICK = [(8, 96), (4, 48), (2, 24), (1, 12)]
 TODAY_CODE = {"start": "bilinear"}
+DETAIL = {"start": "detail"}  # a finer size started from C_fine + U(G_coarse - C_coarse), the start between the two
 REACH_SCHEDULES = {
     "single scale": {"stages": [(1, 20)]},
     "twice the coarse steps": {"stages": [(8, 192), (4, 96), (2, 48), (1, 12)], "variant": TODAY_CODE},
@@ -79,12 +80,12 @@ REACH_SCHEDULES = {
     "L-BFGS history 100": {"stages": TODAY_QUICK, "variant": TODAY_CODE, "options": {"lbfgs_history": 100}},
     "Adam below the final size": {"stages": TODAY_QUICK, "variant": {**TODAY_CODE, "coarse_optimizer": "adam"}},
     "alpha per size": {"stages": TODAY_QUICK, "variant": {**TODAY_CODE, "content_weight": "per size"}},
-    "start: content detail + coarse change": {"stages": TODAY_QUICK},
-    "detail start, two scales": {"stages": [(2, 14), (1, 7)]},
-    "start halfway to the style's colours, two scales (Quick now)": {
-        "stages": [(2, 14), (1, 7)], "options": {"init": "content+palette"}},
+    "start: content detail + coarse change": {"stages": TODAY_QUICK, "variant": DETAIL},
+    "detail start, two scales": {"stages": [(2, 14), (1, 7)], "variant": DETAIL},
+    "start halfway to the style's colours, two scales (Quick before the look was measured)": {
+        "stages": [(2, 14), (1, 7)], "options": {"init": "content+palette", "palette_start": 0.5}, "variant": DETAIL},
     "start in the style's colours, two scales": {
-        "stages": [(2, 14), (1, 7)], "options": {"init": "content+palette", "palette_start": 1.0}},
+        "stages": [(2, 14), (1, 7)], "options": {"init": "content+palette", "palette_start": 1.0}, "variant": DETAIL},
 }
 TODAY_START = {"init": "content"}  # the candidates start from the content unless they say otherwise
 REACH_EXTRA = 4
@@ -92,9 +93,8 @@ PARTS = ("load", "eval", "guard", "tto", "presets")
 # The quality guard's schedules (size, options): quick mode at 256 px, full mode the Quick preset's at 512 px.
 # The presets before the schedule was measured, started from the content (a finer size then started from the
 # coarser result upsampled; the "before" runs take today's start of a finer size, C_fine + U(G_coarse - C_coarse)).
-PRESETS_BEFORE = {"Quick": {"steps": 12, "scales": 4, "init": "content"},
-                  "Balanced": {"steps": 50, "scales": 4, "init": "content"},
-                  "Best": {"steps": 40, "scales": 4, "init": "content"}}
+BEFORE = {"scales": 4, "step_ratio": 2.0, "init": "content"}  # 5b7ffa8: each coarser size twice the next's steps
+PRESETS_BEFORE = {"Quick": {"steps": 12, **BEFORE}, "Balanced": {"steps": 50, **BEFORE}, "Best": {"steps": 40, **BEFORE}}
 GUARD_QUICK = (256, {"scales": 3, "steps": 30, "preview_every": 10})
 GUARD_FULL = (512, {"scales": PRESETS["Quick"]["scales"], "steps": PRESETS["Quick"]["steps"], "preview_every": 10})
 

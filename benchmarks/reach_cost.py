@@ -67,21 +67,23 @@ class CountingTransfer(StyleTransfer):
         return super().features(rgb01, layers)
 
 
-def variant(start: str = "detail", coarse_optimizer: str = "lbfgs", content_weight: str = "fixed",
+def variant(start: str = "bilinear", coarse_optimizer: str = "lbfgs", content_weight: str = "fixed",
             final_size: int = 512) -> type[CountingTransfer]:
     """A CountingTransfer that departs from nst_core's code in what the candidates try:
 
-    * ``start="bilinear"``: a finer size starts from up(G_coarse) instead of nst_core's C_fine + up(G_coarse -
-      C_coarse) (``StyleTransfer._stage_start``);
+    * ``start="detail"``: a finer size starts from C_fine + up(G_coarse - C_coarse) instead of nst_core's
+      up(G_coarse) (``StyleTransfer._stage_start``);
     * ``coarse_optimizer="adam"``: Adam at the sizes below ``final_size``, L-BFGS at the final one;
     * ``content_weight="per size"``: alpha (final_size / this size)^2 below the final size, so that alpha J_content
       against beta J_style weighs as at the final size (J_content grows with the pixels, J_style does not).
     """
     class Variant(CountingTransfer):
-        if start == "bilinear":
+        if start == "detail":
             @staticmethod
             def _stage_start(coarse_G, coarse_content01, content01):
-                return F.interpolate(coarse_G, size=content01.shape[-2:], mode="bilinear", align_corners=False)
+                def up(v):
+                    return F.interpolate(v, size=content01.shape[-2:], mode="bilinear", align_corners=False)
+                return content01 + up(coarse_G - coarse_content01)
 
         if coarse_optimizer == "adam":
             def _optimizer(self, G, history):

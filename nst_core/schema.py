@@ -28,11 +28,12 @@ class Spec:
     label: str | None = None  # as a message or a control names it (default: the field's name with spaces)
     widget: str | None = None  # the app's control: "slider", "number", "radio", "dropdown", "checkbox", "text"
     flag: str | None = None  # the command line's flag (default: --field-name)
+    said: str | None = None  # how a message describes the choices, where listing them all would be too long
 
 
-def setting(help: str, *, range=None, choices=None, label=None, widget=None, flag=None, **kw):
+def setting(help: str, *, range=None, choices=None, label=None, widget=None, flag=None, said=None, **kw):
     """A dataclass field declaring its ``Spec`` (``default=`` or ``default_factory=`` in ``kw``)."""
-    spec = Spec(help, range, tuple(choices) if choices is not None else None, label, widget, flag)
+    spec = Spec(help, range, tuple(choices) if choices is not None else None, label, widget, flag, said)
     return field(metadata={"help": help, "spec": spec}, **kw)
 
 
@@ -62,7 +63,7 @@ def check(settings) -> dict:
                 raise InputError(f"{label(f)} must be true or false; got {shown(value)}.")
             values[f.name] = value
         elif s.choices is not None:
-            values[f.name] = one_of(label(f), value, s.choices)
+            values[f.name] = one_of(label(f), value, s.choices, s.said)
         elif kind is int:
             values[f.name] = whole_number(label(f), value, *(s.range or (None, None)))
         elif kind is float:

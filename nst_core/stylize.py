@@ -27,7 +27,7 @@ from .losses import content_cost, gram_matrix, guided_style_cost, style_cost, to
 from .memory import memory_budget
 from .options import StyleOptions
 from .regions import MAX_REGIONS, check_regions, guidance
-from .tiling import tiled_costs, tiled_targets
+from .tiling import stride_of, tiled_costs, tiled_targets
 from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
 
 
@@ -53,6 +53,13 @@ class Progress:
     def remaining(self) -> float:
         """Estimated seconds left, from the mean time per step so far (later stages are slower)."""
         return self.elapsed / self.step * (self.total_steps - self.step) if self.step else float("nan")
+
+
+def positions(layer: str, shape: Sequence[int]) -> int:
+    """n_H n_W of ``layer``'s activations for a picture of ``shape`` (..., H, W): each 2 x 2 pooling halves a side,
+    rounding down."""
+    stride = stride_of(layer)
+    return (shape[-2] // stride) * (shape[-1] // stride)
 
 
 MAX_BACKTRACKS = 10  # a step that raised J is shortened at most this many times
@@ -127,15 +134,28 @@ class StyleTransfer:
                 tile: int | None = None) -> tuple[torch.Tensor, list[dict]]:
         """The fixed targets, computed once: a^(C) at the content layer (in the features' own precision: bf16
         features kept as bf16 lose nothing, and the costs compute in float32) and each style's Gram matrices (tile
-        by tile with ``tile``, ``tiling.tiled_targets``)."""
+        by tile with ``tile``, ``tiling.tiled_targets``), each put on G's count of positions: G^(S) n_G / n_S.
+
+        The seeds' per-layer cost compares Grams summed over positions with one n_H n_W, G's: it takes S and G of
+        one size. A style of another shape (its long edge is G's) has another count of positions, and its raw Gram
+        would ask G for activations sqrt(n_S / n_G) times the style's own; on G's count the cost compares the two
+        pictures' statistics per position, as ``look`` measures them."""
         o = self.options
         if tile:
             a_C = tiled_targets(self.features, content01, [o.content_layer], [], tile)[1][o.content_layer]
-            return a_C, [tiled_targets(self.features, s, [], list(o.style_layers), tile)[0] for s in styles01]
-        with torch.no_grad():
-            a_C = self.features(content01, [o.content_layer])[o.content_layer]  # kept in the features' precision
-            grams = [{l: gram_matrix(a) for l, a in self.features(s, list(o.style_layers)).items()} for s in styles01]
-        return a_C, grams
+            grams = [tiled_targets(self.features, s, [], list(o.style_layers), tile)[0] for s in styles01]
+        else:
+            with torch.no_grad():
+                a_C = self.features(content01, [o.content_layer])[o.content_layer]  # kept in the features' precision
+                grams = [{l: gram_matrix(a) for l, a in self.features(s, list(o.style_layers)).items()}
+                         for s in styles01]
+        return a_C, self._on_positions(grams, content01, styles01)
+
+    @staticmethod
+    def _on_positions(grams: list[dict], content01: torch.Tensor, styles01: Sequence[torch.Tensor]) -> list[dict]:
+        """Each style's Grams on G's count of positions (G has the content's size): G^(S) n_G / n_S (``targets``)."""
+        return [{l: g * positions(l, content01.shape) / positions(l, s.shape) for l, g in by_layer.items()}
+                for s, by_layer in zip(styles01, grams)]
 
     def costs(self, G: torch.Tensor, a_C: torch.Tensor, style_grams: list[dict],
               blend: Sequence[float], guide: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
@@ -210,12 +230,12 @@ class StyleTransfer:
 
     @staticmethod
     def _stage_start(coarse_G: torch.Tensor, coarse_content01: torch.Tensor, content01: torch.Tensor) -> torch.Tensor:
-        """The start of a finer stage: C_fine + U(G_coarse - C_coarse), U bilinear upsampling: the content at this
-        size, with its detail, plus what the coarser stages changed (upsampling G_coarse itself would blur the
-        content's detail away, which the first steps at this size then spend themselves restoring)."""
-        def up(v: torch.Tensor) -> torch.Tensor:
-            return F.interpolate(v, size=content01.shape[-2:], mode="bilinear", align_corners=False)
-        return content01 + up(coarse_G - coarse_content01)
+        """The start of a finer stage: U(G_coarse), the coarser result upsampled (bilinear) to ``content01``'s size
+        (``coarse_content01``, the content at the coarser size, is there for starts that use it). The finer size's own
+        detail is left to the style: starting from the content's detail instead (C_fine + U(G_coarse - C_coarse))
+        reaches a given J sooner but keeps the photo's fine texture: a lighter look at the full scale (docs/performance.md,
+        "The look")."""
+        return F.interpolate(coarse_G, size=content01.shape[-2:], mode="bilinear", align_corners=False)
 
     def _output(self, G: torch.Tensor, content01: torch.Tensor) -> np.ndarray:
         G = G.detach().clamp(0, 1)
@@ -231,6 +251,14 @@ class StyleTransfer:
             return torch.optim.Adam([G], lr=o.learning_rate)
         return torch.optim.LBFGS([G], lr=1.0, max_iter=1, history_size=history,
                                  tolerance_grad=0.0, tolerance_change=0.0)
+
+    @staticmethod
+    def _keep_in_range(G: torch.Tensor) -> None:
+        """G <- clamp(G, 0, 1) after each step: the picture delivered is the clamped one, and an optimum found outside
+        [0, 1] loses its style statistics when clamped (a stronger style pushes more pixels out, so without this a
+        higher beta can give a picture further from the style)."""
+        with torch.no_grad():
+            G.clamp_(0, 1)
 
     @staticmethod
     def _carry_curvature(optimizer: torch.optim.Optimizer, G: torch.Tensor, pairs: dict | None) -> None:
@@ -386,6 +414,7 @@ class StyleTransfer:
                     pairs = None  # carried: the coarse pairs are no longer needed
                 G_before, J_before = G.detach().clone(), last["J"]
                 optimizer.step(lambda: J)  # J and its gradient at G are already computed
+                self._keep_in_range(G)
                 with torch.no_grad():  # dJ/dG at the step's start (still in G.grad) along the step taken
                     slope = float(G.grad.flatten().dot((G - G_before).flatten()))
                 step += 1

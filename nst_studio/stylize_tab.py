@@ -366,7 +366,7 @@ def setting_controls() -> dict:
         w["tv_weight"] = gr.Number(QUICK.tv_weight, minimum=0, label="TV weight (smoothness)")
     with gr.Row():
         w["init"] = gr.Dropdown(list(INITS), value=QUICK.init, label="Start from",
-                                info="content+palette: the content halfway to the style's colours")
+                                info="content+palette: the content in the style's colours")
         w["optimizer"] = gr.Dropdown(list(OPTIMIZERS), value=QUICK.optimizer, label="Optimizer")
         w["learning_rate"] = gr.Number(QUICK.learning_rate, minimum=0, label="Adam learning rate")
     with gr.Row():

@@ -27,14 +27,14 @@ def cli(*args):
 
 def test_cli_writes_png_with_settings(images, tmp_path):
     out = tmp_path / "out.png"
-    r = cli(*images, "-o", str(out), "--size", "64", "--steps", "10", "--seed", "0", "--beta", "500",
+    r = cli(*images, "-o", str(out), "--size", "64", "--steps", "10", "--seed", "0", "--beta", "25",
             "--style-layers", "relu1_1:0.5,relu2_1:0.5", "--tv", "0.1")
     assert r.returncode == 0, r.stderr
     assert "10/10" in r.stderr  # the tqdm bar reached the end
     with Image.open(out) as img:
         assert img.size == (64, 64)
     options, weights = read_settings(out)
-    assert (options.size, options.steps, options.seed, options.beta, options.tv_weight) == (64, 10, 0, 500.0, 0.1)
+    assert (options.size, options.steps, options.seed, options.beta, options.tv_weight) == (64, 10, 0, 25.0, 0.1)
     assert options.style_layers == {"relu1_1": 0.5, "relu2_1": 0.5}
     assert weights.startswith("caffe-vgg19:")
 

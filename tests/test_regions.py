@@ -35,11 +35,12 @@ def red_minus_blue(rgb):
 
 def test_each_half_takes_its_own_style():
     content, stripes, dots, mask = synthetic()
-    options = StyleOptions(size=96, steps=60, scales=1, beta=1e4, region_styles=(1, 0, 2))
+    options = StyleOptions(size=96, steps=15, scales=1, beta=1e4, region_styles=(1, 0, 2))  # 4 x 15 steps: a strong style
     out = StyleTransfer(options).stylize(content, [stripes, dots], regions=mask_labels(mask))
     left, right = red_minus_blue(out[:, :W // 2]), red_minus_blue(out[:, W // 2:])
-    # the content is bluer on the left (-24) and redder on the right (+24): the styles must turn that round
-    assert left - right >= 30, (left, right)
+    # the content is bluer on the left (-24) and redder on the right (+24): the styles must turn that round (G is
+    # kept in [0, 1] while it is optimised, so the swing is of colours a picture can show)
+    assert left - right >= 20, (left, right)
     assert left > 10 and right < -5, (left, right)
 
 

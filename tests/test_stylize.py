@@ -199,12 +199,13 @@ def test_warm_started_fine_stage_starts_lower_than_a_cold_one(tiny_pair, monkeyp
     assert first_fine_J[True] < first_fine_J[False]
 
 
-def test_a_finer_stage_starts_from_the_content_detail_plus_the_coarse_change():
+def test_a_finer_stage_starts_from_the_coarser_result_upsampled_leaving_the_detail_to_the_style():
     fine = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
     coarse = torch.nn.functional.interpolate(fine, size=(8, 8), mode="area")
-    start = StyleTransfer._stage_start
-    assert torch.equal(start(coarse, coarse, fine), fine)  # nothing changed at the coarse size: the content itself
-    assert torch.allclose(start(coarse + 0.1, coarse, fine), fine + 0.1)  # a uniform change carries over as it is
+    start = StyleTransfer._stage_start(coarse + 0.1, coarse, fine)
+    assert start.shape == fine.shape
+    assert torch.allclose(start, torch.nn.functional.interpolate(coarse + 0.1, size=(16, 16), mode="bilinear"))
+    assert (start - fine).abs().max() > 0.2  # the content's own 16-px detail is not put back
 
 
 
@@ -221,7 +222,49 @@ def test_the_palette_start_moves_the_content_towards_the_colours_of_the_heaviest
             image, _ = run(content, styles, size=64, steps=0, style_blend=blend, palette_start=p)
             mean = image.reshape(-1, 3).mean(0) / 255
             assert np.abs(mean - expected).max() < 0.03, (blend, p, mean, expected)
-    assert StyleOptions().init == "content+palette" and StyleOptions().palette_start == 0.5
+    assert StyleOptions().init == "content+palette" and StyleOptions().palette_start == 1.0
     for kw in (dict(init="content"), dict(palette_start=0)):
         image, _ = run(content, [style], size=64, steps=0, **kw)
         assert np.abs(image.astype(int) - content.astype(int)).max() <= 1
+
+
+def test_a_stronger_style_gets_more_steps_at_every_size():
+    """m = (beta / alpha / 30)^(1/4) within [1, 4]: 16 times the default strength doubles every stage's steps."""
+    quick = dict(size=512, steps=8, scales=4)
+    assert StyleOptions(**quick).schedule() == [(64, 64), (128, 32), (256, 16), (512, 8)]
+    assert StyleOptions(**quick, beta=480).schedule() == [(64, 128), (128, 64), (256, 32), (512, 16)]
+    assert StyleOptions(**quick, beta=7.5).schedule() == StyleOptions(**quick).schedule()  # weaker: no fewer
+    assert StyleOptions(**quick, beta=4.8, alpha=0.01).strength_factor() == pytest.approx(2.0)
+    assert StyleOptions(**quick, alpha=0).strength_factor() == 4.0 == StyleOptions(beta=1e12).strength_factor()
+    assert StyleOptions(**quick, beta=0).strength_factor() == 1.0
+
+
+def test_the_picture_stays_in_range_while_it_is_optimised(tiny_pair):
+    """G is clamped to [0, 1] after every step, so a strong style's optimum is one a picture can show."""
+    content, style = tiny_pair
+    seen = []
+
+    class Watched(StyleTransfer):
+        def costs(self, G, *rest, **kw):
+            seen.append((float(G.detach().min()), float(G.detach().max())))
+            return super().costs(G, *rest, **kw)
+
+    Watched(StyleOptions(size=48, steps=2, beta=1e4, init="content")).stylize(content, [style])  # 4 x 2 steps
+    assert len(seen) >= 8 and min(lo for lo, _ in seen) >= 0.0 and max(hi for _, hi in seen) <= 1.0
+
+
+def test_a_style_of_another_shape_is_compared_per_position():
+    """The style's Grams are put on G's count of positions (G^(S) n_G / n_S): a stripe pattern twice as tall as the
+    content has the content's statistics, so the content's own style cost is near 0 (a raw Gram would ask for twice
+    the energy)."""
+    x = np.arange(96)
+    stripes = np.repeat(((x // 4) % 2 * 200 + 25).astype(np.uint8)[None, :, None], 96, axis=0).repeat(3, axis=2)
+    content, style = stripes[:48], stripes  # 48 x 96 and 96 x 96: the same pattern
+    transfer = StyleTransfer(StyleOptions(size=96, style_layers={"relu1_1": 1.0, "relu2_1": 1.0}, precision="fp32"))
+    c01, s01 = (torch.from_numpy(v).permute(2, 0, 1)[None].float() / 255 for v in (content, style))
+    a_C, grams = transfer.targets(c01, [s01])
+    J_same = float(transfer.costs(c01, a_C, grams, [1.0])["J_style"])
+    J_flat = float(transfer.costs(torch.full_like(c01, 0.5), a_C, grams, [1.0])["J_style"])
+    assert J_same < 0.01 * J_flat
+    raw = [{l: g * 2 for l, g in grams[0].items()}]  # the style's own Gram sums, over twice the positions
+    assert float(transfer.costs(c01, a_C, raw, [1.0])["J_style"]) > 0.2 * J_flat
