@@ -7,6 +7,7 @@ and returns that. Set the ``stop`` event to end early with the best image so far
 """
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -71,6 +72,65 @@ def backtrack_factor(J_before: float, J_after: float, slope: float) -> float:
     if not math.isfinite(J_after) or slope >= 0:
         return 0.01
     return min(0.5, max(0.01, -slope / (2 * (J_after - J_before - slope))))
+
+
+class Stage:
+    """One size of the coarse-to-fine schedule: G, its optimizer, the best G so far and its costs. ``step`` moves G
+    once (evaluating J and dJ/dG, shortening a step that raised J); ``finish`` ends the stage."""
+
+    def __init__(self, transfer: "StyleTransfer", init: torch.Tensor, costs: Callable[..., dict[str, float]],
+                 history: int, pairs: dict | None):
+        self.transfer, self.costs, self.history, self.pairs = transfer, costs, history, pairs
+        self.G = init.detach().contiguous().requires_grad_(True)
+        self.optimizer = transfer._optimizer(self.G, history)
+        self.best_J, self.best_G, self.best_costs = float("inf"), self.G.detach().clone(), {}
+        self.last: dict[str, float] = {}
+        self.G_before, self.J_before, self.slope = None, float("inf"), 0.0  # the last step's start, J there, dJ along
+
+    def evaluate(self) -> torch.Tensor:
+        """J at G, with its gradient in G.grad."""
+        self.optimizer.zero_grad(set_to_none=True)
+        self.last = self.costs(self.G)
+        return torch.tensor(self.last["J"])
+
+    def keep_if_best(self) -> None:
+        if self.last["J"] < self.best_J:
+            self.best_J, self.best_G, self.best_costs = self.last["J"], self.G.detach().clone(), dict(self.last)
+
+    def step(self) -> None:
+        """One optimizer step. A step that raised J (or made it infinite: L-BFGS without a line search can leap far
+        while its curvature estimate is young, as at the start of each stage) is shortened (``backtrack_factor``)
+        until it doesn't, so J never rises within a stage."""
+        t, G = self.transfer, self.G
+        J = self.evaluate()
+        for _ in range(MAX_BACKTRACKS):
+            if self.G_before is None or self.last["J"] <= self.J_before:
+                break
+            factor = backtrack_factor(self.J_before, self.last["J"], self.slope)
+            t._shorten_last_step(self.optimizer, G, self.G_before, factor)
+            self.slope *= factor
+            J = self.evaluate()
+        if not math.isfinite(self.last["J"]):  # nothing left to undo: start afresh from the best G
+            with torch.no_grad():
+                G.copy_(self.best_G)
+            self.optimizer, self.G_before = t._optimizer(G, self.history), None
+            J = self.evaluate()
+        self.keep_if_best()
+        if self.optimizer.state.get(G, {}).get("n_iter", 0) == 0:
+            t._carry_curvature(self.optimizer, G, self.pairs)
+            self.pairs = None  # carried: the coarse pairs are no longer needed
+        self.G_before, self.J_before = G.detach().clone(), self.last["J"]
+        self.optimizer.step(lambda: J)  # J and its gradient at G are already computed
+        t._keep_in_range(G)
+        with torch.no_grad():  # dJ/dG at the step's start (still in G.grad) along the step taken
+            self.slope = float(G.grad.flatten().dot((G - self.G_before).flatten()))
+
+    def finish(self) -> dict | None:
+        """The cost where the last step landed (kept if best); the curvature pairs to carry to the next size."""
+        pairs = self.transfer._curvature_pairs(self.optimizer, self.G)
+        self.last = self.costs(self.G, gradient=False)
+        self.keep_if_best()
+        return pairs
 
 
 class StyleTransfer:
@@ -349,17 +409,16 @@ class StyleTransfer:
         start = last_image = time.perf_counter()
         step = 0
         best_G, best_costs, pairs, coarse_content01 = None, {}, None, None
-        last: dict[str, float] = {}
         first_stage, done_in_stage = (resume[1], resume[2]) if resume else (0, 0)
-        for stage, (long_edge, steps) in enumerate(schedule):
-            if stage < first_stage:
+        for k, (long_edge, steps) in enumerate(schedule):
+            if k < first_stage:
                 step += steps
                 continue
-            tile, keep = planned.stage_tiles[stage], planned.stage_keep[stage]
+            tile, keep = planned.stage_tiles[k], planned.stage_keep[k]
             content01, styles01 = self._stage_images(content, styles, long_edge)
             a_C, grams = self.targets(content01, styles01, tile)
             guide = None if regions is None else guidance(regions, *content01.shape[-2:], self.device)
-            if stage == first_stage and resume:
+            if k == first_stage and resume:
                 init = F.interpolate(rgb_to_tensor(resume[0]).to(self.device), size=content01.shape[-2:],
                                      mode="bilinear", align_corners=False)
                 steps, step = steps - done_in_stage, step + done_in_stage
@@ -369,71 +428,29 @@ class StyleTransfer:
                 init = self._stage_start(best_G, coarse_content01, content01)
             coarse_content01 = content01
             del styles01  # only their Grams are needed from here on
-            G = init.detach().contiguous().requires_grad_(True)
+            costs = functools.partial(self._stage_costs, a_C=a_C, grams=grams, blend=blend, guide=guide, tile=tile,
+                                      on_tile=on_tile, keep=keep)
+            stage = Stage(self, init, costs, history, pairs)
             del init
-            optimizer = self._optimizer(G, history)
-            best_J, best_G, best_costs = float("inf"), G.detach().clone(), {}
-            G_before, J_before, slope = None, float("inf"), 0.0  # where the last step began, J there, dJ along it
-
-            def evaluate() -> torch.Tensor:
-                """J at G, with its gradient in G.grad."""
-                optimizer.zero_grad(set_to_none=True)
-                if tile:
-                    last.update(self.tiled_costs(G, a_C, grams, blend, tile, on_tile, keep))
-                    return torch.tensor(last["J"])
-                costs = self.costs(G, a_C, grams, blend, guide)
-                costs["J"].backward()
-                last.update({k: float(v.detach()) for k, v in costs.items()})
-                return costs["J"].detach()
-
-            def keep_if_best():
-                nonlocal best_J, best_G, best_costs
-                if last["J"] < best_J:
-                    best_J, best_G, best_costs = last["J"], G.detach().clone(), dict(last)
-
             size = tuple(content01.shape[-2:])
             for _ in range(steps):
                 if stop is not None and stop.is_set():
                     break
-                J = evaluate()
-                for _ in range(MAX_BACKTRACKS):
-                    if G_before is None or last["J"] <= J_before:
-                        break
-                    factor = backtrack_factor(J_before, last["J"], slope)
-                    self._shorten_last_step(optimizer, G, G_before, factor)
-                    slope *= factor
-                    J = evaluate()
-                if not math.isfinite(last["J"]):  # nothing left to undo: start afresh from the best G
-                    with torch.no_grad():
-                        G.copy_(best_G)
-                    optimizer, G_before = self._optimizer(G, history), None
-                    J = evaluate()
-                keep_if_best()
-                if optimizer.state.get(G, {}).get("n_iter", 0) == 0:
-                    self._carry_curvature(optimizer, G, pairs)
-                    pairs = None  # carried: the coarse pairs are no longer needed
-                G_before, J_before = G.detach().clone(), last["J"]
-                optimizer.step(lambda: J)  # J and its gradient at G are already computed
-                self._keep_in_range(G)
-                with torch.no_grad():  # dJ/dG at the step's start (still in G.grad) along the step taken
-                    slope = float(G.grad.flatten().dot((G - G_before).flatten()))
+                stage.step()
                 step += 1
                 now = time.perf_counter()
                 preview = step % o.preview_every == 0 or (image_every_s is not None and
                                                           now - last_image >= image_every_s)
                 last_image = now if preview else last_image
-                yield Progress(step, total_steps, stage, size, last["J_content"], last["J_style"], last["J_tv"],
-                               last["J"], now - start, image=self._output(G, content01) if preview else None,
+                last = stage.last
+                yield Progress(step, total_steps, k, size, last["J_content"], last["J_style"], last["J_tv"],
+                               last["J"], now - start, image=self._output(stage.G, content01) if preview else None,
                                tiles=planned.tiles if tile else 1)
             if stop is not None and stop.is_set():
+                best_G, best_costs = stage.best_G, stage.best_costs
                 break
-            pairs = self._curvature_pairs(optimizer, G)
-            if tile:  # the cost where the last step landed
-                last.update(self.tiled_costs(G, a_C, grams, blend, tile, on_tile, keep))
-            else:
-                with torch.no_grad():
-                    last.update({k: float(v) for k, v in self.costs(G, a_C, grams, blend, guide).items()})
-            keep_if_best()
+            pairs = stage.finish()
+            best_G, best_costs = stage.best_G, stage.best_costs
         final_content01 = rgb_to_tensor(resize_long_edge(content, o.size)).to(self.device)
         if best_G.shape[-2:] != final_content01.shape[-2:]:
             best_G = F.interpolate(best_G, size=final_content01.shape[-2:], mode="bilinear", align_corners=False)
@@ -443,6 +460,18 @@ class StyleTransfer:
                        best_costs.get("J_content", nan), best_costs.get("J_style", nan),
                        best_costs.get("J_tv", nan), best_costs.get("J", nan), time.perf_counter() - start,
                        image=self._output(best_G, final_content01), done=True, stopped=stopped)
+
+    def _stage_costs(self, G: torch.Tensor, a_C, grams, blend, guide, tile: int | None, on_tile, keep: int,
+                     gradient: bool = True) -> dict[str, float]:
+        """J and its parts at G (with dJ/dG in G.grad when ``gradient``), whole or tile by tile."""
+        if tile:
+            return self.tiled_costs(G, a_C, grams, blend, tile, on_tile, keep)
+        if not gradient:
+            with torch.no_grad():
+                return {k: float(v) for k, v in self.costs(G, a_C, grams, blend, guide).items()}
+        costs = self.costs(G, a_C, grams, blend, guide)
+        costs["J"].backward()
+        return {k: float(v.detach()) for k, v in costs.items()}
 
     def _palette(self, content: np.ndarray, style: np.ndarray) -> Progress:
         """Palette only: the content at the output size with the style's colour mean and covariance."""
