@@ -31,7 +31,6 @@ from .video.command import add_video_flags, run_clip
 from .video.frames import is_video_path
 
 EXIT_BAD_INPUT = 2
-FLAG_NAMES = {"tv_weight": "--tv", "learning_rate": "--lr"}  # short flags for long field names
 
 
 class UsageError(Exception):
@@ -85,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "takes the 1st style image, green the 2nd, blue the 3rd (see --region-styles); the rest takes the "
                    "blend of them all (see --style-blend). A mask of another size than the content is resized.")
     for f in dataclasses.fields(StyleOptions):
-        flag = FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
+        flag = f.metadata["spec"].flag or "--" + f.name.replace("_", "-")  # declared in nst_core/options.py
         default = getattr(defaults, f.name)
         kw = {"dest": f.name, "default": argparse.SUPPRESS, "help": f.metadata["help"] + f" (default: {default})"}
         if isinstance(default, bool):

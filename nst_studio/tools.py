@@ -84,8 +84,8 @@ def receptive_field(layer: str) -> str:
 @explained("stylizing")
 def stylize(content: str, style: str, preset: str = "Quick", size: int = 0) -> str:
     """Repaint a content image in the style of a style image (Gatys et al., on VGG19) in one call and return the
-    result, a PNG that carries its settings. Quick takes about 30 s on 2 CPU cores; Balanced and Best take a few
-    minutes. Use this first: it needs only the two images and a preset. Use stylize_with_settings only to choose
+    result, a PNG that carries its settings. Quick is the fastest preset (the Stylize tab's preset hint gives its
+    measured time); Balanced and Best take a few times longer. Use this first: it needs only the two images and a preset. Use stylize_with_settings only to choose
     layers, weights, steps, several styles or painted regions yourself, and transfer_palette for the colours alone.
 
     Args:
