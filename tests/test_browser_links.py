@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from app_server import serve_app
+from nst_core.options import PRESETS
 from browser_page import CHROMIUM_ARGS
 
 
@@ -105,7 +106,7 @@ def test_a_stylize_link_fills_the_pictures_and_settings_and_copy_link_reopens_it
     def shown(page):
         expect(page.get_by_role("radio", name="Balanced")).to_be_checked()
         page.get_by_text("Advanced settings").click()
-        assert selected_tab(page) == "Stylize" and number(page, "steps-input") == "38"  # Balanced's steps
+        assert selected_tab(page) == "Stylize" and number(page, "steps-input") == str(PRESETS["Balanced"]["steps"])
         assert (picture(page, "Content image"), picture(page, "Style image")) == ("coffee.png", "gravel.png")
 
     shown(page)
@@ -153,3 +154,18 @@ def test_a_bad_parameter_is_one_sentence_and_the_page_still_loads(site):
     assert page.locator("#link-status a, #link-status strong").count() == 0  # shown as written, not as Markdown
     assert not opened(context, url).locator("#link-status").is_visible()
     assert "Traceback" not in log.read_text()
+
+
+def test_a_video_link_fills_the_style_and_bounds_and_copy_link_reopens_it(site):
+    url, context, _ = site
+    page = opened(context, url + "?tab=video&style=chelsea&size=128&preset=Balanced&seconds=1.5")
+
+    def shown(page):
+        expect(page.get_by_role("radio", name="Balanced").first).to_be_checked()
+        assert selected_tab(page) == "Video" and number(page, "video-size") == "128"
+        assert number(page, "video-seconds") == "1.5" and picture(page, "Style image") == "chelsea.png"
+
+    shown(page)
+    link = copied(page, "video")
+    assert params(link) == {"tab": "video", "style": "chelsea", "preset": "Balanced", "size": "128", "seconds": "1.5"}
+    shown(opened(context, link))
