@@ -114,7 +114,7 @@ def stylize_video(video: str, style: str, preset: str = "Quick", size: int = DEF
     """Repaint a video clip in the style of a style image, steady from frame to frame (Ruder et al. 2016: each frame
     starts from the previous result carried along the motion), and return an H.264 MP4. Use this for a moving clip
     (MP4, WebM, MOV, GIF); for a single picture use stylize_image. On 2 CPU cores 2 s at 256 px and 10 fps takes
-    a few minutes; a clip that would take longer than the app's job budget is refused with the length that fits.
+    under a minute (docs/performance.md, Video); a clip that would take longer than the app's job budget is refused with the length that fits.
 
     Args:
         video: the clip whose motion and layout are kept (MP4, WebM, MOV or GIF).
