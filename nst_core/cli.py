@@ -183,6 +183,8 @@ def run(argv: list[str] | None = None) -> int:
         os.unlink(checkpoint)
     if not args.quiet:
         what = "the content in the style's colours" if options.palette_only else f"J={p.J:.4g}"
+        if transfer.effective_beta > options.beta:
+            what += f", beta raised {transfer.effective_beta / options.beta:.2g}x for a style near the content"
         print(f"wrote {args.output} ({p.image.shape[1]}x{p.image.shape[0]}, {what})", file=sys.stderr)
     return 0
 

@@ -26,7 +26,7 @@ from .estimate import plan as cost_plan
 from .images import resize_long_edge
 from .losses import content_cost, gram_matrix, guided_style_cost, style_cost, total_cost, total_variation
 from .memory import memory_budget
-from .options import StyleOptions
+from .options import GAIN_EDGE, MAX_STYLE_GAIN, NEAR_STYLE_RHO, StyleOptions
 from .regions import MAX_REGIONS, check_regions, guidance
 from .tiling import stride_of, tiled_costs, tiled_targets
 from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
@@ -143,6 +143,8 @@ class StyleTransfer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         self.model: VGG19 = model.to(self.device, memory_format=torch.channels_last)
+        self.effective_beta = self.options.beta  # beta x style_gain of the run under way (iter_stylize)
+        self.fixed_gain: float | None = None  # a gain to use in place of style_gain's (a clip's frames share one)
 
     # --- the estimate -------------------------------------------------------------------------------
     def evaluation_precision(self) -> str:
@@ -230,7 +232,7 @@ class StyleTransfer:
             masks = {l: F.interpolate(guide[None], size=acts[l].shape[-2:], mode="area")[0] for l in o.style_layers}
             J_style = guided_style_cost(self.region_targets(style_grams, blend), acts, masks, o.style_layers)
         J_tv = total_variation(G)
-        J = total_cost(J_content, J_style, o.alpha, o.beta) + o.tv_weight * J_tv
+        J = total_cost(J_content, J_style, o.alpha, self.effective_beta) + o.tv_weight * J_tv
         return {"J_content": J_content, "J_style": J_style, "J_tv": J_tv, "J": J}
 
     def tiled_costs(self, G: torch.Tensor, a_C: torch.Tensor, style_grams: list[dict], blend: Sequence[float],
@@ -239,7 +241,27 @@ class StyleTransfer:
         pass-1 graph); dJ/dG is left in ``G.grad``."""
         o = self.options
         return tiled_costs(self.features, G, a_C, o.content_layer, style_grams, blend, o.style_layers, o.alpha,
-                           o.beta, o.tv_weight, tile, on_tile, keep)
+                           self.effective_beta, o.tv_weight, tile, on_tile, keep)
+
+    def style_gain(self, content: np.ndarray, styles: Sequence[np.ndarray], blend: Sequence[float]) -> float:
+        """m = min(MAX_STYLE_GAIN, max(1, rho / NEAR_STYLE_RHO)), rho = mean(1/2 (a^(C))^2) / J_style(C): the content's
+        energy per element at the content layer over the style cost of the content itself (its Grams against the
+        blend's), both at min(size, GAIN_EDGE) px; 1 with ``near_style_gain`` off. The run minimises
+        alpha J_content + m beta J_style.
+
+        J_style(C) is small where the style's statistics are near the content's (a pale, low-contrast or photo-like
+        style): there the same beta is a weak pull, and the default strength left such a style barely laid
+        (benchmarks/bench_quality.py: chelsea/ihc, rocket/retina). rho does not grow with the picture's area, so m
+        is the same at every size."""
+        o = self.options
+        if not o.near_style_gain or o.beta == 0:
+            return 1.0
+        content01, styles01 = self._stage_images(content, styles, min(o.size, GAIN_EDGE))
+        a_C, grams = self.targets(content01, styles01)
+        with torch.no_grad():
+            J_style = float(self.costs(content01, a_C, grams, blend)["J_style"])
+        energy = 0.5 * float(a_C.float().pow(2).mean())
+        return MAX_STYLE_GAIN if J_style <= 0 else min(MAX_STYLE_GAIN, max(1.0, energy / J_style / NEAR_STYLE_RHO))
 
     def region_style_indices(self, n_styles: int) -> list[int | None]:
         """The style image (0-based) that each region 1 … MAX_REGIONS takes; None: no style of its own."""
@@ -400,6 +422,8 @@ class StyleTransfer:
             yield self._palette(content, styles[0])
             return
         planned = self.plan(content.shape[:2])
+        gain = self.fixed_gain if self.fixed_gain is not None else self.style_gain(content, styles, blend)
+        self.effective_beta = o.beta * gain
         if regions is not None and any(planned.stage_tiles):
             raise InputError("painted regions need the whole picture in memory, and at this size it is tiled; "
                              "choose a smaller size or a larger memory budget.")

@@ -22,7 +22,7 @@ from nst_core.checks import InputError
 from nst_core.estimate import size_within
 from nst_core.memory import memory_budget
 from nst_core.metadata import REGIONS_KEY, read_regions, read_settings, save_png
-from nst_core.options import INITS, OPTIMIZERS, PRESETS, format_style_layers, preset_options
+from nst_core.options import INITS, MAX_STYLE_GAIN, OPTIMIZERS, PRESETS, format_style_layers, preset_options
 from nst_core.regions import REGION_COLOURS, check_regions, fit_labels, labels_to_png_text, preview
 from nst_core.vgg import FEATURE_LAYERS
 
@@ -96,6 +96,14 @@ def final_line(p: Progress, job: Job) -> str:
     return f"Done: {p.step} steps in {p.elapsed:.1f} s, {w}×{h} px, J = {p.J:.3g}. The PNG carries its settings."
 
 
+def gain_text(st: StyleTransfer) -> str:
+    """A sentence on the near-style gain of the run just done (``StyleTransfer.style_gain``), empty where beta was
+    used as given."""
+    m = st.effective_beta / st.options.beta if st.options.beta else 1.0
+    return (f" The style's statistics are near the photo's, so its weight β was raised {m:.1f}× to lay it as "
+            "visibly as a busy style." if m > 1 else "")
+
+
 def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.ndarray], content_path: str,
                  regions: np.ndarray | None = None, note: str = ""):
     """The job: each item is (image, cost plot, status, download, before/after) with ``gr.skip()`` where nothing
@@ -109,9 +117,9 @@ def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.nda
         for p in st.iter_stylize(content, styles, regions=regions, stop=job.stop_event):
             if p.done:
                 path = save_result(p.image, options, st.model.identity, regions)
-                yield path, cost_figure(history), note + final_line(p, job), path, (content_path, path)
+                yield path, cost_figure(history), note + final_line(p, job) + gain_text(st), path, (content_path, path)
                 return
-            history.add(p.step, p.stage, p.J_content, p.J_style, p.J, options.alpha, options.beta)
+            history.add(p.step, p.stage, p.J_content, p.J_style, p.J, options.alpha, st.effective_beta)
             now = time.monotonic()
             if p.image is None and now - last_sent < STATUS_EVERY_S and p.stage == last_stage:
                 continue
@@ -365,7 +373,9 @@ def setting_controls() -> dict:
                                        info="a layer without a weight gets 1/n of the n layers listed")
     with gr.Row():
         w["strength"] = gr.Slider(*STRENGTH_RANGE, value=style_strength(QUICK), step=0.01,
-                                  label="Style strength log₁₀(β/α)")
+                                  label="Style strength log₁₀(β/α)",
+                                  info=f"a style whose statistics are near the photo's (pale, low contrast) gets up "
+                                       f"to {MAX_STYLE_GAIN:g}× this β, so it shows as much as a busy one")
         w["tv_weight"] = gr.Number(QUICK.tv_weight, minimum=0, label="TV weight (smoothness)")
     with gr.Row():
         w["init"] = gr.Dropdown(list(INITS), value=QUICK.init, label="Start from",

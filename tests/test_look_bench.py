@@ -50,3 +50,12 @@ def test_the_pairs_cover_pale_busy_dark_and_bright_styles_from_scikit_image(skim
     assert len(bench_quality.PAIRS) >= 8 and all(k in kinds for k in ("pale", "busy", "dark", "bright"))
     for content, style, _ in bench_quality.PAIRS:
         assert (Path(skimage_dir) / content).exists() and (Path(skimage_dir) / style).exists()
+
+
+def test_a_variant_is_checked_before_any_run(capsys):
+    import pytest
+
+    for change, said in (("bogus=1", "unknown setting 'bogus'"), ("steps=x", "steps must be a whole number")):
+        with pytest.raises(SystemExit) as exit_:
+            bench_quality.main(["--set", change, "--out", "/nonexistent/never.json"])
+        assert exit_.value.code == 2 and said in capsys.readouterr().err

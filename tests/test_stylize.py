@@ -268,3 +268,27 @@ def test_a_style_of_another_shape_is_compared_per_position():
     assert J_same < 0.01 * J_flat
     raw = [{l: g * 2 for l, g in grams[0].items()}]  # the style's own Gram sums, over twice the positions
     assert float(transfer.costs(c01, a_C, raw, [1.0])["J_style"]) > 0.2 * J_flat
+
+
+def test_a_style_near_the_content_gets_beta_times_the_gain_rho_over_rho0(tiny_pair):
+    """m = min(MAX_STYLE_GAIN, max(1, rho / rho_0)), rho = mean(1/2 a_C^2) / J_style(C), at the run's size: recomputed
+    here from the targets; the content's own picture as its style (J_style(C) = 0) takes the cap, and the run's J is
+    alpha J_content + m beta J_style."""
+    from nst_core.options import MAX_STYLE_GAIN, NEAR_STYLE_RHO
+
+    content, style = tiny_pair
+    options = StyleOptions(size=64, steps=2, precision="fp32")
+    transfer = StyleTransfer(options)
+    c01, s01 = transfer._stage_images(content, [style], 64)
+    a_C, grams = transfer.targets(c01, s01)
+    J_style_C = float(transfer.costs(c01, a_C, grams, [1.0])["J_style"])
+    rho = 0.5 * float(a_C.float().pow(2).mean()) / J_style_C
+    expected = min(MAX_STYLE_GAIN, max(1.0, rho / NEAR_STYLE_RHO))
+    assert transfer.style_gain(content, [style], [1.0]) == pytest.approx(expected, rel=1e-6)
+    assert transfer.style_gain(content, [content], [1.0]) == MAX_STYLE_GAIN
+    off = StyleTransfer(StyleOptions(size=64, steps=2, precision="fp32", near_style_gain=False))
+    assert off.style_gain(content, [content], [1.0]) == 1.0
+
+    last = list(transfer.iter_stylize(content, [content]))[-2]
+    assert transfer.effective_beta == pytest.approx(options.beta * MAX_STYLE_GAIN)
+    assert last.J == pytest.approx(options.alpha * last.J_content + transfer.effective_beta * last.J_style, rel=1e-5)

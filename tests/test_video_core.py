@@ -129,6 +129,17 @@ def test_a_clip_is_steadier_than_its_frames_stylized_alone(tiny_pair):
     assert warping_error(reports[-1].results, flows) < 0.5 * warping_error(alone, flows)
 
 
+def test_every_frame_takes_the_first_frames_near_style_gain(tiny_pair, monkeypatch):
+    """beta does not flicker with the frames' content: later frames use frame 1's gain, not their own."""
+    frames = pan(tiny_pair[0], 3, h=32, w=48, step=2)
+    stylizer = ClipStylizer(StyleOptions(size=48, steps=2, scales=1))
+    gain = stylizer.first.style_gain(frames[0], [frames[0]], [1.0])
+    monkeypatch.setattr(type(stylizer.later), "style_gain", lambda *a: pytest.fail("a later frame measured its own gain"))
+    stylizer.first.style_gain = lambda *a: gain  # the instance's own: frame 1 still measures (once, here)
+    list(stylizer.iter_stylize(frames, [frames[0]]))
+    assert gain > 1 and stylizer.later.effective_beta == pytest.approx(stylizer.options.beta * gain)
+
+
 def test_stop_keeps_the_frames_done(tiny_pair):
     import threading
     stop = threading.Event()
