@@ -209,9 +209,14 @@ class StyleTransfer:
         else:
             with torch.no_grad():
                 a_C = self.features(content01, [o.content_layer])[o.content_layer]  # kept in the features' precision
-                grams = [{l: gram_matrix(a) for l, a in self.features(s, list(o.style_layers)).items()}
-                         for s in styles01]
+                grams = self._style_grams(styles01)
         return a_C, self._on_positions(grams, content01, styles01)
+
+    @torch.no_grad()
+    def _style_grams(self, styles01: Sequence[torch.Tensor]) -> list[dict]:
+        """Each style's Gram matrices at the style layers, whole (untiled)."""
+        return [{l: gram_matrix(a) for l, a in self.features(s, list(self.options.style_layers)).items()}
+                for s in styles01]
 
     @staticmethod
     def _on_positions(grams: list[dict], content01: torch.Tensor, styles01: Sequence[torch.Tensor]) -> list[dict]:
@@ -257,10 +262,11 @@ class StyleTransfer:
         if not o.near_style_gain or o.beta == 0:
             return 1.0
         content01, styles01 = self._stage_images(content, styles, min(o.size, GAIN_EDGE))
-        a_C, grams = self.targets(content01, styles01)
+        grams = self._on_positions(self._style_grams(styles01), content01, styles01)
         with torch.no_grad():
-            J_style = float(self.costs(content01, a_C, grams, blend)["J_style"])
-        energy = 0.5 * float(a_C.float().pow(2).mean())
+            acts = self.features(content01, list({o.content_layer, *o.style_layers}))
+        J_style = float(sum(w * style_cost(g, acts, o.style_layers) for w, g in zip(blend, grams)))
+        energy = 0.5 * float(acts[o.content_layer].float().pow(2).mean())
         return MAX_STYLE_GAIN if J_style <= 0 else min(MAX_STYLE_GAIN, max(1.0, energy / J_style / NEAR_STYLE_RHO))
 
     def region_style_indices(self, n_styles: int) -> list[int | None]:
