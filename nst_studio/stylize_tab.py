@@ -374,8 +374,7 @@ def setting_controls() -> dict:
     with gr.Row():
         w["strength"] = gr.Slider(*STRENGTH_RANGE, value=style_strength(QUICK), step=0.01,
                                   label="Style strength log₁₀(β/α)",
-                                  info=f"a style whose statistics are near the photo's (pale, low contrast) gets up "
-                                       f"to {MAX_STYLE_GAIN:g}× this β, so it shows as much as a busy one")
+                                  info=f"a pale style, near the photo's statistics, gets up to {MAX_STYLE_GAIN:g}× β")
         w["tv_weight"] = gr.Number(QUICK.tv_weight, minimum=0, label="TV weight (smoothness)")
     with gr.Row():
         w["init"] = gr.Dropdown(list(INITS), value=QUICK.init, label="Start from",
