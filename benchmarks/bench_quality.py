@@ -5,7 +5,8 @@ against pastiche.
     python benchmarks/bench_quality.py                                   # Quick and Balanced, 8 pairs, 512 px
     python benchmarks/bench_quality.py --parts ladder --size 256         # the strength ladder at 256 px
     python benchmarks/bench_quality.py --parts presets --presets Best --pairs 0 1   # Best against its earlier self
-    python benchmarks/bench_quality.py --parts peer --size 256           # look per second against pastiche
+    python benchmarks/bench_quality.py --parts peer --size 384           # look per second against pastiche
+    python benchmarks/bench_quality.py --presets Quick --set near_style_gain=false   # a variant against before
 
 Every run is in this process, a preset before and now one after the other on the same pair, so a change of machine
 load hits both. Each result is scored by ``look``: Js@1, Js@2, Js@4 and colour as shares of the content's own
@@ -57,6 +58,7 @@ LADDER = (0.25, 1.0, 4.0, 16.0)  # Style strength as multiples of the default be
 SHARE_FACTOR, SHARE_SLACK, JC_FACTOR = 1.05, 0.02, 1.25
 TIME_TARGET = {"Quick": 0.7, "Balanced": 0.8}
 PEER_STEPS = (10, 25, 50, 100, 150, 200, 300)  # pastiche's steps whose picture is scored
+PEER_STRENGTH = 16  # the presets are also run at this many times the default beta: pastiche weighs style far more
 THUMB = 180
 
 
@@ -188,8 +190,8 @@ def first_reaching(trace: list[dict], goal: dict) -> float | None:
 
 
 def measure_peer(r: dict, save, pair: int, size: int, precision: str, workdir: Path) -> None:
-    """Look per second: pastiche's L-BFGS and the Quick and Balanced presets on one pair at ``size`` px; the time
-    each needs to reach pastiche's 300-step look."""
+    """Look per second: pastiche's L-BFGS and the Quick and Balanced presets (at the default strength and at
+    ``PEER_STRENGTH`` times it) on one pair at ``size`` px; the time each needs to reach pastiche's 300-step look."""
     content, style, name = pair_images(pair)
     content = resize_long_edge(content, size)
     style = resize_long_edge(style, size)
@@ -200,7 +202,8 @@ def measure_peer(r: dict, save, pair: int, size: int, precision: str, workdir: P
     content = np.asarray(Image.open(content_png).convert("RGB"))
     traces = {"pastiche": look_trace(peer["snapshots"], content, style)}
     goal = traces["pastiche"][-1]
-    runs = {name_: preset_options(name_, size=size) for name_ in ("Quick", "Balanced")}
+    runs = {f"{name_}{label}": preset_options(name_, size=size, beta=preset_options(name_).beta * m)
+            for m, label in ((1, ""), (PEER_STRENGTH, f", {PEER_STRENGTH:g}× strength")) for name_ in ("Quick", "Balanced")}
     for label, options in runs.items():
         options.device, options.precision = "cpu", precision
         run = stylize(options, content, style, keep_every=2)
