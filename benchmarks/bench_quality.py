@@ -337,6 +337,14 @@ def print_table(r: dict) -> None:
                                        f"{seconds:.1f} s" + (f" ({ratio:.1f}x less time)" if ratio else "")))
 
 
+def value_of(text: str):
+    """A --set value: JSON where it reads as JSON (12, 0.5, false, {"relu1_1": 1}), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE / "results" / "quality.json",
@@ -361,7 +369,7 @@ def main(argv=None) -> None:
     parser.add_argument("--peer-pair", type=int, default=0, choices=range(len(PAIRS)), metavar="I",
                         help="the pair of the look-per-second comparison")
     args = parser.parse_args(argv)
-    changes = dict(change.partition("=")[::2] for change in args.changes)
+    changes = {name: value_of(text) for name, _, text in (change.partition("=") for change in args.changes)}
     try:
         StyleOptions.from_dict({**PRESETS["Quick"], **changes})  # checked once, before any run
     except InputError as e:

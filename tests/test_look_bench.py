@@ -59,3 +59,4 @@ def test_a_variant_is_checked_before_any_run(capsys):
         with pytest.raises(SystemExit) as exit_:
             bench_quality.main(["--set", change, "--out", "/nonexistent/never.json"])
         assert exit_.value.code == 2 and said in capsys.readouterr().err
+    assert [bench_quality.value_of(t) for t in ("false", "12", "0.5", "relu1_1")] == [False, 12, 0.5, "relu1_1"]
