@@ -22,8 +22,8 @@ MAX_SEED = 2**63 - 1
 DEFAULT_STRENGTH = 30.0  # beta / alpha by default
 MAX_STRENGTH_FACTOR = 4.0  # a stronger style's steps: at most this many times the default strength's
 # near_style_gain: beta x min(MAX_STYLE_GAIN, max(1, rho / NEAR_STYLE_RHO)), rho measured at up to GAIN_EDGE px
-# (StyleTransfer.style_gain). NEAR_STYLE_RHO is rho of a typical pair: the geometric mean over
-# benchmarks/bench_quality.py's pairs at 512 px is 3.2e-5 (docs/performance.md, "The look").
+# (StyleTransfer.style_gain). NEAR_STYLE_RHO is near rho of a typical pair of benchmarks/bench_quality.py
+# (docs/performance.md, "The look").
 NEAR_STYLE_RHO, MAX_STYLE_GAIN, GAIN_EDGE = 3.5e-5, 4.0, 512
 MAX_STYLES = 16
 LAYERS_SAID = "a conv or relu layer of VGG19 (conv1_1 … conv5_4, relu1_1 … relu5_4)"

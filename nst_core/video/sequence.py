@@ -125,7 +125,8 @@ class ClipStylizer:
         estimate = estimate or self.plan(frames[0].shape[:2], n)
         later_times: list[float] = []  # seconds of each later frame so far: the time left from them
         # every frame takes frame 1's near-style gain, so that beta does not flicker with the frames' content
-        self.later.fixed_gain = self.first.style_gain(frames[0], styles, self.options.blend_weights(len(styles)))
+        gain = self.first.style_gain(frames[0], styles, self.options.blend_weights(len(styles)))
+        self.first.fixed_gain = self.later.fixed_gain = gain
         for t in range(len(results), n):
             frame_start = time.perf_counter()
             if t == 0:
