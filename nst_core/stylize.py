@@ -258,16 +258,24 @@ class StyleTransfer:
         style): there the same beta is a weak pull, and the default strength left such a style barely laid
         (benchmarks/bench_quality.py: chelsea/ihc, rocket/retina). rho does not grow with the picture's area, so m
         is the same at every size."""
+        return self._gain_and_targets(content, styles, blend)[0]
+
+    def _gain_and_targets(self, content: np.ndarray, styles: Sequence[np.ndarray],
+                          blend: Sequence[float]) -> tuple[float, dict]:
+        """``style_gain``'s m, and the targets it computed on the way, {long edge: (a^(C), style Grams)} (empty with
+        the gain off): the stage of that size takes them instead of computing them again."""
         o = self.options
         if not o.near_style_gain or o.beta == 0:
-            return 1.0
-        content01, styles01 = self._stage_images(content, styles, min(o.size, GAIN_EDGE))
+            return 1.0, {}
+        edge = min(o.size, GAIN_EDGE)
+        content01, styles01 = self._stage_images(content, styles, edge)
         grams = self._on_positions(self._style_grams(styles01), content01, styles01)
         with torch.no_grad():
             acts = self.features(content01, list({o.content_layer, *o.style_layers}))
         J_style = float(sum(w * style_cost(g, acts, o.style_layers) for w, g in zip(blend, grams)))
         energy = 0.5 * float(acts[o.content_layer].float().pow(2).mean())
-        return MAX_STYLE_GAIN if J_style <= 0 else min(MAX_STYLE_GAIN, max(1.0, energy / J_style / NEAR_STYLE_RHO))
+        m = MAX_STYLE_GAIN if J_style <= 0 else min(MAX_STYLE_GAIN, max(1.0, energy / J_style / NEAR_STYLE_RHO))
+        return m, {edge: (acts[o.content_layer], grams)}
 
     def region_style_indices(self, n_styles: int) -> list[int | None]:
         """The style image (0-based) that each region 1 … MAX_REGIONS takes; None: no style of its own."""
@@ -428,7 +436,8 @@ class StyleTransfer:
             yield self._palette(content, styles[0])
             return
         planned = self.plan(content.shape[:2])
-        gain = self.fixed_gain if self.fixed_gain is not None else self.style_gain(content, styles, blend)
+        gain, known = ((self.fixed_gain, {}) if self.fixed_gain is not None
+                       else self._gain_and_targets(content, styles, blend))
         self.effective_beta = o.beta * gain
         if regions is not None and any(planned.stage_tiles):
             raise InputError("painted regions need the whole picture in memory, and at this size it is tiled; "
@@ -446,7 +455,8 @@ class StyleTransfer:
                 continue
             tile, keep = planned.stage_tiles[k], planned.stage_keep[k]
             content01, styles01 = self._stage_images(content, styles, long_edge)
-            a_C, grams = self.targets(content01, styles01, tile)
+            a_C, grams = (known.pop(long_edge) if long_edge in known and not tile
+                          else self.targets(content01, styles01, tile))
             guide = None if regions is None else guidance(regions, *content01.shape[-2:], self.device)
             if k == first_stage and resume:
                 init = F.interpolate(rgb_to_tensor(resume[0]).to(self.device), size=content01.shape[-2:],

@@ -292,3 +292,26 @@ def test_a_style_near_the_content_gets_beta_times_the_gain_rho_over_rho0(tiny_pa
     last = list(transfer.iter_stylize(content, [content]))[-2]
     assert transfer.effective_beta == pytest.approx(options.beta * MAX_STYLE_GAIN)
     assert last.J == pytest.approx(options.alpha * last.J_content + transfer.effective_beta * last.J_style, rel=1e-5)
+
+
+def test_the_stage_at_the_gains_size_takes_the_targets_the_gain_computed(tiny_pair, monkeypatch):
+    """The gain's two VGG19 passes (content and style at min(size, GAIN_EDGE) px) give that stage's targets: equal to
+    ``targets``' own, and ``targets`` is then called only for the other sizes."""
+    content, style = tiny_pair
+    transfer = StyleTransfer(StyleOptions(size=64, steps=1, scales=2, precision="fp32"))
+    gain, known = transfer._gain_and_targets(content, [style], [1.0])
+    assert gain == transfer.style_gain(content, [style], [1.0]) and list(known) == [64]
+    a_C, grams = transfer.targets(*transfer._stage_images(content, [style], 64))
+    assert torch.equal(known[64][0], a_C)
+    assert all(torch.allclose(known[64][1][0][l], g, rtol=1e-6) for l, g in grams[0].items())
+
+    sizes = []
+    targets = transfer.targets
+    monkeypatch.setattr(transfer, "targets", lambda c01, s01, tile=None: sizes.append(max(c01.shape[-2:]))
+                        or targets(c01, s01, tile))
+    transfer.stylize(content, [style])
+    assert sizes == [32]
+    transfer.options.near_style_gain = False
+    sizes.clear()
+    transfer.stylize(content, [style])
+    assert sizes == [32, 64]
