@@ -156,7 +156,7 @@ def measure_ladder(r: dict, save, pairs, presets, size: int | None, precision: s
                                          **({"size": size} if size else {}))
                 run = stylize(options, content, style)
                 rows[f"{m:g}"] = scored(run, content, style)
-                pictures[(name, f"{preset} {m:g}x")] = run["image"]
+                pictures[(f"{name} {preset}", f"{m:g}x")] = run["image"]
                 print(f"  {name:28s} {preset:8s} {m:5g}x  Js@1 {rows[f'{m:g}']['Js@1']:.3f}  "
                       f"Jc {rows[f'{m:g}']['Jc']:.4g}", flush=True)
             js1 = [rows[f"{m:g}"]["Js@1"] for m in LADDER]
@@ -256,23 +256,24 @@ def pair_tiles(pictures: dict) -> dict:
 
 
 def plot_peer(peer: dict, path: Path) -> None:
-    """Js@1, Js@4 and colour shares against seconds, one line per run."""
+    """Js@1, Js@4 and colour shares against seconds, one line per run (log scales: the shares span decades)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.6))
     for ax, key in zip(axes, ("Js@1", "Js@4", "colour")):
         for label, trace in peer["traces"].items():
             ax.plot([t["seconds"] for t in trace], [t[key] for t in trace], marker=".", label=label)
         ax.axhline(peer["goal"][key], color="grey", lw=0.8, ls="--")
         ax.set_xscale("log")
+        ax.set_yscale("log")
         ax.set_xlabel("seconds")
         ax.set_ylabel(f"{key} share (lower: more stylized)")
-    axes[0].legend()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=5, fontsize="small")
     fig.suptitle(f"{peer['pair']} at {peer['size']} px: the look against time (dashed: pastiche after "
                  f"{peer['pastiche_steps']} steps)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(path, dpi=90)
     plt.close(fig)
 
