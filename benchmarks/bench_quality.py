@@ -156,7 +156,7 @@ def measure_ladder(r: dict, save, pairs, presets, size: int | None, precision: s
                                          **({"size": size} if size else {}))
                 run = stylize(options, content, style)
                 rows[f"{m:g}"] = scored(run, content, style)
-                pictures[(f"{name} {preset}", f"{m:g}x")] = run["image"]
+                pictures[(name, f"{preset} {m:g}x")] = run["image"]
                 print(f"  {name:28s} {preset:8s} {m:5g}x  Js@1 {rows[f'{m:g}']['Js@1']:.3f}  "
                       f"Jc {rows[f'{m:g}']['Jc']:.4g}", flush=True)
             js1 = [rows[f"{m:g}"]["Js@1"] for m in LADDER]
