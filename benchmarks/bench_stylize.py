@@ -91,9 +91,9 @@ TODAY_START = {"init": "content"}  # the candidates start from the content unles
 REACH_EXTRA = 4
 PARTS = ("load", "eval", "guard", "tto", "presets")
 # The quality guard's schedules (size, options): quick mode at 256 px, full mode the Quick preset's at 512 px.
-# The presets before the schedule was measured, started from the content (a finer size then started from the
-# coarser result upsampled; the "before" runs take today's start of a finer size, C_fine + U(G_coarse - C_coarse)).
-BEFORE = {"scales": 4, "step_ratio": 2.0, "init": "content"}  # 5b7ffa8: each coarser size twice the next's steps
+# The presets of 5b7ffa8: four scales started from the content, each coarser size twice the next's steps, beta as
+# given (no balance per style, so none of its passes).
+BEFORE = {"scales": 4, "step_ratio": 2.0, "init": "content", "near_style_gain": False}
 PRESETS_BEFORE = {"Quick": {"steps": 12, **BEFORE}, "Balanced": {"steps": 50, **BEFORE}, "Best": {"steps": 40, **BEFORE}}
 GUARD_QUICK = (256, {"scales": 3, "steps": 30, "preview_every": 10})
 GUARD_FULL = (512, {"scales": PRESETS["Quick"]["scales"], "steps": PRESETS["Quick"]["steps"], "preview_every": 10})

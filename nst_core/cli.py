@@ -141,7 +141,7 @@ def run(argv: list[str] | None = None) -> int:
         if said:
             print(said, file=sys.stderr)
 
-    from .stylize import StyleTransfer  # after the checks: importing torch's model code is the slow part
+    from .stylize import StyleTransfer, balance_note  # after the checks: importing torch's model code is the slow part
     transfer = StyleTransfer(options)
     if args.dry_run:
         plan = transfer.plan(content.shape[:2])
@@ -183,8 +183,8 @@ def run(argv: list[str] | None = None) -> int:
         os.unlink(checkpoint)
     if not args.quiet:
         what = "the content in the style's colours" if options.palette_only else f"J={p.J:.4g}"
-        if transfer.effective_beta > options.beta:
-            what += f", beta raised {transfer.effective_beta / options.beta:.2g}x for a style near the content"
+        note = balance_note(*transfer.balance)
+        what += f", {note}" if note else ""
         print(f"wrote {args.output} ({p.image.shape[1]}x{p.image.shape[0]}, {what})", file=sys.stderr)
     return 0
 

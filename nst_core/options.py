@@ -21,8 +21,8 @@ MAX_WEIGHT = 1e12  # alpha, beta, lambda, TV and blend weights: any finite numbe
 MAX_SEED = 2**63 - 1
 DEFAULT_STRENGTH = 30.0  # beta / alpha by default
 MAX_STRENGTH_FACTOR = 4.0  # a stronger style's steps: at most this many times the default strength's
-# near_style_gain: beta x min(MAX_STYLE_GAIN, max(1, rho / NEAR_STYLE_RHO)), rho measured at up to GAIN_EDGE px
-# (StyleTransfer.style_gain). NEAR_STYLE_RHO is near rho of a typical pair of benchmarks/bench_quality.py
+# near_style_gain: beta x m, m within [1 / MAX_STYLE_GAIN, MAX_STYLE_GAIN] measured at up to GAIN_EDGE px
+# (stylize.style_balance). NEAR_STYLE_RHO is near rho of a typical pair of benchmarks/bench_quality.py
 # (docs/performance.md, "The look").
 NEAR_STYLE_RHO, MAX_STYLE_GAIN, GAIN_EDGE = 3.5e-5, 4.0, 512
 MAX_STYLES = 16
@@ -79,10 +79,13 @@ class StyleOptions:
         "style weight beta (J_content grows with the image's area, J_style does not: at a smaller size the same beta "
         "weighs style more)", range=(0, MAX_WEIGHT), default=DEFAULT_STRENGTH)
     near_style_gain: bool = setting(
-        "raise beta for a style whose Gram statistics are near the content's (a pale, low-contrast or photo-like "
-        f"style), so the default strength lays it as visibly as a busy one: beta x min({MAX_STYLE_GAIN:g}, max(1, "
-        f"rho / {NEAR_STYLE_RHO:g})), rho = the content's mean 1/2 a^2 at the content layer over its own J_style, at up "
-        f"to {GAIN_EDGE} px; off: beta as given", label="lift near styles", default=True)
+        "balance beta for each style: raise it for a style whose Gram statistics are near the content's (a pale, "
+        "low-contrast or photo-like style), so the default strength lays it as visibly as a busy one, and keep the "
+        "pull that the seeds' Gram sums give a style image larger or smaller than the content: beta x max(g, r) "
+        f"min(1, r) within [1/{MAX_STYLE_GAIN:g}, {MAX_STYLE_GAIN:g}], g = max(1, rho / {NEAR_STYLE_RHO:g}), rho = the "
+        "content's mean 1/2 a^2 at the content layer over its own J_style, r = its J_style with the style's Gram sums "
+        f"over that with the Grams on its positions, at up to {GAIN_EDGE} px; off: beta as given",
+        label="balance the style", default=True)
     tv_weight: float = setting("total-variation (smoothness) weight", range=(0, MAX_WEIGHT), label="TV weight",
                                flag="--tv", default=0.0)
     style_blend: tuple[float, ...] = setting(

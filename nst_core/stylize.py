@@ -63,6 +63,43 @@ def positions(layer: str, shape: Sequence[int]) -> int:
     return (shape[-2] // stride) * (shape[-1] // stride)
 
 
+def balance_terms(energy: float, J_style: float, J_sums: float) -> tuple[float, float]:
+    """(g, r) of ``style_balance`` for the content C: g = max(1, rho / NEAR_STYLE_RHO), rho = ``energy`` / ``J_style``
+    (mean(1/2 (a^(C))^2) over J_style(C)); r = ``J_sums`` / ``J_style``, J_style(C) with the style's Gram sums as
+    targets over that with the Grams on G's count of positions. A style so near the content that g reaches
+    MAX_STYLE_GAIN (J_style(C) = 0 included) takes g = MAX_STYLE_GAIN, r = 1: there r would be a ratio of two costs
+    near zero."""
+    g = energy / J_style / NEAR_STYLE_RHO if J_style > 0 else math.inf
+    if g >= MAX_STYLE_GAIN:
+        return MAX_STYLE_GAIN, 1.0
+    return max(1.0, g), J_sums / J_style
+
+
+def style_balance(g: float, r: float) -> float:
+    """The factor m on beta: m = max(g, r) min(1, r), within [1 / MAX_STYLE_GAIN, MAX_STYLE_GAIN] (``balance_terms``).
+
+    - g lifts a style near the photo: J_style(C) is small where the style's statistics are near the photo's (a pale,
+      low-contrast or photo-like style), and there the same beta is a weak pull.
+    - r keeps the seeds' pull. The seeds' formula compares Gram sums, as for S and G of one size: a style image with
+      more positions than G pulls harder under the sums, one with fewer less. The targets are the style's own
+      statistics (``targets``); r > 1 raises beta to at least r, r < 1 lowers it.
+
+    benchmarks/bench_quality.py measures the presets with it against the recipe of 5b7ffa8 (the sums, beta as given)
+    on eight pairs (docs/performance.md, "The look")."""
+    return min(MAX_STYLE_GAIN, max(1.0 / MAX_STYLE_GAIN, max(g, r) * min(1.0, r)))
+
+
+def balance_note(g: float, r: float, beta: str = "beta") -> str:
+    """What ``style_balance`` did to beta, in words; empty where it left beta within 5 % of the given one."""
+    m = style_balance(g, r)
+    if m >= 1.05:
+        why = "for a style near the content" if g >= r else "as the seeds' Gram sums weigh this style"
+        return f"{beta} raised {m:.2g}x {why}"
+    if m <= 0.95:
+        return f"{beta} lowered to {m:.2g}x, as the seeds' Gram sums weigh this style"
+    return ""
+
+
 MAX_BACKTRACKS = 10  # a step that raised J is shortened at most this many times
 
 
@@ -143,8 +180,10 @@ class StyleTransfer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         self.model: VGG19 = model.to(self.device, memory_format=torch.channels_last)
-        self.effective_beta = self.options.beta  # beta x style_gain of the run under way (iter_stylize)
-        self.fixed_gain: float | None = None  # a gain to use in place of style_gain's (a clip's frames share one)
+        self.effective_beta = self.options.beta  # beta x style_balance of the run under way (iter_stylize)
+        self.balance = (1.0, 1.0)  # (g, r) of the run under way (balance_terms)
+        self.fixed_balance: tuple[float, float] | None = None  # (g, r) to use instead (a clip's frames share one)
+        self.known_targets: dict = {}  # with fixed_balance: targets the next run (on its content) takes
 
     # --- the estimate -------------------------------------------------------------------------------
     def evaluation_precision(self) -> str:
@@ -249,33 +288,28 @@ class StyleTransfer:
                            self.effective_beta, o.tv_weight, tile, on_tile, keep)
 
     def style_gain(self, content: np.ndarray, styles: Sequence[np.ndarray], blend: Sequence[float]) -> float:
-        """m = min(MAX_STYLE_GAIN, max(1, rho / NEAR_STYLE_RHO)), rho = mean(1/2 (a^(C))^2) / J_style(C): the content's
-        energy per element at the content layer over the style cost of the content itself (its Grams against the
-        blend's), both at min(size, GAIN_EDGE) px; 1 with ``near_style_gain`` off. The run minimises
-        alpha J_content + m beta J_style.
+        """m of ``style_balance``, measured at min(size, GAIN_EDGE) px on the content C and the blend's styles; 1 with
+        ``near_style_gain`` off. The run minimises alpha J_content + m beta J_style. The measures do not grow with
+        the picture's area, so m is the same at every size."""
+        return style_balance(*self.balance_and_targets(content, styles, blend)[0])
 
-        J_style(C) is small where the style's statistics are near the content's (a pale, low-contrast or photo-like
-        style): there the same beta is a weak pull, and the default strength left such a style barely laid
-        (benchmarks/bench_quality.py: chelsea/ihc, rocket/retina). rho does not grow with the picture's area, so m
-        is the same at every size."""
-        return self._gain_and_targets(content, styles, blend)[0]
-
-    def _gain_and_targets(self, content: np.ndarray, styles: Sequence[np.ndarray],
-                          blend: Sequence[float]) -> tuple[float, dict]:
-        """``style_gain``'s m, and the targets it computed on the way, {long edge: (a^(C), style Grams)} (empty with
-        the gain off): the stage of that size takes them instead of computing them again."""
+    def balance_and_targets(self, content: np.ndarray, styles: Sequence[np.ndarray],
+                            blend: Sequence[float]) -> tuple[tuple[float, float], dict]:
+        """``balance_terms``' (g, r), and the targets measured on the way, {long edge: (a^(C), style Grams)} (empty
+        with the balance off): the stage of that size takes them instead of computing them again."""
         o = self.options
         if not o.near_style_gain or o.beta == 0:
-            return 1.0, {}
+            return (1.0, 1.0), {}
         edge = min(o.size, GAIN_EDGE)
         content01, styles01 = self._stage_images(content, styles, edge)
-        grams = self._on_positions(self._style_grams(styles01), content01, styles01)
+        sums = self._style_grams(styles01)
+        grams = self._on_positions(sums, content01, styles01)
         with torch.no_grad():
             acts = self.features(content01, list({o.content_layer, *o.style_layers}))
         J_style = float(sum(w * style_cost(g, acts, o.style_layers) for w, g in zip(blend, grams)))
+        J_sums = float(sum(w * style_cost(g, acts, o.style_layers) for w, g in zip(blend, sums)))
         energy = 0.5 * float(acts[o.content_layer].float().pow(2).mean())
-        m = MAX_STYLE_GAIN if J_style <= 0 else min(MAX_STYLE_GAIN, max(1.0, energy / J_style / NEAR_STYLE_RHO))
-        return m, {edge: (acts[o.content_layer], grams)}
+        return balance_terms(energy, J_style, J_sums), {edge: (acts[o.content_layer], grams)}
 
     def region_style_indices(self, n_styles: int) -> list[int | None]:
         """The style image (0-based) that each region 1 … MAX_REGIONS takes; None: no style of its own."""
@@ -436,9 +470,11 @@ class StyleTransfer:
             yield self._palette(content, styles[0])
             return
         planned = self.plan(content.shape[:2])
-        gain, known = ((self.fixed_gain, {}) if self.fixed_gain is not None
-                       else self._gain_and_targets(content, styles, blend))
-        self.effective_beta = o.beta * gain
+        if self.fixed_balance is not None:
+            self.balance, known, self.known_targets = self.fixed_balance, self.known_targets, {}
+        else:
+            self.balance, known = self.balance_and_targets(content, styles, blend)
+        self.effective_beta = o.beta * style_balance(*self.balance)
         if regions is not None and any(planned.stage_tiles):
             raise InputError("painted regions need the whole picture in memory, and at this size it is tiled; "
                              "choose a smaller size or a larger memory budget.")

@@ -24,6 +24,7 @@ from nst_core.memory import memory_budget
 from nst_core.metadata import REGIONS_KEY, read_regions, read_settings, save_png
 from nst_core.options import INITS, MAX_STYLE_GAIN, OPTIMIZERS, PRESETS, format_style_layers, preset_options
 from nst_core.regions import REGION_COLOURS, check_regions, fit_labels, labels_to_png_text, preview
+from nst_core.stylize import balance_note
 from nst_core.vgg import FEATURE_LAYERS
 
 from . import links
@@ -97,11 +98,10 @@ def final_line(p: Progress, job: Job) -> str:
 
 
 def gain_text(st: StyleTransfer) -> str:
-    """A sentence on the near-style gain of the run just done (``StyleTransfer.style_gain``), empty where beta was
+    """A sentence on the style's balance in the run just done (``stylize.style_balance``), empty where beta was
     used as given."""
-    m = st.effective_beta / st.options.beta if st.options.beta else 1.0
-    return (f" The style's statistics are near the photo's, so its weight β was raised {m:.1f}× to lay it as "
-            "visibly as a busy style." if m > 1 else "")
+    note = balance_note(*st.balance, beta="The style's weight β")
+    return f" {note}." if note else ""
 
 
 def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.ndarray], content_path: str,
@@ -374,7 +374,7 @@ def setting_controls() -> dict:
     with gr.Row():
         w["strength"] = gr.Slider(*STRENGTH_RANGE, value=style_strength(QUICK), step=0.01,
                                   label="Style strength log₁₀(β/α)",
-                                  info=f"a pale style, near the photo's statistics, gets up to {MAX_STYLE_GAIN:g}× β")
+                                  info=f"balanced per style: β × ¼ to {MAX_STYLE_GAIN:g} (a pale style more)")
         w["tv_weight"] = gr.Number(QUICK.tv_weight, minimum=0, label="TV weight (smoothness)")
     with gr.Row():
         w["init"] = gr.Dropdown(list(INITS), value=QUICK.init, label="Start from",

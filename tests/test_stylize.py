@@ -6,7 +6,7 @@ import torch
 import pytest
 
 from nst_core import StyleOptions, StyleTransfer
-from nst_core.stylize import backtrack_factor
+from nst_core.stylize import backtrack_factor, style_balance
 from nst_core.options import preset_options
 
 
@@ -36,7 +36,8 @@ def test_same_seed_same_image_and_other_seed_differs(tiny_pair):
 
 def test_progress_stream_has_costs_time_and_previews(tiny_pair):
     content, style = tiny_pair
-    _, reports = run(content, [style], size=48, steps=6, preview_every=3, optimizer="adam")
+    _, reports = run(content, [style], size=48, steps=6, preview_every=3, optimizer="adam",
+                     near_style_gain=False)  # beta as given: J = J_content + beta J_style
     steps = [r for r in reports if not r.done]
     assert [r.step for r in steps] == [1, 2, 3, 4, 5, 6]
     assert [r.image is not None for r in steps] == [False, False, True, False, False, True]
@@ -270,11 +271,34 @@ def test_a_style_of_another_shape_is_compared_per_position():
     assert float(transfer.costs(c01, a_C, raw, [1.0])["J_style"]) > 0.2 * J_flat
 
 
-def test_a_style_near_the_content_gets_beta_times_the_gain_rho_over_rho0(tiny_pair):
-    """m = min(MAX_STYLE_GAIN, max(1, rho / rho_0)), rho = mean(1/2 a_C^2) / J_style(C), at the run's size: recomputed
-    here from the targets; the content's own picture as its style (J_style(C) = 0) takes the cap, and the run's J is
-    alpha J_content + m beta J_style."""
+def test_style_balance_raises_beta_for_a_near_or_heavier_style_and_lowers_it_for_a_lighter_one():
+    """g = max(1, rho / rho_0), rho = energy / J_style; r = J_sums / J_style; m = max(g, r) min(1, r) within [1/4, 4]."""
     from nst_core.options import MAX_STYLE_GAIN, NEAR_STYLE_RHO
+    from nst_core.stylize import balance_note, balance_terms, style_balance
+
+    assert balance_terms(2 * NEAR_STYLE_RHO, 1.0, 3.0) == pytest.approx((2.0, 3.0))
+    assert balance_terms(0.1 * NEAR_STYLE_RHO, 2.0, 1.0) == pytest.approx((1.0, 0.5))  # far: g at its floor, 1
+    assert balance_terms(1.0, 0.0, 0.0) == (MAX_STYLE_GAIN, 1.0)  # the content's own statistics
+    assert balance_terms(5 * NEAR_STYLE_RHO, 1.0, 0.0) == (MAX_STYLE_GAIN, 1.0)  # at g's cap r is not used
+    assert style_balance(2.0, 1.0) == pytest.approx(2.0)  # r = 1: g alone
+    assert style_balance(2.0, 3.0) == pytest.approx(3.0)  # r above g: at least r
+    assert style_balance(2.0, 1.5) == pytest.approx(2.0)  # r between 1 and g: g
+    assert style_balance(2.0, 0.5) == pytest.approx(1.0)  # r < 1 lowers g: g r
+    assert style_balance(1.0, 0.5) == pytest.approx(0.5)
+    assert style_balance(1.0, 0.01) == pytest.approx(1 / MAX_STYLE_GAIN)
+    assert style_balance(100.0, 1.0) == MAX_STYLE_GAIN
+    assert balance_note(2.0, 1.0) == "beta raised 2x for a style near the content"
+    assert balance_note(1.0, 2.0) == "beta raised 2x as the seeds' Gram sums weigh this style"
+    assert balance_note(1.0, 0.5) == "beta lowered to 0.5x, as the seeds' Gram sums weigh this style"
+    assert balance_note(1.02, 1.0) == ""
+
+
+def test_a_style_gets_beta_times_the_balance_measured_on_the_content(tiny_pair):
+    """m = style_balance(balance_terms(mean(1/2 a_C^2), J_style(C), J_sums(C))) at the run's size: recomputed from the targets
+    and from the style's raw Gram sums; a style of the content's own shape has r = 1; the content's own picture as
+    its style (J_style(C) = 0) takes the cap, and the run's J is alpha J_content + m beta J_style."""
+    from nst_core.options import MAX_STYLE_GAIN
+    from nst_core.stylize import balance_terms
 
     content, style = tiny_pair
     options = StyleOptions(size=64, steps=2, precision="fp32")
@@ -282,9 +306,17 @@ def test_a_style_near_the_content_gets_beta_times_the_gain_rho_over_rho0(tiny_pa
     c01, s01 = transfer._stage_images(content, [style], 64)
     a_C, grams = transfer.targets(c01, s01)
     J_style_C = float(transfer.costs(c01, a_C, grams, [1.0])["J_style"])
-    rho = 0.5 * float(a_C.float().pow(2).mean()) / J_style_C
-    expected = min(MAX_STYLE_GAIN, max(1.0, rho / NEAR_STYLE_RHO))
-    assert transfer.style_gain(content, [style], [1.0]) == pytest.approx(expected, rel=1e-6)
+    J_sums_C = float(transfer.costs(c01, a_C, transfer._style_grams(s01), [1.0])["J_style"])
+    energy = 0.5 * float(a_C.float().pow(2).mean())
+    assert transfer.style_gain(content, [style], [1.0]) == pytest.approx(
+        style_balance(*balance_terms(energy, J_style_C, J_sums_C)), rel=1e-6)
+    assert c01.shape != s01[0].shape and J_sums_C != pytest.approx(J_style_C, rel=1e-3)  # another shape: r != 1
+    same_shape = np.ascontiguousarray(np.flip(content, axis=(0, 1)))  # the content's shape: sums = on positions
+    c01, s01 = transfer._stage_images(content, [same_shape], 64)
+    a_C, grams = transfer.targets(c01, s01)
+    J_style_C = float(transfer.costs(c01, a_C, grams, [1.0])["J_style"])
+    J_sums_C = float(transfer.costs(c01, a_C, transfer._style_grams(s01), [1.0])["J_style"])
+    assert J_sums_C == pytest.approx(J_style_C, rel=1e-6)
     assert transfer.style_gain(content, [content], [1.0]) == MAX_STYLE_GAIN
     off = StyleTransfer(StyleOptions(size=64, steps=2, precision="fp32", near_style_gain=False))
     assert off.style_gain(content, [content], [1.0]) == 1.0
@@ -294,13 +326,13 @@ def test_a_style_near_the_content_gets_beta_times_the_gain_rho_over_rho0(tiny_pa
     assert last.J == pytest.approx(options.alpha * last.J_content + transfer.effective_beta * last.J_style, rel=1e-5)
 
 
-def test_the_stage_at_the_gains_size_takes_the_targets_the_gain_computed(tiny_pair, monkeypatch):
-    """The gain's two VGG19 passes (content and style at min(size, GAIN_EDGE) px) give that stage's targets: equal to
+def test_the_stage_at_the_balances_size_takes_the_targets_measured_for_it(tiny_pair, monkeypatch):
+    """The balance's two VGG19 passes (content and style at min(size, GAIN_EDGE) px) give that stage's targets: equal to
     ``targets``' own, and ``targets`` is then called only for the other sizes."""
     content, style = tiny_pair
     transfer = StyleTransfer(StyleOptions(size=64, steps=1, scales=2, precision="fp32"))
-    gain, known = transfer._gain_and_targets(content, [style], [1.0])
-    assert gain == transfer.style_gain(content, [style], [1.0]) and list(known) == [64]
+    terms, known = transfer.balance_and_targets(content, [style], [1.0])
+    assert style_balance(*terms) == transfer.style_gain(content, [style], [1.0]) and list(known) == [64]
     a_C, grams = transfer.targets(*transfer._stage_images(content, [style], 64))
     assert torch.equal(known[64][0], a_C)
     assert all(torch.allclose(known[64][1][0][l], g, rtol=1e-6) for l, g in grams[0].items())

@@ -9,6 +9,7 @@ from nst_core.options import StyleOptions
 from nst_core.video import frames as frames_module
 from nst_core.video.flow import consistency_mask, optical_flow, previous_frame_flow, warp
 from nst_core.video.frames import even_size, read_clip, write_clip
+from nst_core.stylize import style_balance
 from nst_core.video.sequence import ClipStylizer
 from nst_core.video.steadiness import flows_of, warping_error
 from nst_core.video.temporal import TemporalStyleTransfer, TemporalTarget, temporal_cost
@@ -129,15 +130,21 @@ def test_a_clip_is_steadier_than_its_frames_stylized_alone(tiny_pair):
     assert warping_error(reports[-1].results, flows) < 0.5 * warping_error(alone, flows)
 
 
-def test_every_frame_takes_the_first_frames_near_style_gain(tiny_pair, monkeypatch):
-    """beta does not flicker with the frames' content: later frames use frame 1's gain, not their own."""
+def test_every_frame_takes_the_first_frames_style_balance_and_frame_1_its_targets(tiny_pair, monkeypatch):
+    """beta does not flicker with the frames' content: the balance is measured once, on frame 1, and later frames use
+    it; frame 1's stage at the balance's size takes the targets measured for it instead of computing them again."""
     frames = pan(tiny_pair[0], 3, h=32, w=48, step=2)
     stylizer = ClipStylizer(StyleOptions(size=48, steps=2, scales=1))
-    gain = stylizer.first.style_gain(frames[0], [frames[0]], [1.0])
-    monkeypatch.setattr(type(stylizer.later), "style_gain", lambda *a: pytest.fail("a later frame measured its own gain"))
-    stylizer.first.style_gain = lambda *a: gain  # the instance's own: frame 1 still measures (once, here)
+    measured, sizes = [], []
+    balance_and_targets, targets = stylizer.first.balance_and_targets, stylizer.first.targets
+    monkeypatch.setattr(stylizer.first, "balance_and_targets", lambda *a: measured.append(1) or balance_and_targets(*a))
+    monkeypatch.setattr(stylizer.later, "balance_and_targets", lambda *a: pytest.fail("a later frame measured its own"))
+    monkeypatch.setattr(stylizer.first, "targets", lambda c01, s01, tile=None: sizes.append(max(c01.shape[-2:]))
+                        or targets(c01, s01, tile))
     list(stylizer.iter_stylize(frames, [frames[0]]))
-    assert gain > 1 and stylizer.later.effective_beta == pytest.approx(stylizer.options.beta * gain)
+    gain = style_balance(*stylizer.first.fixed_balance)
+    assert measured == [1] and gain > 1 and stylizer.later.effective_beta == pytest.approx(stylizer.options.beta * gain)
+    assert sizes == [] and stylizer.first.known_targets == {}  # frame 1's only stage took the gain's targets
 
 
 def test_stop_keeps_the_frames_done(tiny_pair):

@@ -124,9 +124,11 @@ class ClipStylizer:
         results = list(finished)
         estimate = estimate or self.plan(frames[0].shape[:2], n)
         later_times: list[float] = []  # seconds of each later frame so far: the time left from them
-        # every frame takes frame 1's near-style gain, so that beta does not flicker with the frames' content
-        gain = self.first.style_gain(frames[0], styles, self.options.blend_weights(len(styles)))
-        self.first.fixed_gain = self.later.fixed_gain = gain
+        # every frame takes frame 1's style balance, so that beta does not flicker with the frames' content; frame
+        # 1 takes the targets measured for it
+        balance, known = self.first.balance_and_targets(frames[0], styles, self.options.blend_weights(len(styles)))
+        self.first.fixed_balance = self.later.fixed_balance = balance
+        self.first.known_targets = known if not results else {}
         for t in range(len(results), n):
             frame_start = time.perf_counter()
             if t == 0:
