@@ -89,14 +89,14 @@ def style_balance(g: float, r: float) -> float:
     return min(MAX_STYLE_GAIN, max(1.0 / MAX_STYLE_GAIN, max(g, r) * min(1.0, r)))
 
 
-def balance_note(g: float, r: float, beta: str = "beta") -> str:
+def balance_note(g: float, r: float, beta: str = "beta", times: str = "x") -> str:
     """What ``style_balance`` did to beta, in words; empty where it left beta within 5 % of the given one."""
     m = style_balance(g, r)
     if m >= 1.05:
-        why = "for a style near the content" if g >= r else "as the seeds' Gram sums weigh this style"
-        return f"{beta} raised {m:.2g}x {why}"
+        why = " for a style near the content" if g >= r else ", as the seeds' Gram sums weigh this style more"
+        return f"{beta} raised {m:.2g}{times}{why}"
     if m <= 0.95:
-        return f"{beta} lowered to {m:.2g}x, as the seeds' Gram sums weigh this style"
+        return f"{beta} lowered to {m:.2g}{times}, as the seeds' Gram sums weigh this style less"
     return ""
 
 

@@ -100,7 +100,7 @@ def final_line(p: Progress, job: Job) -> str:
 def gain_text(st: StyleTransfer) -> str:
     """A sentence on the style's balance in the run just done (``stylize.style_balance``), empty where beta was
     used as given."""
-    note = balance_note(*st.balance, beta="The style's weight β")
+    note = balance_note(*st.balance, beta="The style's weight β was", times="×")
     return f" {note}." if note else ""
 
 

@@ -272,7 +272,7 @@ def test_a_style_of_another_shape_is_compared_per_position():
 
 
 def test_style_balance_raises_beta_for_a_near_or_heavier_style_and_lowers_it_for_a_lighter_one():
-    """g = max(1, rho / rho_0), rho = energy / J_style; r = J_sums / J_style; m = max(g, r) min(1, r) within [1/4, 4]."""
+    """g = max(1, rho / rho_0), rho = energy / J_style; r = J_sums / J_style; m = max(g, r) min(1, r) in [1/4, 4]."""
     from nst_core.options import MAX_STYLE_GAIN, NEAR_STYLE_RHO
     from nst_core.stylize import balance_note, balance_terms, style_balance
 
@@ -288,15 +288,17 @@ def test_style_balance_raises_beta_for_a_near_or_heavier_style_and_lowers_it_for
     assert style_balance(1.0, 0.01) == pytest.approx(1 / MAX_STYLE_GAIN)
     assert style_balance(100.0, 1.0) == MAX_STYLE_GAIN
     assert balance_note(2.0, 1.0) == "beta raised 2x for a style near the content"
-    assert balance_note(1.0, 2.0) == "beta raised 2x as the seeds' Gram sums weigh this style"
-    assert balance_note(1.0, 0.5) == "beta lowered to 0.5x, as the seeds' Gram sums weigh this style"
+    assert balance_note(1.0, 2.0) == "beta raised 2x, as the seeds' Gram sums weigh this style more"
+    assert balance_note(1.0, 0.5) == "beta lowered to 0.5x, as the seeds' Gram sums weigh this style less"
+    assert (balance_note(1.0, 0.5, beta="β was", times="×")
+            == "β was lowered to 0.5×, as the seeds' Gram sums weigh this style less")
     assert balance_note(1.02, 1.0) == ""
 
 
 def test_a_style_gets_beta_times_the_balance_measured_on_the_content(tiny_pair):
-    """m = style_balance(balance_terms(mean(1/2 a_C^2), J_style(C), J_sums(C))) at the run's size: recomputed from the targets
-    and from the style's raw Gram sums; a style of the content's own shape has r = 1; the content's own picture as
-    its style (J_style(C) = 0) takes the cap, and the run's J is alpha J_content + m beta J_style."""
+    """m = style_balance(balance_terms(mean(1/2 a_C^2), J_style(C), J_sums(C))) at the run's size: recomputed from
+    the targets and from the style's raw Gram sums; a style of the content's own shape has r = 1; the content's own
+    picture as its style (J_style(C) = 0) takes the cap, and the run's J is alpha J_content + m beta J_style."""
     from nst_core.options import MAX_STYLE_GAIN
     from nst_core.stylize import balance_terms
 
