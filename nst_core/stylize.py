@@ -180,10 +180,14 @@ class StyleTransfer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         self.model: VGG19 = model.to(self.device, memory_format=torch.channels_last)
-        self.effective_beta = self.options.beta  # beta x style_balance of the run under way (iter_stylize)
         self.balance = (1.0, 1.0)  # (g, r) of the run under way (balance_terms)
         self.fixed_balance: tuple[float, float] | None = None  # (g, r) to use instead (a clip's frames share one)
         self.known_targets: dict = {}  # with fixed_balance: targets the next run (on its content) takes
+
+    @property
+    def effective_beta(self) -> float:
+        """beta x ``style_balance`` of the run under way (``iter_stylize`` sets ``balance``)."""
+        return self.options.beta * style_balance(*self.balance)
 
     # --- the estimate -------------------------------------------------------------------------------
     def evaluation_precision(self) -> str:
@@ -474,7 +478,6 @@ class StyleTransfer:
             self.balance, known, self.known_targets = self.fixed_balance, self.known_targets, {}
         else:
             self.balance, known = self.balance_and_targets(content, styles, blend)
-        self.effective_beta = o.beta * style_balance(*self.balance)
         if regions is not None and any(planned.stage_tiles):
             raise InputError("painted regions need the whole picture in memory, and at this size it is tiled; "
                              "choose a smaller size or a larger memory budget.")

@@ -6,10 +6,10 @@ import torch
 
 from nst_core.checks import InputError
 from nst_core.options import StyleOptions
+from nst_core.stylize import style_balance
 from nst_core.video import frames as frames_module
 from nst_core.video.flow import consistency_mask, optical_flow, previous_frame_flow, warp
 from nst_core.video.frames import even_size, read_clip, write_clip
-from nst_core.stylize import style_balance
 from nst_core.video.sequence import ClipStylizer
 from nst_core.video.steadiness import flows_of, warping_error
 from nst_core.video.temporal import TemporalStyleTransfer, TemporalTarget, temporal_cost
@@ -144,7 +144,7 @@ def test_every_frame_takes_the_first_frames_style_balance_and_frame_1_its_target
     list(stylizer.iter_stylize(frames, [frames[0]]))
     gain = style_balance(*stylizer.first.fixed_balance)
     assert measured == [1] and gain > 1 and stylizer.later.effective_beta == pytest.approx(stylizer.options.beta * gain)
-    assert sizes == [] and stylizer.first.known_targets == {}  # frame 1's only stage took the gain's targets
+    assert sizes == [] and stylizer.first.known_targets == {}  # frame 1's only stage took the balance's targets
 
 
 def test_stop_keeps_the_frames_done(tiny_pair):
