@@ -40,7 +40,6 @@ from nst_core.checks import InputError  # noqa: E402
 from nst_core.images import load_image, resize_long_edge  # noqa: E402
 from nst_core.look import look  # noqa: E402
 from nst_core.options import PRESETS, StyleOptions, preset_options  # noqa: E402
-from nst_core.stylize import style_balance  # noqa: E402
 
 SHARES = ("Js@1", "Js@2", "Js@4", "colour")
 # scikit-image's photos and textures: (content, style, what the style is)
@@ -90,9 +89,9 @@ class BeforeTransfer(CountingTransfer):
 
 def stylize(options, content: np.ndarray, style: np.ndarray, before: bool = False,
             keep_every: int | None = None) -> dict:
-    """One stylization in this process: its picture, costs, the style's balance (g, r and the factor m on beta,
-    ``stylize.style_balance``), wall and CPU seconds, 512-px evaluation equivalents, and with ``keep_every`` the
-    picture every that many steps at the final size as (seconds, picture)."""
+    """One stylization in this process: its picture, costs, the style's balance (g, r, the factor m on beta and the
+    start's palette weight p, ``stylize.Balance``), wall and CPU seconds, 512-px evaluation equivalents, and with
+    ``keep_every`` the picture every that many steps at the final size as (seconds, picture)."""
     if keep_every:
         options.preview_every = keep_every
     transfer = (BeforeTransfer if before else CountingTransfer)(options)
@@ -104,9 +103,9 @@ def stylize(options, content: np.ndarray, style: np.ndarray, before: bool = Fals
     for p in transfer.iter_stylize(content, [style]):
         if keep_every and p.image is not None and not p.done and max(p.size) == options.size:
             snapshots.append((time.perf_counter() - wall, p.image))  # from the start: the balance's passes too
-    g, r = transfer.balance
+    g, r, palette = transfer.balance
     return {"image": p.image, "J_content": p.J_content, "J_style": p.J_style, "J": p.J, "g": g, "r": r,
-            "beta_factor": style_balance(g, r),
+            "beta_factor": transfer.balance.beta_factor, "palette": palette,
             "seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu,
             "equivalents": transfer.ledger.equivalents, "steps": p.step, "snapshots": snapshots}
 
@@ -139,7 +138,8 @@ def measure_presets(r: dict, save, pairs, presets, size: int | None, precision: 
                 row[when] = scored(run, content, style)
                 pictures[(name, f"{preset} {when}")] = run["image"]
                 print(f"  {name:28s} {preset:8s} {when:6s} " + "  ".join(f"{k} {row[when][k]:.3f}" for k in SHARES)
-                      + f"  Jc {row[when]['Jc']:.4g}  m {row[when]['beta_factor']:.2f}  {row[when]['seconds']:.1f} s",
+                      + f"  Jc {row[when]['Jc']:.4g}  m {row[when]['beta_factor']:.2f}"
+                      + f"  p {row[when]['palette']:.2f}  {row[when]['seconds']:.1f} s",
                       flush=True)
             row["held"] = look_holds(row["now"], row["before"])
             row["time_now_over_before"] = row["now"]["seconds"] / row["before"]["seconds"]
@@ -316,7 +316,7 @@ def print_table(r: dict) -> None:
     head = "  ".join(f"{k:>6s}" for k in SHARES)
     for preset, rows in r["presets"].items():
         print(f"\n{preset} (before: {PRESETS_BEFORE[preset]}, now: {PRESETS[preset]}); shares: lower is more stylized")
-        print(f"{'pair':28s} {'':6s} {head}  {'Jc':>9s} {'J_content':>10s} {'J_style':>10s} {'m':>5s} {'s':>6s}  held")
+        print(f"{'pair':28s} {'':6s} {head}  {'Jc':>9s} {'J_content':>10s} {'J_style':>10s} {'m':>5s} {'p':>5s} {'s':>6s}  held")
         for name, row in rows.items():
             for when in ("before", "now"):
                 q = row[when]
@@ -324,7 +324,7 @@ def print_table(r: dict) -> None:
                                                     "NO: " + ", ".join(k for k, ok in row["held"].items() if not ok))
                 print(f"{name if when == 'before' else '':28s} {when:6s} " + "  ".join(f"{q[k]:6.3f}" for k in SHARES)
                       + f"  {q['Jc']:9.4g} {q['J_content']:10.4g} {q['J_style']:10.4g} {q['beta_factor']:5.2f} "
-                      f"{q['seconds']:6.1f}  {held}")
+                      f"{q.get('palette', 1.0):5.2f} {q['seconds']:6.1f}  {held}")
         s = r["summary"][preset]
         target = f" (target <= {s['time_target']})" if s["time_target"] else ""
         print(f"look held on {s['look_held_on']} of {s['pairs']} pairs; time now / before: median "

@@ -183,7 +183,7 @@ def run(argv: list[str] | None = None) -> int:
         os.unlink(checkpoint)
     if not args.quiet:
         what = "the content in the style's colours" if options.palette_only else f"J={p.J:.4g}"
-        note = balance_note(*transfer.balance)
+        note = balance_note(transfer.balance)
         what += f", {note}" if note else ""
         print(f"wrote {args.output} ({p.image.shape[1]}x{p.image.shape[0]}, {what})", file=sys.stderr)
     return 0

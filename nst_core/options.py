@@ -25,6 +25,9 @@ MAX_STRENGTH_FACTOR = 4.0  # a stronger style's steps: at most this many times t
 # (stylize.style_balance). NEAR_STYLE_RHO is near rho of a typical pair of benchmarks/bench_quality.py
 # (docs/performance.md, "The look").
 NEAR_STYLE_RHO, MAX_STYLE_GAIN, GAIN_EDGE = 3.5e-5, 4.0, 512
+# near_style_gain with init content+palette: the start's palette weight (stylize.palette_weight), from the share of
+# the style's cost at PALETTE_EDGE px that the style's colours leave: 1 up to the first share, 1/2 from the second
+PALETTE_EDGE, PALETTE_CARRIES = 64, (0.05, 0.2)
 MAX_STYLES = 16
 LAYERS_SAID = "a conv or relu layer of VGG19 (conv1_1 … conv5_4, relu1_1 … relu5_4)"
 STYLE_LAYERS_SAID = "'layer: weight' items separated by commas, e.g. 'relu1_1: 0.5, relu3_1: 0.5'"
@@ -82,10 +85,12 @@ class StyleOptions:
         "balance beta for each style: raise it for a style whose Gram statistics are near the content's (a pale, "
         "low-contrast or photo-like style), so the default strength lays it as visibly as a busy one, and keep the "
         "pull that the seeds' Gram sums give a style image larger or smaller than the content: beta x max(g, r) "
-        f"min(1, r) within [1/{MAX_STYLE_GAIN:g}, {MAX_STYLE_GAIN:g}], g = max(1, rho / {NEAR_STYLE_RHO:g}), rho = the "
-        "content's mean 1/2 a^2 at the content layer over its own J_style, r = its J_style with the style's Gram sums "
-        f"over that with the Grams on its positions, at up to {GAIN_EDGE} px; off: beta as given",
-        label="balance the style", default=True)
+        f"min(1, r) within [1/{MAX_STYLE_GAIN:g}, {MAX_STYLE_GAIN:g}], g = max(1, rho / {NEAR_STYLE_RHO:g}), rho = "
+        "the content's mean 1/2 a^2 at the content layer over its own J_style, r = its J_style with the style's Gram "
+        f"sums over that with the Grams on its positions, at up to {GAIN_EDGE} px; and with init content+palette, "
+        "start half way to the style's colours where they carry little of its look (they leave over "
+        f"{PALETTE_CARRIES[1]:g} of its J_style at {PALETTE_EDGE} px; all the way where they leave under "
+        f"{PALETTE_CARRIES[0]:g}); off: beta and the start as given", label="balance the style", default=True)
     tv_weight: float = setting("total-variation (smoothness) weight", range=(0, MAX_WEIGHT), label="TV weight",
                                flag="--tv", default=0.0)
     style_blend: tuple[float, ...] = setting(

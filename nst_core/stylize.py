@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ from .estimate import plan as cost_plan
 from .images import resize_long_edge
 from .losses import content_cost, gram_matrix, guided_style_cost, style_cost, total_cost, total_variation
 from .memory import memory_budget
-from .options import GAIN_EDGE, MAX_STYLE_GAIN, NEAR_STYLE_RHO, StyleOptions
+from .options import GAIN_EDGE, MAX_STYLE_GAIN, NEAR_STYLE_RHO, PALETTE_CARRIES, PALETTE_EDGE, StyleOptions
 from .regions import MAX_REGIONS, check_regions, guidance
 from .tiling import stride_of, tiled_costs, tiled_targets
 from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
@@ -89,15 +90,44 @@ def style_balance(g: float, r: float) -> float:
     return min(MAX_STYLE_GAIN, max(1.0 / MAX_STYLE_GAIN, max(g, r) * min(1.0, r)))
 
 
-def balance_note(g: float, r: float, beta: str = "beta", times: str = "x") -> str:
-    """What ``style_balance`` did to beta, in words; empty where it left beta within 5 % of the given one."""
-    m = style_balance(g, r)
+def palette_weight(share: float) -> float:
+    """w, the share of the way to the style's palette that the start takes (times ``options.palette_start``), from
+    ``share`` = J_style(M(C)) / J_style(C) at PALETTE_EDGE px, M(C) the content in the style's colour mean and
+    covariance: 1 where the palette carries the style (share <= PALETTE_CARRIES[0]), 1/2 where it carries little
+    of it (share >= PALETTE_CARRIES[1]), linear between. Where the colours are most of the style's cost the start
+    in its palette lays the style's large-scale look at once; where they are not, the palette moves the photo away
+    from its content (a dark style darkens it) without the style's marks, and a short run can't bring it back."""
+    low, high = PALETTE_CARRIES
+    return 1.0 - 0.5 * min(1.0, max(0.0, (share - low) / (high - low)))
+
+
+class Balance(NamedTuple):
+    """The style's balance in a run: beta x ``style_balance(g, r)``; the start's palette weight (``palette_weight``)."""
+
+    g: float = 1.0
+    r: float = 1.0
+    palette: float = 1.0
+
+    @property
+    def beta_factor(self) -> float:
+        return style_balance(self.g, self.r)
+
+
+def balance_note(balance: Balance, beta: str = "beta", times: str = "x") -> str:
+    """What the style's balance did, in words: to beta (``style_balance``), where it left beta more than 5 % from the
+    given one, and to the start (``palette_weight``), where it took less than the whole way to the style's palette."""
+    g, r, palette = balance
+    m = balance.beta_factor
+    parts = []
     if m >= 1.05:
         why = " for a style near the content" if g >= r else ", as the seeds' Gram sums weigh this style more"
-        return f"{beta} raised {m:.2g}{times}{why}"
-    if m <= 0.95:
-        return f"{beta} lowered to {m:.2g}{times}, as the seeds' Gram sums weigh this style less"
-    return ""
+        parts.append(f"{beta} raised {m:.2g}{times}{why}")
+    elif m <= 0.95:
+        parts.append(f"{beta} lowered to {m:.2g}{times}, as the seeds' Gram sums weigh this style less")
+    if palette < 0.995:
+        parts.append(f"the start went {palette:.0%} of the way to the style's colours, as they carry little of its "
+                     "look")
+    return "; ".join(parts)
 
 
 MAX_BACKTRACKS = 10  # a step that raised J is shortened at most this many times
@@ -180,14 +210,14 @@ class StyleTransfer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         self.model: VGG19 = model.to(self.device, memory_format=torch.channels_last)
-        self.balance = (1.0, 1.0)  # (g, r) of the run under way (balance_terms)
-        self.fixed_balance: tuple[float, float] | None = None  # (g, r) to use instead (a clip's frames share one)
+        self.balance = Balance()  # of the run under way (balance_and_targets)
+        self.fixed_balance: Balance | None = None  # to use instead (a clip's frames share one)
         self.known_targets: dict = {}  # with fixed_balance: targets the next run (on its content) takes
 
     @property
     def effective_beta(self) -> float:
         """beta x ``style_balance`` of the run under way (``iter_stylize`` sets ``balance``)."""
-        return self.options.beta * style_balance(*self.balance)
+        return self.options.beta * self.balance.beta_factor
 
     # --- the estimate -------------------------------------------------------------------------------
     def evaluation_precision(self) -> str:
@@ -295,15 +325,17 @@ class StyleTransfer:
         """m of ``style_balance``, measured at min(size, GAIN_EDGE) px on the content C and the blend's styles; 1 with
         ``near_style_gain`` off. The run minimises alpha J_content + m beta J_style. The measures do not grow with
         the picture's area, so m is the same at every size."""
-        return style_balance(*self.balance_and_targets(content, styles, blend)[0])
+        return self.balance_and_targets(content, styles, blend)[0].beta_factor
 
     def balance_and_targets(self, content: np.ndarray, styles: Sequence[np.ndarray],
-                            blend: Sequence[float]) -> tuple[tuple[float, float], dict]:
-        """``balance_terms``' (g, r), and the targets measured on the way, {long edge: (a^(C), style Grams)} (empty
-        with the balance off): the stage of that size takes them instead of computing them again."""
+                            blend: Sequence[float]) -> tuple[Balance, dict]:
+        """The style's ``Balance`` (``Balance()`` with the balance off): ``balance_terms``' (g, r), measured at
+        min(size, GAIN_EDGE) px, and with init content+palette ``palette_weight`` of ``palette_share``; and the
+        targets measured on the way, {long edge: (a^(C), style Grams)}: the stage of that size takes them instead of
+        computing them again."""
         o = self.options
         if not o.near_style_gain or o.beta == 0:
-            return (1.0, 1.0), {}
+            return Balance(), {}
         edge = min(o.size, GAIN_EDGE)
         content01, styles01 = self._stage_images(content, styles, edge)
         sums = self._style_grams(styles01)
@@ -313,7 +345,21 @@ class StyleTransfer:
         J_style = float(sum(w * style_cost(g, acts, o.style_layers) for w, g in zip(blend, grams)))
         J_sums = float(sum(w * style_cost(g, acts, o.style_layers) for w, g in zip(blend, sums)))
         energy = 0.5 * float(acts[o.content_layer].float().pow(2).mean())
-        return balance_terms(energy, J_style, J_sums), {edge: (acts[o.content_layer], grams)}
+        palette = palette_weight(self.palette_share(content, styles, blend)) if o.init == "content+palette" else 1.0
+        return Balance(*balance_terms(energy, J_style, J_sums), palette), {edge: (acts[o.content_layer], grams)}
+
+    @torch.no_grad()
+    def palette_share(self, content: np.ndarray, styles: Sequence[np.ndarray], blend: Sequence[float]) -> float:
+        """J_style(M(C)) / J_style(C) at PALETTE_EDGE px (the large-scale look), M(C) the content in the colour mean
+        and covariance of the style of the largest blend weight: how much of the style's cost its colours leave
+        (0 where J_style(C) = 0)."""
+        o = self.options
+        content01, styles01 = self._stage_images(content, styles, PALETTE_EDGE)
+        grams = self._on_positions(self._style_grams(styles01), content01, styles01)
+        matched = match_colors(content01, styles01[max(range(len(blend)), key=blend.__getitem__)])
+        J_C, J_M = (float(sum(w * style_cost(g, acts, o.style_layers) for w, g in zip(blend, grams)))
+                    for acts in (self.features(image, list(o.style_layers)) for image in (content01, matched)))
+        return J_M / J_C if J_C > 0 else 0.0
 
     def region_style_indices(self, n_styles: int) -> list[int | None]:
         """The style image (0-based) that each region 1 … MAX_REGIONS takes; None: no style of its own."""
@@ -344,7 +390,7 @@ class StyleTransfer:
 
         content+palette: C + p (M(C) - C), M(C) the content in that style's colour mean and covariance
         (``color.match_colors``), and each painted region (``guide``) in its own style's (from the region's own
-        colour statistics), p = ``options.palette_start``."""
+        colour statistics), p = ``options.palette_start`` times the balance's palette weight (``palette_weight``)."""
         o = self.options
         style01 = styles01[max(range(len(blend)), key=blend.__getitem__)]
         if o.init == "content+palette":
@@ -354,7 +400,7 @@ class StyleTransfer:
                 if i is not None and share.sum() > 0:
                     region = match_colors(content01, styles01[i], weights=share)
                     matched = torch.lerp(matched, region, share[None, None])
-            return torch.lerp(content01, matched, o.palette_start)
+            return torch.lerp(content01, matched, o.palette_start * self.balance.palette)
         if o.init == "style":
             return F.interpolate(style01, size=content01.shape[-2:], mode="bilinear", align_corners=False)
         if o.init == "content":

@@ -52,7 +52,7 @@ CUSTOM = "Custom"  # the preset shown when size, steps and scales match no prese
 JOBS = JobBoard()
 # Measured by benchmarks/bench_stylize.py --parts presets on 2 cores of an AMD EPYC (docs/performance.md, "The presets
 # end to end"): the one place these figures are written.
-PRESET_HINT = ("On 2 CPU cores: Quick, 512 px, about 14 s with bf16 (about 21 s without); Balanced, 512 px, about "
+PRESET_HINT = ("On 2 CPU cores: Quick, 512 px, about 13 s with bf16 (about 20 s without); Balanced, 512 px, about "
                "1 min with bf16; Best, 768 px, a few minutes. The estimate for your picture shows when you press "
                "Stylize. Custom: your own size, steps and scales, set below.")
 TAB = links.tab_id(__name__)
@@ -98,10 +98,10 @@ def final_line(p: Progress, job: Job) -> str:
 
 
 def gain_text(st: StyleTransfer) -> str:
-    """A sentence on the style's balance in the run just done (``stylize.style_balance``), empty where beta was
-    used as given."""
-    note = balance_note(*st.balance, beta="The style's weight β was", times="×")
-    return f" {note}." if note else ""
+    """A sentence on the style's balance in the run just done (``stylize.balance_note``), empty where beta and the
+    start were used as given."""
+    note = balance_note(st.balance, beta="The style's weight β was", times="×")
+    return f" {note[:1].upper()}{note[1:]}." if note else ""
 
 
 def stylize_work(options: StyleOptions, content: np.ndarray, styles: list[np.ndarray], content_path: str,
@@ -378,7 +378,8 @@ def setting_controls() -> dict:
         w["tv_weight"] = gr.Number(QUICK.tv_weight, minimum=0, label="TV weight (smoothness)")
     with gr.Row():
         w["init"] = gr.Dropdown(list(INITS), value=QUICK.init, label="Start from",
-                                info="content+palette: the content in the style's colours")
+                                info="content+palette: the content in the style's colours (half way where they carry "
+                                     "little of the style)")
         w["optimizer"] = gr.Dropdown(list(OPTIMIZERS), value=QUICK.optimizer, label="Optimizer")
         w["learning_rate"] = gr.Number(QUICK.learning_rate, minimum=0, label="Adam learning rate")
     with gr.Row():

@@ -137,9 +137,11 @@ def test_reproduce_paints_the_stored_regions_back(tmp_path, pair):
 
 
 def test_each_region_starts_in_its_own_styles_colours():
-    """The palette start (the default init) gives each painted region its own style's colours, the rest the blend's."""
+    """The palette start (the default init) gives each painted region its own style's colours, the rest the blend's
+    (all the way: the start as given, without the balance's palette weight)."""
     content, stripes, dots, mask = synthetic()
-    options = StyleOptions(size=96, steps=0, scales=1, region_styles=(1, 0, 2), palette_start=1.0)
+    options = StyleOptions(size=96, steps=0, scales=1, region_styles=(1, 0, 2), palette_start=1.0,
+                           near_style_gain=False)
     out = StyleTransfer(options).stylize(content, [stripes, dots], regions=mask_labels(mask))
     colours = [stripes.reshape(-1, 3).mean(0), dots.reshape(-1, 3).mean(0)]
     for half, own in ((out[:, :W // 2], 0), (out[:, W // 2:], 1)):

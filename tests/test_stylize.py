@@ -6,7 +6,7 @@ import torch
 import pytest
 
 from nst_core import StyleOptions, StyleTransfer
-from nst_core.stylize import backtrack_factor, style_balance
+from nst_core.stylize import backtrack_factor, palette_weight, style_balance
 from nst_core.options import preset_options
 
 
@@ -220,13 +220,37 @@ def test_the_palette_start_moves_the_content_towards_the_colours_of_the_heaviest
                                   ((0.8, 0.2), [style, dark], style)):
         s_mean = wanted.reshape(-1, 3).mean(0) / 255
         for p, expected in ((1.0, s_mean), (0.5, (c_mean + s_mean) / 2)):
-            image, _ = run(content, styles, size=64, steps=0, style_blend=blend, palette_start=p)
+            image, _ = run(content, styles, size=64, steps=0, style_blend=blend, palette_start=p,
+                           near_style_gain=False)
             mean = image.reshape(-1, 3).mean(0) / 255
             assert np.abs(mean - expected).max() < 0.03, (blend, p, mean, expected)
     assert StyleOptions().init == "content+palette" and StyleOptions().palette_start == 1.0
     for kw in (dict(init="content"), dict(palette_start=0)):
         image, _ = run(content, [style], size=64, steps=0, **kw)
         assert np.abs(image.astype(int) - content.astype(int)).max() <= 1
+
+
+def test_the_balance_halves_the_palette_start_where_the_colours_carry_little_of_the_style(tiny_pair):
+    """A style of the content's own colours (the content flipped): its palette leaves all of J_style, so the start
+    goes half way; a flat colour: the palette is nearly the whole style, so it goes all the way. The start taken is
+    C + p w (M(C) - C)."""
+    content, style = tiny_pair
+    flipped = np.ascontiguousarray(np.flip(content, axis=(0, 1)))
+    flat = np.full_like(style, (200, 60, 40))
+    transfer = StyleTransfer(StyleOptions(size=64, steps=0, precision="fp32"))
+    assert transfer.palette_share(content, [flipped], [1.0]) > 0.5
+    assert transfer.balance_and_targets(content, [flipped], [1.0])[0].palette == 0.5
+    assert transfer.palette_share(content, [flat], [1.0]) < 0.05
+    assert transfer.balance_and_targets(content, [flat], [1.0])[0].palette == 1.0
+    dark = (style * 0.3).astype(np.uint8)
+    share = transfer.palette_share(content, [dark], [1.0])
+    weight = transfer.balance_and_targets(content, [dark], [1.0])[0].palette
+    assert weight == palette_weight(share)
+    image = transfer.stylize(content, [dark])
+    full, _ = run(content, [dark], size=64, steps=0, palette_start=weight, near_style_gain=False)
+    assert np.abs(image.astype(int) - full.astype(int)).max() <= 1
+    for kw in (dict(near_style_gain=False), dict(init="content")):
+        assert StyleTransfer(StyleOptions(size=64, **kw)).balance_and_targets(content, [flipped], [1.0])[0].palette == 1
 
 
 def test_a_stronger_style_gets_more_steps_at_every_size():
@@ -274,7 +298,7 @@ def test_a_style_of_another_shape_is_compared_per_position():
 def test_style_balance_raises_beta_for_a_near_or_heavier_style_and_lowers_it_for_a_lighter_one():
     """g = max(1, rho / rho_0), rho = energy / J_style; r = J_sums / J_style; m = max(g, r) min(1, r) in [1/4, 4]."""
     from nst_core.options import MAX_STYLE_GAIN, NEAR_STYLE_RHO
-    from nst_core.stylize import balance_note, balance_terms, style_balance
+    from nst_core.stylize import Balance, balance_note, balance_terms, style_balance
 
     assert balance_terms(2 * NEAR_STYLE_RHO, 1.0, 3.0) == pytest.approx((2.0, 3.0))
     assert balance_terms(0.1 * NEAR_STYLE_RHO, 2.0, 1.0) == pytest.approx((1.0, 0.5))  # far: g at its floor, 1
@@ -287,12 +311,25 @@ def test_style_balance_raises_beta_for_a_near_or_heavier_style_and_lowers_it_for
     assert style_balance(1.0, 0.5) == pytest.approx(0.5)
     assert style_balance(1.0, 0.01) == pytest.approx(1 / MAX_STYLE_GAIN)
     assert style_balance(100.0, 1.0) == MAX_STYLE_GAIN
-    assert balance_note(2.0, 1.0) == "beta raised 2x for a style near the content"
-    assert balance_note(1.0, 2.0) == "beta raised 2x, as the seeds' Gram sums weigh this style more"
-    assert balance_note(1.0, 0.5) == "beta lowered to 0.5x, as the seeds' Gram sums weigh this style less"
-    assert (balance_note(1.0, 0.5, beta="β was", times="×")
+    assert balance_note(Balance(2.0, 1.0)) == "beta raised 2x for a style near the content"
+    assert balance_note(Balance(1.0, 2.0)) == "beta raised 2x, as the seeds' Gram sums weigh this style more"
+    assert balance_note(Balance(1.0, 0.5)) == "beta lowered to 0.5x, as the seeds' Gram sums weigh this style less"
+    assert (balance_note(Balance(1.0, 0.5), beta="β was", times="×")
             == "β was lowered to 0.5×, as the seeds' Gram sums weigh this style less")
-    assert balance_note(1.02, 1.0) == ""
+    assert balance_note(Balance(1.02, 1.0)) == ""
+    assert balance_note(Balance(2.0, 1.0, 0.5)) == ("beta raised 2x for a style near the content; the start went 50% of "
+                                                    "the way to the style's colours, as they carry little of its look")
+    assert balance_note(Balance(1.0, 1.0, 0.75)).startswith("the start went 75% of the way")
+
+
+def test_the_start_goes_half_way_to_a_palette_that_carries_little_of_the_style():
+    """w = 1 - 1/2 clamp((share - a) / (b - a), 0, 1), (a, b) = PALETTE_CARRIES."""
+    from nst_core.options import PALETTE_CARRIES
+
+    low, high = PALETTE_CARRIES
+    assert palette_weight(0.0) == palette_weight(low) == 1.0
+    assert palette_weight(high) == palette_weight(1.6) == 0.5
+    assert palette_weight((low + high) / 2) == pytest.approx(0.75)
 
 
 def test_a_style_gets_beta_times_the_balance_measured_on_the_content(tiny_pair):
@@ -334,7 +371,7 @@ def test_the_stage_at_the_balances_size_takes_the_targets_measured_for_it(tiny_p
     content, style = tiny_pair
     transfer = StyleTransfer(StyleOptions(size=64, steps=1, scales=2, precision="fp32"))
     terms, known = transfer.balance_and_targets(content, [style], [1.0])
-    assert style_balance(*terms) == transfer.style_gain(content, [style], [1.0]) and list(known) == [64]
+    assert terms.beta_factor == transfer.style_gain(content, [style], [1.0]) and list(known) == [64]
     a_C, grams = transfer.targets(*transfer._stage_images(content, [style], 64))
     assert torch.equal(known[64][0], a_C)
     assert all(torch.allclose(known[64][1][0][l], g, rtol=1e-6) for l, g in grams[0].items())

@@ -6,7 +6,6 @@ import torch
 
 from nst_core.checks import InputError
 from nst_core.options import StyleOptions
-from nst_core.stylize import style_balance
 from nst_core.video import frames as frames_module
 from nst_core.video.flow import consistency_mask, optical_flow, previous_frame_flow, warp
 from nst_core.video.frames import even_size, read_clip, write_clip
@@ -142,7 +141,8 @@ def test_every_frame_takes_the_first_frames_style_balance_and_frame_1_its_target
     monkeypatch.setattr(stylizer.first, "targets", lambda c01, s01, tile=None: sizes.append(max(c01.shape[-2:]))
                         or targets(c01, s01, tile))
     list(stylizer.iter_stylize(frames, [frames[0]]))
-    gain = style_balance(*stylizer.first.fixed_balance)
+    gain = stylizer.first.fixed_balance.beta_factor
+    assert stylizer.later.fixed_balance == stylizer.later.balance == stylizer.first.fixed_balance  # starts too
     assert measured == [1] and gain > 1 and stylizer.later.effective_beta == pytest.approx(stylizer.options.beta * gain)
     assert sizes == [] and stylizer.first.known_targets == {}  # frame 1's only stage took the balance's targets
 

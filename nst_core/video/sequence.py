@@ -127,7 +127,8 @@ class ClipStylizer:
         # every frame takes frame 1's style balance, so that beta does not flicker with the frames' content; frame
         # 1 takes the targets measured for it
         balance, known = self.first.balance_and_targets(frames[0], styles, self.options.blend_weights(len(styles)))
-        self.first.fixed_balance = self.later.fixed_balance = balance
+        for transfer in (self.first, self.later):  # a later frame's own start (start_of_frame) takes it too
+            transfer.fixed_balance = transfer.balance = balance
         self.first.known_targets = known if not results else {}
         for t in range(len(results), n):
             frame_start = time.perf_counter()
