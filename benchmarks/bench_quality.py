@@ -324,7 +324,7 @@ def print_table(r: dict) -> None:
                                                     "NO: " + ", ".join(k for k, ok in row["held"].items() if not ok))
                 print(f"{name if when == 'before' else '':28s} {when:6s} " + "  ".join(f"{q[k]:6.3f}" for k in SHARES)
                       + f"  {q['Jc']:9.4g} {q['J_content']:10.4g} {q['J_style']:10.4g} {q['beta_factor']:5.2f} "
-                      f"{q.get('palette', 1.0):5.2f} {q['seconds']:6.1f}  {held}")
+                      f"{q['palette']:5.2f} {q['seconds']:6.1f}  {held}")
         s = r["summary"][preset]
         target = f" (target <= {s['time_target']})" if s["time_target"] else ""
         print(f"look held on {s['look_held_on']} of {s['pairs']} pairs; time now / before: median "

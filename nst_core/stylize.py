@@ -305,13 +305,18 @@ class StyleTransfer:
         acts = self.features(G, list({o.content_layer, *o.style_layers}))
         J_content = content_cost(a_C, acts[o.content_layer])
         if guide is None:
-            J_style = sum(w * style_cost(grams, acts, o.style_layers) for w, grams in zip(blend, style_grams))
+            J_style = self.blended_style_cost(style_grams, acts, blend)
         else:
             masks = {l: F.interpolate(guide[None], size=acts[l].shape[-2:], mode="area")[0] for l in o.style_layers}
             J_style = guided_style_cost(self.region_targets(style_grams, blend), acts, masks, o.style_layers)
         J_tv = total_variation(G)
         J = total_cost(J_content, J_style, o.alpha, self.effective_beta) + o.tv_weight * J_tv
         return {"J_content": J_content, "J_style": J_style, "J_tv": J_tv, "J": J}
+
+    def blended_style_cost(self, style_grams: list[dict], acts: dict[str, torch.Tensor],
+                           blend: Sequence[float]) -> torch.Tensor:
+        """J_style = sum_S w_S J_style(S, G) over the blend's style images, for G's activations ``acts``."""
+        return sum(w * style_cost(grams, acts, self.options.style_layers) for w, grams in zip(blend, style_grams))
 
     def tiled_costs(self, G: torch.Tensor, a_C: torch.Tensor, style_grams: list[dict], blend: Sequence[float],
                     tile: int, on_tile: Callable[[str], None] | None = None, keep: int = 0) -> dict[str, float]:
@@ -342,8 +347,7 @@ class StyleTransfer:
         grams = self._on_positions(sums, content01, styles01)
         with torch.no_grad():
             acts = self.features(content01, list({o.content_layer, *o.style_layers}))
-        J_style = float(sum(w * style_cost(g, acts, o.style_layers) for w, g in zip(blend, grams)))
-        J_sums = float(sum(w * style_cost(g, acts, o.style_layers) for w, g in zip(blend, sums)))
+        J_style, J_sums = (float(self.blended_style_cost(targets, acts, blend)) for targets in (grams, sums))
         energy = 0.5 * float(acts[o.content_layer].float().pow(2).mean())
         palette = palette_weight(self.palette_share(content, styles, blend)) if o.init == "content+palette" else 1.0
         return Balance(*balance_terms(energy, J_style, J_sums), palette), {edge: (acts[o.content_layer], grams)}
@@ -357,8 +361,8 @@ class StyleTransfer:
         content01, styles01 = self._stage_images(content, styles, PALETTE_EDGE)
         grams = self._on_positions(self._style_grams(styles01), content01, styles01)
         matched = match_colors(content01, styles01[max(range(len(blend)), key=blend.__getitem__)])
-        J_C, J_M = (float(sum(w * style_cost(g, acts, o.style_layers) for w, g in zip(blend, grams)))
-                    for acts in (self.features(image, list(o.style_layers)) for image in (content01, matched)))
+        J_C, J_M = (float(self.blended_style_cost(grams, self.features(image, list(o.style_layers)), blend))
+                    for image in (content01, matched))
         return J_M / J_C if J_C > 0 else 0.0
 
     def region_style_indices(self, n_styles: int) -> list[int | None]:
