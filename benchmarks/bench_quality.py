@@ -103,9 +103,9 @@ def stylize(options, content: np.ndarray, style: np.ndarray, before: bool = Fals
     for p in transfer.iter_stylize(content, [style]):
         if keep_every and p.image is not None and not p.done and max(p.size) == options.size:
             snapshots.append((time.perf_counter() - wall, p.image))  # from the start: the balance's passes too
-    g, r, palette = transfer.balance
-    return {"image": p.image, "J_content": p.J_content, "J_style": p.J_style, "J": p.J, "g": g, "r": r,
-            "beta_factor": transfer.balance.beta_factor, "palette": palette,
+    balance = transfer.balance
+    return {"image": p.image, "J_content": p.J_content, "J_style": p.J_style, "J": p.J, "g": balance.g,
+            "r": balance.r, "beta_factor": balance.beta_factor, "palette": balance.palette, "gain_cap": balance.cap,
             "seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu,
             "equivalents": transfer.ledger.equivalents, "steps": p.step, "snapshots": snapshots}
 

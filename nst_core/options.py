@@ -22,9 +22,9 @@ MAX_SEED = 2**63 - 1
 DEFAULT_STRENGTH = 30.0  # beta / alpha by default
 MAX_STRENGTH_FACTOR = 4.0  # a stronger style's steps: at most this many times the default strength's
 # near_style_gain: beta x m, m within [1 / MAX_STYLE_GAIN, MAX_STYLE_GAIN] measured at up to GAIN_EDGE px
-# (stylize.style_balance). NEAR_STYLE_RHO is near rho of a typical pair of benchmarks/bench_quality.py
-# (docs/performance.md, "The look").
-NEAR_STYLE_RHO, MAX_STYLE_GAIN, GAIN_EDGE = 3.5e-5, 4.0, 512
+# (stylize.style_balance), the top reached from FULL_GAIN_STEPS steps at the final size (stylize.gain_cap).
+# NEAR_STYLE_RHO is near rho of a typical pair of benchmarks/bench_quality.py (docs/performance.md, "The look").
+NEAR_STYLE_RHO, MAX_STYLE_GAIN, GAIN_EDGE, FULL_GAIN_STEPS = 4e-5, 4.0, 512, 30
 # near_style_gain with init content+palette: the start's palette weight (stylize.palette_weight), from the share of
 # the style's cost at PALETTE_EDGE px that the style's colours leave: 1 up to the first share, 1/2 from the second
 PALETTE_EDGE, PALETTE_CARRIES = 64, (0.05, 0.2)
@@ -84,8 +84,9 @@ class StyleOptions:
     near_style_gain: bool = setting(
         "balance beta for each style: raise it for a style whose Gram statistics are near the content's (a pale, "
         "low-contrast or photo-like style), so the default strength lays it as visibly as a busy one, and keep the "
-        "pull that the seeds' Gram sums give a style image larger or smaller than the content: beta x max(g, r) "
-        f"min(1, r) within [1/{MAX_STYLE_GAIN:g}, {MAX_STYLE_GAIN:g}], g = max(1, rho / {NEAR_STYLE_RHO:g}), rho = "
+        "pull that the seeds' Gram sums give a style image larger or smaller than the content: beta x g r within "
+        f"[1/{MAX_STYLE_GAIN:g}, {MAX_STYLE_GAIN:g}] ({MAX_STYLE_GAIN:g} x (steps/{FULL_GAIN_STEPS})^(1/4) under "
+        f"{FULL_GAIN_STEPS} steps), g = max(1, rho / {NEAR_STYLE_RHO:g}), rho = "
         "the content's mean 1/2 a^2 at the content layer over its own J_style, r = its J_style with the style's Gram "
         f"sums over that with the Grams on its positions, at up to {GAIN_EDGE} px; and with init content+palette, "
         "start half way to the style's colours where they carry little of its look (they leave over "
@@ -239,7 +240,7 @@ class StyleOptions:
 # their time (docs/performance.md, "The look").
 PRESETS: dict[str, dict] = {
     "Quick": {"size": 512, "steps": 8, "scales": 4},  # 64 steps at 64 px, 32 at 128, 16 at 256, 8 at 512
-    "Balanced": {"size": 512, "steps": 36, "scales": 4},  # 288 at 64 px, 144 at 128, 72 at 256, 36 at 512
+    "Balanced": {"size": 512, "steps": 30, "scales": 4},  # 240 at 64 px, 120 at 128, 60 at 256, 30 at 512
     "Best": {"size": 768, "steps": 28, "scales": 4},  # 224 at 96 px, 112 at 192, 56 at 384, 28 at 768
 }
 

@@ -27,7 +27,8 @@ from .estimate import plan as cost_plan
 from .images import resize_long_edge
 from .losses import content_cost, gram_matrix, guided_style_cost, style_cost, total_cost, total_variation
 from .memory import memory_budget
-from .options import GAIN_EDGE, MAX_STYLE_GAIN, NEAR_STYLE_RHO, PALETTE_CARRIES, PALETTE_EDGE, StyleOptions
+from .options import (FULL_GAIN_STEPS, GAIN_EDGE, MAX_STYLE_GAIN, NEAR_STYLE_RHO, PALETTE_CARRIES, PALETTE_EDGE,
+                      StyleOptions)
 from .regions import MAX_REGIONS, check_regions, guidance
 from .tiling import stride_of, tiled_costs, tiled_targets
 from .vgg import VGG19, load_vgg19, rgb_to_tensor, tensor_to_rgb
@@ -76,18 +77,25 @@ def balance_terms(energy: float, J_style: float, J_sums: float) -> tuple[float, 
     return max(1.0, g), J_sums / J_style
 
 
-def style_balance(g: float, r: float) -> float:
-    """The factor m on beta: m = max(g, r) min(1, r), within [1 / MAX_STYLE_GAIN, MAX_STYLE_GAIN] (``balance_terms``).
+def style_balance(g: float, r: float, cap: float = MAX_STYLE_GAIN) -> float:
+    """The factor m on beta: m = g r, within [1 / MAX_STYLE_GAIN, ``cap``] (``balance_terms``, ``gain_cap``).
 
     - g lifts a style near the photo: J_style(C) is small where the style's statistics are near the photo's (a pale,
       low-contrast or photo-like style), and there the same beta is a weak pull.
     - r keeps the seeds' pull. The seeds' formula compares Gram sums, as for S and G of one size: a style image with
       more positions than G pulls harder under the sums, one with fewer less. The targets are the style's own
-      statistics (``targets``); r > 1 raises beta to at least r, r < 1 lowers it.
+      statistics (``targets``); r > 1 raises beta, r < 1 lowers it.
 
     benchmarks/bench_quality.py measures the presets with it against the recipe of 5b7ffa8 (the sums, beta as given)
     on eight pairs (docs/performance.md, "The look")."""
-    return min(MAX_STYLE_GAIN, max(1.0 / MAX_STYLE_GAIN, max(g, r) * min(1.0, r)))
+    return min(cap, max(1.0 / MAX_STYLE_GAIN, g * r))
+
+
+def gain_cap(steps: int) -> float:
+    """The most that ``style_balance`` raises beta in a run of ``steps`` at the final size: MAX_STYLE_GAIN x
+    min(1, steps / FULL_GAIN_STEPS)^(1/4). A stronger pull is a harder problem, and a short run leaves it
+    unconverged: further from the content without being nearer the style."""
+    return MAX_STYLE_GAIN * min(1.0, steps / FULL_GAIN_STEPS) ** 0.25
 
 
 def palette_weight(share: float) -> float:
@@ -107,21 +115,23 @@ class Balance(NamedTuple):
     g: float = 1.0
     r: float = 1.0
     palette: float = 1.0
+    cap: float = MAX_STYLE_GAIN
 
     @property
     def beta_factor(self) -> float:
-        return style_balance(self.g, self.r)
+        return style_balance(self.g, self.r, self.cap)
 
 
 def balance_note(balance: Balance, beta: str = "beta", times: str = "x") -> str:
     """What the style's balance did, in words: to beta (``style_balance``), where it left beta more than 5 % from the
     given one, and to the start (``palette_weight``), where it took less than the whole way to the style's palette."""
-    g, r, palette = balance
+    g, r, palette, _ = balance
     m = balance.beta_factor
     parts = []
     if m >= 1.05:
-        why = " for a style near the content" if g >= r else ", as the seeds' Gram sums weigh this style more"
-        parts.append(f"{beta} raised {m:.2g}{times}{why}")
+        why = ([" for a style near the content"] * (g > 1.02)
+               + [", as the seeds' Gram sums weigh this style more"] * (r > 1.02))
+        parts.append(f"{beta} raised {m:.2g}{times}{''.join(why)}")
     elif m <= 0.95:
         parts.append(f"{beta} lowered to {m:.2g}{times}, as the seeds' Gram sums weigh this style less")
     if palette < 0.995:
@@ -350,7 +360,8 @@ class StyleTransfer:
         J_style, J_sums = (float(self.blended_style_cost(targets, acts, blend)) for targets in (grams, sums))
         energy = 0.5 * float(acts[o.content_layer].float().pow(2).mean())
         palette = palette_weight(self.palette_share(content, styles, blend)) if o.init == "content+palette" else 1.0
-        return Balance(*balance_terms(energy, J_style, J_sums), palette), {edge: (acts[o.content_layer], grams)}
+        return (Balance(*balance_terms(energy, J_style, J_sums), palette, gain_cap(o.steps)),
+                {edge: (acts[o.content_layer], grams)})
 
     @torch.no_grad()
     def palette_share(self, content: np.ndarray, styles: Sequence[np.ndarray], blend: Sequence[float]) -> float:

@@ -22,7 +22,8 @@ from nst_core.checks import InputError
 from nst_core.estimate import size_within
 from nst_core.memory import memory_budget
 from nst_core.metadata import REGIONS_KEY, read_regions, read_settings, save_png
-from nst_core.options import INITS, MAX_STYLE_GAIN, OPTIMIZERS, PRESETS, format_style_layers, preset_options
+from nst_core.options import (FULL_GAIN_STEPS, INITS, MAX_STYLE_GAIN, OPTIMIZERS, PRESETS, format_style_layers,
+                              preset_options)
 from nst_core.regions import REGION_COLOURS, check_regions, fit_labels, labels_to_png_text, preview
 from nst_core.stylize import balance_note
 from nst_core.vgg import FEATURE_LAYERS
@@ -50,10 +51,10 @@ EXAMPLES = [  # (content, style) pairs from scikit-image's sample photos and tex
 QUICK = preset_options("Quick")
 CUSTOM = "Custom"  # the preset shown when size, steps and scales match no preset
 JOBS = JobBoard()
-# Measured by benchmarks/bench_stylize.py --parts presets on 2 cores of an AMD EPYC (docs/performance.md, "The presets
-# end to end"): the one place these figures are written.
-PRESET_HINT = ("On 2 CPU cores: Quick, 512 px, about 13 s with bf16 (about 20 s without); Balanced, 512 px, about "
-               "1 min with bf16; Best, 768 px, a few minutes. The estimate for your picture shows when you press "
+# Measured by benchmarks/bench_stylize.py --parts presets (Quick, Balanced) and bench_quality.py (Best) on 2 cores of
+# an AMD EPYC (docs/performance.md, "The presets end to end"): the one place these figures are written.
+PRESET_HINT = ("On 2 CPU cores: Quick, 512 px, about 13 s with bf16 (about 21 s without); Balanced, 512 px, about "
+               "50 s with bf16; Best, 768 px, 1 to 2 min with bf16. The estimate for your picture shows when you press "
                "Stylize. Custom: your own size, steps and scales, set below.")
 TAB = links.tab_id(__name__)
 
@@ -374,7 +375,9 @@ def setting_controls() -> dict:
     with gr.Row():
         w["strength"] = gr.Slider(*STRENGTH_RANGE, value=style_strength(QUICK), step=0.01,
                                   label="Style strength log₁₀(β/α)",
-                                  info=f"balanced per style: β × ¼ to {MAX_STYLE_GAIN:g} (a pale style more)")
+                                  info=f"balanced per style: β × ¼ to {MAX_STYLE_GAIN:g} (a pale style more; a run "
+                                       f"of under {FULL_GAIN_STEPS} steps at most {MAX_STYLE_GAIN:g} × (steps/"
+                                       f"{FULL_GAIN_STEPS})^¼)")
         w["tv_weight"] = gr.Number(QUICK.tv_weight, minimum=0, label="TV weight (smoothness)")
     with gr.Row():
         w["init"] = gr.Dropdown(list(INITS), value=QUICK.init, label="Start from",

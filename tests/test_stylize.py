@@ -296,7 +296,7 @@ def test_a_style_of_another_shape_is_compared_per_position():
 
 
 def test_style_balance_raises_beta_for_a_near_or_heavier_style_and_lowers_it_for_a_lighter_one():
-    """g = max(1, rho / rho_0), rho = energy / J_style; r = J_sums / J_style; m = max(g, r) min(1, r) in [1/4, 4]."""
+    """g = max(1, rho / rho_0), rho = energy / J_style; r = J_sums / J_style; m = g r in [1/4, cap]."""
     from nst_core.options import MAX_STYLE_GAIN, NEAR_STYLE_RHO
     from nst_core.stylize import Balance, balance_note, balance_terms, style_balance
 
@@ -305,14 +305,17 @@ def test_style_balance_raises_beta_for_a_near_or_heavier_style_and_lowers_it_for
     assert balance_terms(1.0, 0.0, 0.0) == (MAX_STYLE_GAIN, 1.0)  # the content's own statistics
     assert balance_terms(5 * NEAR_STYLE_RHO, 1.0, 0.0) == (MAX_STYLE_GAIN, 1.0)  # at g's cap r is not used
     assert style_balance(2.0, 1.0) == pytest.approx(2.0)  # r = 1: g alone
-    assert style_balance(2.0, 3.0) == pytest.approx(3.0)  # r above g: at least r
-    assert style_balance(2.0, 1.5) == pytest.approx(2.0)  # r between 1 and g: g
-    assert style_balance(2.0, 0.5) == pytest.approx(1.0)  # r < 1 lowers g: g r
+    assert style_balance(1.5, 2.0) == pytest.approx(3.0)  # both raise it
+    assert style_balance(2.0, 0.5) == pytest.approx(1.0)  # r < 1 lowers g
     assert style_balance(1.0, 0.5) == pytest.approx(0.5)
     assert style_balance(1.0, 0.01) == pytest.approx(1 / MAX_STYLE_GAIN)
     assert style_balance(100.0, 1.0) == MAX_STYLE_GAIN
+    assert style_balance(2.0, 2.0, cap=3.0) == 3.0 and style_balance(1.0, 0.01, cap=3.0) == 1 / MAX_STYLE_GAIN
     assert balance_note(Balance(2.0, 1.0)) == "beta raised 2x for a style near the content"
     assert balance_note(Balance(1.0, 2.0)) == "beta raised 2x, as the seeds' Gram sums weigh this style more"
+    assert balance_note(Balance(2.0, 1.5)) == ("beta raised 3x for a style near the content, as the seeds' Gram sums "
+                                               "weigh this style more")
+    assert balance_note(Balance(2.0, 0.6)) == "beta raised 1.2x for a style near the content"
     assert balance_note(Balance(1.0, 0.5)) == "beta lowered to 0.5x, as the seeds' Gram sums weigh this style less"
     assert (balance_note(Balance(1.0, 0.5), beta="β was", times="×")
             == "β was lowered to 0.5×, as the seeds' Gram sums weigh this style less")
@@ -332,12 +335,24 @@ def test_the_start_goes_half_way_to_a_palette_that_carries_little_of_the_style()
     assert palette_weight((low + high) / 2) == pytest.approx(0.75)
 
 
+def test_a_short_run_raises_beta_less():
+    """cap = MAX_STYLE_GAIN min(1, steps / FULL_GAIN_STEPS)^(1/4): the whole gain from FULL_GAIN_STEPS final steps,
+    less below (Quick's 8: 4 x (8/30)^(1/4) = 2.87); the run's balance takes the cap of its own steps."""
+    from nst_core.options import FULL_GAIN_STEPS, MAX_STYLE_GAIN
+    from nst_core.stylize import gain_cap
+
+    assert gain_cap(FULL_GAIN_STEPS) == gain_cap(10 * FULL_GAIN_STEPS) == MAX_STYLE_GAIN
+    assert gain_cap(8) == pytest.approx(MAX_STYLE_GAIN * (8 / FULL_GAIN_STEPS) ** 0.25)
+    assert gain_cap(1) < gain_cap(8) < gain_cap(29) < MAX_STYLE_GAIN
+    assert gain_cap(1) > 1.0  # a one-step run still lifts a pale style
+
+
 def test_a_style_gets_beta_times_the_balance_measured_on_the_content(tiny_pair):
     """m = style_balance(balance_terms(mean(1/2 a_C^2), J_style(C), J_sums(C))) at the run's size: recomputed from
     the targets and from the style's raw Gram sums; a style of the content's own shape has r = 1; the content's own
-    picture as its style (J_style(C) = 0) takes the cap, and the run's J is alpha J_content + m beta J_style."""
-    from nst_core.options import MAX_STYLE_GAIN
-    from nst_core.stylize import balance_terms
+    picture as its style (J_style(C) = 0) takes the cap of the run's steps, and the run's J is alpha J_content +
+    m beta J_style."""
+    from nst_core.stylize import balance_terms, gain_cap
 
     content, style = tiny_pair
     options = StyleOptions(size=64, steps=2, precision="fp32")
@@ -348,7 +363,7 @@ def test_a_style_gets_beta_times_the_balance_measured_on_the_content(tiny_pair):
     J_sums_C = float(transfer.costs(c01, a_C, transfer._style_grams(s01), [1.0])["J_style"])
     energy = 0.5 * float(a_C.float().pow(2).mean())
     assert transfer.style_gain(content, [style], [1.0]) == pytest.approx(
-        style_balance(*balance_terms(energy, J_style_C, J_sums_C)), rel=1e-6)
+        style_balance(*balance_terms(energy, J_style_C, J_sums_C), gain_cap(2)), rel=1e-6)
     assert c01.shape != s01[0].shape and J_sums_C != pytest.approx(J_style_C, rel=1e-3)  # another shape: r != 1
     same_shape = np.ascontiguousarray(np.flip(content, axis=(0, 1)))  # the content's shape: sums = on positions
     c01, s01 = transfer._stage_images(content, [same_shape], 64)
@@ -356,12 +371,12 @@ def test_a_style_gets_beta_times_the_balance_measured_on_the_content(tiny_pair):
     J_style_C = float(transfer.costs(c01, a_C, grams, [1.0])["J_style"])
     J_sums_C = float(transfer.costs(c01, a_C, transfer._style_grams(s01), [1.0])["J_style"])
     assert J_sums_C == pytest.approx(J_style_C, rel=1e-6)
-    assert transfer.style_gain(content, [content], [1.0]) == MAX_STYLE_GAIN
+    assert transfer.style_gain(content, [content], [1.0]) == gain_cap(2)
     off = StyleTransfer(StyleOptions(size=64, steps=2, precision="fp32", near_style_gain=False))
     assert off.style_gain(content, [content], [1.0]) == 1.0
 
     last = list(transfer.iter_stylize(content, [content]))[-2]
-    assert transfer.effective_beta == pytest.approx(options.beta * MAX_STYLE_GAIN)
+    assert transfer.effective_beta == pytest.approx(options.beta * gain_cap(2))
     assert last.J == pytest.approx(options.alpha * last.J_content + transfer.effective_beta * last.J_style, rel=1e-5)
 
 
