@@ -110,7 +110,8 @@ def palette_weight(share: float) -> float:
 
 
 class Balance(NamedTuple):
-    """The style's balance in a run: beta x ``style_balance(g, r)``; the start's palette weight (``palette_weight``)."""
+    """The style's balance in a run: beta x ``style_balance(g, r, cap)`` (``balance_terms``, ``gain_cap``); the
+    start's palette weight (``palette_weight``)."""
 
     g: float = 1.0
     r: float = 1.0
@@ -125,17 +126,16 @@ class Balance(NamedTuple):
 def balance_note(balance: Balance, beta: str = "beta", times: str = "x") -> str:
     """What the style's balance did, in words: to beta (``style_balance``), where it left beta more than 5 % from the
     given one, and to the start (``palette_weight``), where it took less than the whole way to the style's palette."""
-    g, r, palette, _ = balance
     m = balance.beta_factor
     parts = []
     if m >= 1.05:
-        why = ([" for a style near the content"] * (g > 1.02)
-               + [", as the seeds' Gram sums weigh this style more"] * (r > 1.02))
+        why = ([" for a style near the content"] * (balance.g > 1.02)
+               + [", as the seeds' Gram sums weigh this style more"] * (balance.r > 1.02))
         parts.append(f"{beta} raised {m:.2g}{times}{''.join(why)}")
     elif m <= 0.95:
         parts.append(f"{beta} lowered to {m:.2g}{times}, as the seeds' Gram sums weigh this style less")
-    if palette < 0.995:
-        parts.append(f"the start went {palette:.0%} of the way to the style's colours, as they carry little of its "
+    if balance.palette < 0.995:
+        parts.append(f"the start went {balance.palette:.0%} of the way to the style's colours, as they carry little of its "
                      "look")
     return "; ".join(parts)
 
