@@ -10,6 +10,7 @@ from .errors import guard_inputs
 from .file_inputs import guard_file_inputs
 from .links import open_on_load, tab_id
 from .mcp_arguments import name_mcp_arguments
+from .mcp_results import tidy_mcp_results
 from .images import TRIM_EVERY_S, trim_app_files, trim_app_files_every
 from .served import write_cache_atomically
 
@@ -40,6 +41,7 @@ def build_app() -> gr.Blocks:
     guard_inputs(demo)
     guard_file_inputs()
     name_mcp_arguments()
+    tidy_mcp_results()
     return demo
 
 

@@ -18,6 +18,7 @@ from explorer.convs.text import STACK_HEADERS, TORCH_BUDGET, describe, describe_
 from nst_core.checks import InputError
 
 from . import links
+from .controls import arguments_doc
 from .errors import explained
 
 INTRO = """
@@ -51,6 +52,23 @@ def layer_report(sizes, channels, filters, kernel, stride, padding, dilation, gr
                              output_padding, filter_channels).validate())
 
 
+LAYER_FIELDS = {
+    "sizes": "the input's spatial sizes: '14×14×14' (or 14x14x14) for a volume, '32x32' for an image, '100' for a "
+             "signal",
+    "channels": "the input's channels C, e.g. 3 for RGB",
+    "filters": "the number of filters, which is the number of output channels",
+    "kernel": "each filter's spatial size: one number for every dimension ('5') or one per dimension ('5x5x5')",
+    "stride": "the step between filter positions: one number or one per dimension",
+    "padding": "zeros added on each side: one number, one per dimension, 'valid' (0) or 'same'",
+    "dilation": "the spacing between filter taps: one number or one per dimension",
+    "groups": "channel groups (1: every filter sees every input channel; C: one filter group per channel)",
+    "transposed": "true for a transposed convolution (it upsamples)",
+    "output_padding": "transposed only: size added to one side of the output, one number or one per dimension",
+    "filter_channels": "each filter's input channels; blank for C / groups",
+}
+layer_report.__doc__ += arguments_doc(layer_report, LAYER_FIELDS)
+
+
 def linked_layer(values: dict) -> list:
     """The one-layer form a link fills, and its report (or the sentence saying what is wrong with the layer)."""
     spec = links.conv_spec(values)
@@ -75,6 +93,15 @@ def stack_report(sizes, channels, rows) -> tuple[list[list], str]:
     avg pool), and a one-sentence summary."""
     layers = make_stack(input_shape_from(channels, sizes), rows)
     return stack_table(layers), describe_stack(layers)
+
+
+stack_report.__doc__ += arguments_doc(stack_report, {
+    "sizes": LAYER_FIELDS["sizes"], "channels": LAYER_FIELDS["channels"],
+    "rows": f"the layers, as {{\"headers\": [{', '.join(STACK_COLUMNS)}], \"data\": [[one row per layer], ...]}}, "
+            "'layer' being "
+            "conv, max pool or avg pool (a pool's filters left blank; blank stride: the kernel size for a pool, 1 "
+            "for a conv)",
+})
 
 
 @explained("drawing the convolution")

@@ -2,6 +2,7 @@
 it most, with deconvnet / guided-backprop projections. Widgets only; the work is in ``explorer.units.service``."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 from types import SimpleNamespace
 
@@ -19,7 +20,7 @@ from nst_core.metadata import write_png
 from nst_core.vgg import CONV_LAYERS
 
 from . import links
-from .controls import control
+from .controls import arguments_doc, control
 from .errors import bad_input, explained
 from .gpu import on_gpu
 from .images import SKIMAGE_DATA, image_input, load_input, result_path
@@ -148,6 +149,21 @@ def show_page(source, uploads, layer, mode, method, page, request: gr.Request = 
     yield gallery(tiles, mode, True), summary + f"\n\nEach tile's {caption}.", page, state, []
 
 
+VIS_HELP = {f"vis_{f.name}": f.metadata["help"] for f in dataclasses.fields(VisSettings)}
+show_page.__doc__ += arguments_doc(show_page, {
+    **VIS_HELP,
+    "source": f"where the images come from: '{BUILTIN}', '{UPLOAD}' or '{HUB}'",
+    "uploads": "with 'My images': image files or one zip, as http(s) or data: URLs; an empty list otherwise",
+    "layer": "a VGG19 conv layer, conv1_1 … conv5_4",
+    "mode": "patches: each unit's 9 strongest dataset patches; projections: those patches projected back to pixels "
+            "(the method below); both",
+    "method": "the projection: deconvnet (Zeiler & Fergus) or guided (guided backpropagation)",
+    "page": f"which {PER_PAGE} units, by their peak activation: page 1 holds the strongest",
+    "hub": "with the Hugging Face source: the dataset as OWNER/NAME[:split[:column]]",
+    "synthesise": "also synthesise each unit's image (feature visualisation) beside its patches; slow on a CPU",
+})
+
+
 @on_gpu
 @explained("showing the unit")
 def show_unit(state, mode, method, evt: gr.SelectData):
@@ -228,6 +244,12 @@ def visualize_unit(layer, unit, vis_size=VIS.size, vis_seed=VIS.seed, vis_object
                     png_info(layer, [unit], settings, service.model().identity))  # downloads carry the settings
     return str(png), f"**{layer} unit {unit}** — " + service.synthesis_caption(settings, stopped).removeprefix(
         "left: ")
+
+
+visualize_unit.__doc__ += arguments_doc(visualize_unit, {
+    **VIS_HELP, "layer": "a VGG19 conv layer, conv1_1 … conv5_4",
+    "unit": "the unit (channel) number, from 0 to the layer's channel count minus 1 (63 for conv1_x, 511 for conv5_x)",
+})
 
 
 @on_gpu

@@ -18,6 +18,7 @@ from gradio.mcp import GradioMCPServer
 from nst_core.checks import InputError, shown
 
 from .errors import bad_input, label_of
+from .mcp_arguments import EACH
 
 FETCHED = ("http://", "https://", "data:")
 
@@ -34,20 +35,35 @@ def named_mcp_files(convert):
     """MCP's conversion of file arguments (URL strings) into file payloads; a local path or a file:// URL is
     refused naming the argument, before anything is read."""
     def converted(self, value, filedata_positions):
-        for position in filedata_positions:
+        positions = [path for position in filedata_positions for path in paths_in(value, position)]
+        for position in positions:
             given = value
             for key in position:
-                given = given.get(key) if isinstance(given, dict) else (
-                    given[key] if isinstance(given, list) and isinstance(key, int) and key < len(given) else None)
+                given = given.get(key) if isinstance(given, dict) else given[key]
+            kind = "a video clip" if position[0] == "video" else "an image"
             if isinstance(given, str) and not given.startswith(FETCHED):
-                raise InputError(f"{position[0]} must be an http(s) address of an image or a data: URL; local paths "
+                raise InputError(f"{position[0]} must be an http(s) address of {kind} or a data: URL; local paths "
                                  f"and file:// URLs are not read (got {shown(given)}).")
             if isinstance(given, str) and given.startswith("data:") and not base64_decodes(given):
                 raise InputError(f"{position[0]} is a data: URL whose base64 data is broken (got {shown(given)}); "
-                                 "send the image's bytes base64-encoded, as in data:image/png;base64,iVBORw0KGgo….")
-        return convert(self, value, filedata_positions)
+                                 "send the file's bytes base64-encoded, as in data:image/png;base64,iVBORw0KGgo….")
+        return convert(self, value, positions)
     converted.named = True
     return converted
+
+
+def paths_in(value, position: list, done: tuple = ()) -> list[list]:
+    """The paths of ``position`` (``mcp_arguments.value_path``) that exist in ``value``: EACH stands for every
+    index of the list found there."""
+    if not position:
+        return [list(done)]
+    key, rest = position[0], position[1:]
+    if key == EACH:
+        return [p for i, item in enumerate(value) for p in paths_in(item, rest, (*done, i))] if isinstance(
+            value, list) else []
+    if isinstance(value, dict) and key in value:
+        return paths_in(value[key], rest, (*done, key))
+    return []
 
 
 def base64_decodes(data_url: str) -> bool:

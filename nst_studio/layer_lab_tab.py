@@ -20,7 +20,7 @@ from nst_core.images import resize_long_edge
 from nst_core.vgg import rgb_to_tensor
 
 from . import links
-from .controls import control
+from .controls import arguments_doc, control
 from .errors import explained
 from .gpu import on_gpu
 from .images import SKIMAGE_DATA, image_input, load_input
@@ -182,6 +182,14 @@ def run_lab(content: str | None, style: str | None, size: int = LabSettings.size
     settings = LabSettings(size, steps, sublayer, seed).validate()
     content_rgb, style_rgb = load_input(content, "content image"), load_input(style, "style image")
     yield from LAB.run(session_key(request, "lab"), lab_work(lab_panels(content_rgb, style_rgb, settings)))
+
+
+run_lab.__doc__ += arguments_doc(run_lab, {
+    **{f.name: f.metadata["help"] for f in dataclasses.fields(LabSettings)},
+    "content": "the photo rebuilt from noise from one layer per block (the top row: what each depth keeps)",
+    "style": "the image whose texture is rebuilt from a growing set of layers (the bottom row)",
+    "sublayer": "the content layers: 1 for relu1_1 … relu5_1, 2 for relu1_2 … relu5_2",
+})
 
 
 @explained("stopping the layer-depth lab")

@@ -3,14 +3,21 @@ enum) answered in one sentence that names the argument, what it must be and the 
 
 The ``mcp`` package checks arguments with ``jsonschema.validate`` before Gradio sees them and answers with the
 validator's own message, which does not say which argument is wrong ("'big' is not of type 'integer'").
-``name_mcp_arguments`` gives its low-level server a ``jsonschema`` whose ``validate`` says it.
+``name_mcp_arguments`` gives its low-level server a ``jsonschema`` whose ``validate`` says it, and gives each tool a
+schema that stands on its own (``tidy_schema``): Gradio's schema of a file nested in an argument (the painted
+regions, a list of uploads) pointed at definitions that are not there, so every call naming it failed.
 """
 from __future__ import annotations
 
 import jsonschema
 from mcp.server.lowlevel import server as lowlevel
 
+from gradio.mcp import GradioMCPServer
+
 from nst_core.checks import shown
+
+FILE_FORMAT = "Gradio File Input"  # how Gradio marks a file argument given as a URL string
+EACH = "*"  # a file position's step into every item of a list
 
 KINDS = {"integer": "a whole number", "number": "a number", "string": "text", "boolean": "true or false",
          "array": "a list", "object": "an object"}
@@ -26,6 +33,10 @@ def sentence(error: jsonschema.ValidationError) -> str:
         kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         wanted = " or ".join(KINDS.get(k, str(k)) for k in kinds)
         return f"{name} must be {wanted}; got {shown(error.instance)}."
+    if error.validator in ("anyOf", "oneOf"):
+        kinds = [KINDS.get(option.get("type"), "nothing" if option.get("type") == "null" else "a value")
+                 for option in error.validator_value]
+        return f"{name} must be {' or '.join(dict.fromkeys(kinds))}; got {shown(error.instance)}."
     if error.validator == "enum":
         return f"{name} must be one of {', '.join(map(str, error.validator_value))}; got {shown(error.instance)}."
     return f"{name}: {error.message[:200]}."
@@ -47,7 +58,48 @@ class NamedSchema:
             raise jsonschema.ValidationError(sentence(e)) from None
 
 
+def tidy_schema(node):
+    """A copy of a tool's argument schema that stands on its own: a file is a URL string (no ``$ref`` to Gradio's
+    FileData, no nested ``$defs``), a default is never a server file, and an enum of whole numbers is typed so."""
+    if isinstance(node, list):
+        return [tidy_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    tidy = {key: tidy_schema(value) for key, value in node.items() if key != "$defs"}
+    if str(tidy.get("format", "")).startswith(FILE_FORMAT):
+        for key in ("$ref", "required", "title", "additional_description"):
+            tidy.pop(key, None)
+    if isinstance(tidy.get("default"), dict) and "path" in tidy["default"]:
+        del tidy["default"]
+    if tidy.get("type") == "string" and tidy.get("enum") and all(type(v) is int for v in tidy["enum"]):
+        tidy["type"] = "integer"
+    return tidy
+
+
+def value_path(schema_path: list) -> list:
+    """Where a file sits in a tool's arguments, from where it sits in the schema: ["regions", "background",
+    "anyOf", 0] -> ["regions", "background"]; ["uploads", "items"] -> ["uploads", EACH]."""
+    path, keys = [], iter(schema_path)
+    for key in keys:
+        if key in ("anyOf", "oneOf", "allOf"):
+            next(keys, None)  # which alternative: not part of the value
+        elif key == "items":
+            path.append(EACH)
+        elif key != "properties":
+            path.append(key)
+    return path
+
+
 def name_mcp_arguments() -> None:
-    """Make the MCP server's argument check name the argument (once per process)."""
+    """Make the MCP server's argument check name the argument, and its schemas ``tidy_schema`` (once per process)."""
     if not isinstance(lowlevel.jsonschema, NamedSchema):
         lowlevel.jsonschema = NamedSchema()
+    if getattr(GradioMCPServer.get_input_schema, "tidy", False):
+        return
+    gradio_schema = GradioMCPServer.get_input_schema
+
+    def schema(self, tool_name, parameters=None):
+        schema, positions = gradio_schema(self, tool_name, parameters)
+        return tidy_schema(schema), [value_path(p) for p in positions]
+    schema.tidy = True
+    GradioMCPServer.get_input_schema = schema

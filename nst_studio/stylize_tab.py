@@ -22,8 +22,8 @@ from nst_core.checks import InputError
 from nst_core.estimate import size_within
 from nst_core.memory import memory_budget
 from nst_core.metadata import REGIONS_KEY, read_regions, read_settings, save_png
-from nst_core.options import (FULL_GAIN_STEPS, INITS, MAX_STYLE_GAIN, OPTIMIZERS, PRESETS, format_style_layers,
-                              preset_options)
+from nst_core.options import (FULL_GAIN_STEPS, INITS, MAX_SIZE, MAX_STYLE_GAIN, MIN_STAGE_SIZE, OPTIMIZERS, PRESETS,
+                              format_style_layers, preset_options)
 from nst_core.regions import REGION_COLOURS, check_regions, fit_labels, labels_to_png_text, preview
 from nst_core.stylize import balance_note
 from nst_core.vgg import FEATURE_LAYERS
@@ -227,6 +227,13 @@ def palette_only(content: str | None, style: str | None, size: int = QUICK.size)
     h, w = p.size
     return (path, gr.skip(), f"Palette only: the content with the style's colours, {w}×{h} px, in {p.elapsed:.2f} s. "
             "The PNG carries its settings.", path, (content, path))
+
+
+palette_only.__doc__ += arguments_doc(palette_only, {
+    "content": "the photo whose colours are replaced",
+    "style": "the image whose colours (their mean and covariance) are taken",
+    "size": f"long edge of the result in pixels, {MIN_STAGE_SIZE} to {MAX_SIZE} (aspect ratio kept)",
+})
 
 
 @explained("reading the painted regions")

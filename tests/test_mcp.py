@@ -1,16 +1,19 @@
 """The app's MCP server, called as an assistant would: the ``mcp`` package's streamable-HTTP client against
 ``python app.py`` (``serve_app``) at ``/gradio_api/mcp/``."""
 import base64
-import ast
 import io
+import json
 import re
+import urllib.request
 
+import jsonschema
 import numpy as np
 import pytest
 from PIL import Image
 
 from app_server import serve_app
 from explorer.units.probe import probe
+from nst_core.metadata import read_regions
 from nst_core.vgg import load_vgg19
 from mcp_client import call_tool, list_tools, text_of
 
@@ -87,7 +90,7 @@ def test_probe_photo_lists_the_models_strongest_units(mcp_url):
     result = call_tool(mcp_url, "probe_photo", {"image": png_data_url(2), "layer": "conv2_1", "top": 4})
     assert not result.isError, text_of(result)
     rgb = np.asarray(Image.open(io.BytesIO(base64.b64decode(png_data_url(2).split(",")[1]))))
-    assert ast.literal_eval(text_of(result)) == probe(load_vgg19("caffe"), rgb, "conv2_1").top(4)
+    assert json.loads(text_of(result)) == probe(load_vgg19("caffe"), rgb, "conv2_1").top(4)
     result = call_tool(mcp_url, "probe_photo", {"image": png_data_url(2), "layer": "conv2_1", "top": 129})
     assert result.isError and "top must be a whole number from 1 to 128" in text_of(result)
 
@@ -130,3 +133,90 @@ def test_a_broken_data_url_is_one_sentence_naming_the_argument(mcp_url, url):
     assert text.startswith("image is a data: URL whose base64 data is broken") and "Invalid base64" not in text
     result = call_tool(mcp_url, "stylize_image", {"content": png_data_url(0), "style": url})
     assert result.isError and text_of(result).startswith("style is a data: URL whose base64 data is broken")
+
+
+def images_of(result) -> list[Image.Image]:
+    return [Image.open(io.BytesIO(base64.b64decode(item.data))) for item in result.content if item.type == "image"]
+
+
+def texts_of(result) -> list[str]:
+    return [item.text for item in result.content if item.type == "text" and not item.text.startswith("Image URL")]
+
+
+def test_a_tab_tool_gives_its_picture_once_and_its_status_not_the_pages_values(mcp_url):
+    result = call_tool(mcp_url, "transfer_palette", {"content": png_data_url(0), "style": png_data_url(1), "size": 48})
+    assert not result.isError, text_of(result)
+    image, = images_of(result)  # not again as the PNG to download, nor the before/after slider's pair
+    assert image.size == (48, 40)
+    status, = texts_of(result)
+    assert status.startswith("Palette only: the content with the style's colours, 48×40 px")
+    assert "__type__" not in text_of(result) and "'path'" not in text_of(result)
+
+
+def test_a_gallery_tool_gives_each_panel_with_its_caption(mcp_url):
+    result = call_tool(mcp_url, "layer_depth_lab", {"content": png_data_url(0), "style": png_data_url(1),
+                                                    "size": 32, "steps": 1, "sublayer": 2, "seed": 0})
+    assert not result.isError, text_of(result)
+    assert len(images_of(result)) == 10  # five content panels, five style panels
+    captions = texts_of(result)
+    assert [c.split(" · ")[0] for c in captions[:5]] == [f"relu{k}_2" for k in range(1, 6)]  # sublayer 2
+    assert captions[-1].startswith("Done: 10 panels")
+
+
+def test_the_unit_explorer_page_is_a_tool_on_the_built_in_photos_and_on_images_sent(mcp_url):
+    result = call_tool(mcp_url, "unit_explorer_page", {"uploads": [], "layer": "conv1_1", "page": 1})
+    assert not result.isError, text_of(result)  # its outputs hold a gr.State: left out, not an error
+    assert len(images_of(result)) == 16
+    assert "Page 1 of 4" in text_of(result)
+    sent = [png_data_url(3), png_data_url(4)]  # both arrive as file.png
+    result = call_tool(mcp_url, "unit_explorer_page", {"source": "My images: one zip, or several image files",
+                                                       "uploads": sent, "layer": "conv1_1", "page": 1})
+    assert not result.isError, text_of(result)
+    assert "2 uploaded files" in text_of(result)
+
+
+def red_left_half(width: int = 48, height: int = 40) -> str:
+    rgba = np.zeros((height, width, 4), np.uint8)
+    rgba[:, : width // 2] = (255, 0, 0, 255)
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_painted_regions_sent_to_the_tool_take_their_style(mcp_url, tmp_path):
+    arguments = {"content": png_data_url(0), "style": png_data_url(1), "size": 48, "steps": 1, "scales": 1,
+                 "regions": {"background": None, "layers": [red_left_half()], "composite": None},
+                 "red_style": png_data_url(2)}
+    result = call_tool(mcp_url, "stylize_with_settings", arguments)
+    assert not result.isError, text_of(result)
+    url = next(item.text for item in result.content if item.type == "text" and item.text.startswith("Image URL"))
+    with urllib.request.urlopen(url.split(": ", 1)[1]) as response:  # the PNG as written, with its settings
+        (tmp_path / "result.png").write_bytes(response.read())
+    labels = read_regions(str(tmp_path / "result.png"))
+    assert labels.shape == (40, 48) and (labels[:, :24] == 1).all() and (labels[:, 24:] == 0).all()
+    arguments["regions"]["layers"] = ["/etc/passwd"]
+    result = call_tool(mcp_url, "stylize_with_settings", arguments)
+    assert result.isError and text_of(result).startswith("regions must be an http(s) address of an image")
+
+
+def test_a_table_comes_as_markdown(mcp_url):
+    result = call_tool(mcp_url, "conv_stack_report", {"sizes": "32x32", "channels": 3, "rows": {
+        "headers": ["layer", "filters", "kernel", "stride", "padding", "dilation"],
+        "data": [["conv", 8, 3, 1, 1, 1], ["max pool", "", 2, "", "", ""]]}})
+    assert not result.isError, text_of(result)
+    table, summary = texts_of(result)
+    assert table.splitlines()[0].startswith("| layer | output (course, C last) |")
+    assert "| 16×16×8 |" in table.splitlines()[3]  # the pool halves 32×32×8
+    assert summary.startswith("2 layers: 32×32×3 → **16×16×8**")
+
+
+def test_every_tool_schema_stands_on_its_own_and_describes_every_argument(mcp_url):
+    for tool in list_tools(mcp_url):
+        schema = tool.inputSchema
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+        text = json.dumps(schema)
+        assert "$ref" not in text and "$defs" not in text and "/tmp/" not in text, tool.name
+        for name, argument in schema["properties"].items():
+            assert len(argument.get("description", "")) > 10, (tool.name, name)
+    sublayer = next(t for t in list_tools(mcp_url) if t.name == "layer_depth_lab").inputSchema["properties"]["sublayer"]
+    assert sublayer["type"] == "integer" and sublayer["enum"] == [1, 2]

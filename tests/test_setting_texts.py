@@ -81,7 +81,7 @@ def test_the_http_api_and_mcp_read_each_text_as_the_other_doors_do(tmp_path, ski
         for text, weights in TEXTS[:2]:
             result = call_tool(mcp, "stylize_with_settings", {**pictures, "style_layers": text})
             assert not result.isError, text_of(result)
-            url = re.search(r"'url': '([^']+\.png)'", text_of(result)).group(1)  # the result PNG, served
+            url = re.search(r"Image URL: (\S+\.png)", text_of(result)).group(1)  # the result PNG, served
             assert settings_in(httpx.get(url).content).style_layers == pytest.approx(weights)
         result = call_tool(mcp, "stylize_with_settings", {**pictures, "style_layers": BAD[0][0]})
         assert result.isError and BAD[0][1] in text_of(result)

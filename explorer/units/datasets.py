@@ -256,16 +256,29 @@ def salvaged_zip_dataset(zip_path: str | os.PathLike, store: str | os.PathLike, 
     return folder_dataset(folder, zooms, name=os.path.splitext(name)[0])
 
 
+def distinct_names(names: list[str]) -> list[str]:
+    """``names`` with each repeat numbered before its extension: a.png, a.png -> a.png, a-2.png (files sent as data:
+    URLs all arrive as file.png)."""
+    seen: dict[str, int] = {}
+    distinct = []
+    for name in names:
+        stem, ext = os.path.splitext(name)
+        seen[name] = seen.get(name, 0) + 1
+        candidate = name if seen[name] == 1 else f"{stem}-{seen[name]}{ext}"
+        while candidate in distinct:
+            seen[name] += 1
+            candidate = f"{stem}-{seen[name]}{ext}"
+        distinct.append(candidate)
+    return distinct
+
+
 def files_dataset(paths: Iterable[str | os.PathLike], store: str | os.PathLike,
                   zooms: tuple[int, ...] = (1,)) -> Dataset:
     """Several loose files (e.g. uploads), copied once into ``store/<hash of names and contents>`` by base name."""
     paths = list(paths)
     if not paths:
         raise DatasetError("no files given")
-    names = [os.path.basename(str(p)) for p in paths]
-    if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise DatasetError(f"{dup}: two files have this name")
+    names = distinct_names([os.path.basename(str(p)) for p in paths])
     digest = hashlib.sha256()
     for name, p in sorted(zip(names, paths)):
         digest.update(name.encode() + b"\0" + file_hash(p).encode() + b"\0")
