@@ -21,21 +21,25 @@ def shown(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _num(x) -> str:
-    return str(x) if isinstance(x, int) else f"{x:g}"
+def number_text(x) -> str:
+    """A limit as every message writes it: a whole number (int) in digits, with thousands separators from 10,000 on
+    (4096, 1,000,000,000); a real one as %g (0.0001, 1e+12)."""
+    if isinstance(x, int):
+        return f"{x:,}" if abs(x) >= 10_000 else str(x)
+    return f"{x:g}"
 
 
 def _span(lo, hi) -> str:
     if hi is None:
-        return f"at least {_num(lo)}"
-    return f"from {_num(lo)} to {_num(hi)}"
+        return f"at least {number_text(lo)}"
+    return f"from {number_text(lo)} to {number_text(hi)}"
 
 
 def real_number(name: str, value: Any, lo: float | None = None, hi: float | None = None) -> float:
     """``value`` as a finite float in [lo, hi] (either end may be None), else ``InputError`` naming ``name``."""
     wanted = f"a number {_span(lo, hi)}" if lo is not None else "a number"
     if hi is not None and lo is None:
-        wanted = f"a number up to {_num(hi)}"
+        wanted = f"a number up to {number_text(hi)}"
     if isinstance(value, bool):
         raise InputError(f"{name} must be {wanted}; got {shown(value)}.")
     try:

@@ -104,9 +104,10 @@ class Plan:
     stage_keep: tuple[int, ...] = ()  # tiles whose pass-1 graph each stage keeps for pass 2 (``tiling.tiled_costs``)
 
     def text(self) -> str:
-        """'about 85 s and 1.6 GB (tiled in 6 tiles)'."""
+        """'about 85 s and 1.6 GB (tiled in 6 tiles)'; 'under a second and 0.5 GB'."""
         tiled = f" (tiled in {self.tiles} tiles of {self.tile} px)" if self.tile else ""
-        return f"about {self.seconds:.0f} s and {gigabytes(self.peak_bytes)}{tiled}"
+        time = f"about {self.seconds:.0f} s" if self.seconds >= 0.5 else "under a second"
+        return f"{time} and {gigabytes(self.peak_bytes)}{tiled}"
 
 
 def eval_peak(h: int, w: int, tile: int | None, halo: int, precision: str) -> int:

@@ -18,13 +18,16 @@ class ImageError(InputError):
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
-    """Any Pillow mode -> RGB. Transparency is composited over white; 16-bit greys are scaled to 8 bits."""
+    """Any Pillow mode -> RGB. Transparency is composited over white; 16-bit greys are scaled to 8 bits, float greys
+    from [0, 1] (or [0, 255] where a value is above 1)."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(img, dtype=np.float64)
         top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
         img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
-    elif img.mode == "F":
-        img = Image.fromarray(np.clip(np.asarray(img), 0, 255).astype(np.uint8), "L")
+    elif img.mode == "F":  # floats: in [0, 1] when none is above 1, else in [0, 255]
+        arr = np.nan_to_num(np.asarray(img, dtype=np.float64))
+        top = 1.0 if arr.max() <= 1.0 else 255.0
+        img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
     if img.mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")
     if img.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
@@ -68,7 +71,7 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.n
     except Image.UnidentifiedImageError:
         raise ImageError(f"{name}: not an image file Pillow can read") from None
     except (OSError, SyntaxError, ValueError) as e:
-        raise ImageError(f"{name}: the image data is broken or truncated ({e})") from None
+        raise ImageError(f"{name}: the image data is broken or truncated") from None
     return np.asarray(rgb, dtype=np.uint8).copy()
 
 

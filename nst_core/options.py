@@ -46,11 +46,16 @@ def parse_style_layers(text: str) -> dict[str, float]:
     layers: dict[str, float] = {}
     for item in items:
         name, _, weight = (s.strip() for s in item.replace("=", ":").partition(":"))
+        if name in layers:
+            raise InputError(f"style layers: {shown(name)} is listed twice; list each layer once, with its weight.")
         try:
             layers[name] = float(weight) if weight else 1.0 / len(items)
         except ValueError:
             raise InputError(f"style layers: {shown(item)} is not 'layer: weight' (bad weight in {shown(item)}); "
                              "write e.g. 'relu3_1: 0.2'.") from None
+    if not any(layers.values()):  # a zero-style run is a content reconstruction: the Python API's, not a text's
+        raise InputError("style layers: every weight λ is 0, so there is no style to transfer; give at least one "
+                         "layer a weight above 0, e.g. relu1_1: 0.2.")
     return layers
 
 
@@ -92,8 +97,9 @@ class StyleOptions:
         "start half way to the style's colours where they carry little of its look (they leave over "
         f"{PALETTE_CARRIES[1]:g} of its J_style at {PALETTE_EDGE} px; all the way where they leave under "
         f"{PALETTE_CARRIES[0]:g}); off: beta and the start as given", label="balance the style", default=True)
-    tv_weight: float = setting("total-variation (smoothness) weight", range=(0, MAX_WEIGHT), label="TV weight",
-                               flag="--tv", default=0.0)
+    tv_weight: float = setting("total-variation weight: above 0 smooths the result (neighbouring pixels pulled "
+                               "together); 0 leaves it to the costs", range=(0, MAX_WEIGHT), label="TV weight",
+                               widget="number", flag="--tv", default=0.0)
     style_blend: tuple[float, ...] = setting(
         "blend weights of several style images (empty = equal)", default=())
     style_scale: float = setting("style image long edge, as a multiple of the output's", range=(0.1, 4),
@@ -116,12 +122,14 @@ class StyleOptions:
     palette_start: float = setting(
         "with init content+palette: how far the start moves from the content's colours to the style's colour mean "
         "and covariance (0: the content itself, 1: all the way)", range=(0, 1), default=1.0)
-    optimizer: str = setting(f"one of {', '.join(OPTIMIZERS)}", choices=OPTIMIZERS, default="lbfgs")
-    learning_rate: float = setting("Adam's step size in pixel units ([0, 1] scale)", range=(0, 1), flag="--lr",
-                                   default=0.02)
+    optimizer: str = setting(f"one of {', '.join(OPTIMIZERS)} (lbfgs: Gatys et al.'s quasi-Newton steps, few "
+                             "needed; adam: gradient steps of the learning rate's size, several times as many needed)",
+                             choices=OPTIMIZERS, default="lbfgs")
+    learning_rate: float = setting("Adam's step size in pixel units ([0, 1] scale)", range=(1e-4, 1), flag="--lr",
+                                   widget="number", default=0.02)
     lbfgs_history: int = setting("L-BFGS history size", range=(1, 1000), label="L-BFGS history", default=50)
     seed: int = setting("random seed (noise init; same seed and settings give the same image)", range=(0, MAX_SEED),
-                        default=0)
+                        widget="number", default=0)
     pooling: str = setting(f"VGG19 pooling: one of {', '.join(POOLINGS)}", choices=POOLINGS, default="max")
     weights: str = setting("VGG19 weights: 'caffe' (bundled) or a torchvision-format .pth path or URL",
                            default="caffe")

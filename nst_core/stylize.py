@@ -127,13 +127,13 @@ def balance_note(balance: Balance, beta: str = "beta", times: str = "x") -> str:
     """What the style's balance did, in words: to beta (``style_balance``), where it left beta more than 5 % from the
     given one, and to the start (``palette_weight``), where it took less than the whole way to the style's palette."""
     m = balance.beta_factor
+    summed = "as its Gram matrices, summed over the style image's positions, weigh {} in the course's cost"
     parts = []
     if m >= 1.05:
-        why = ([" for a style near the content"] * (balance.g > 1.02)
-               + [", as the seeds' Gram sums weigh this style more"] * (balance.r > 1.02))
+        why = ([" for a style near the content"] * (balance.g > 1.02) + [", " + summed.format("more")] * (balance.r > 1.02))
         parts.append(f"{beta} raised {m:.2g}{times}{''.join(why)}")
     elif m <= 0.95:
-        parts.append(f"{beta} lowered to {m:.2g}{times}, as the seeds' Gram sums weigh this style less")
+        parts.append(f"{beta} lowered to {m:.2g}{times}, {summed.format('less')}")
     if balance.palette < 0.995:
         parts.append(f"the start went {balance.palette:.0%} of the way to the style's colours, as they carry little of its "
                      "look")

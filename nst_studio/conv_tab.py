@@ -10,7 +10,7 @@ import gradio as gr
 
 from explorer.convs.figures import see_it
 from explorer.convs.kernels import filter_names
-from explorer.convs.samples import SAMPLE_EXTENT, SAMPLES
+from explorer.convs.samples import SAMPLE_EXTENT, SAMPLES, load_sample
 from explorer.convs.shapes import DIM_NAMES, LARGEST, PRESETS, ConvSpec, input_shape_from
 from explorer.convs.stacks import STACK_COLUMNS, STACK_EXAMPLE, make_stack
 from explorer.convs.text import STACK_HEADERS, TORCH_BUDGET, describe, describe_stack, stack_table
@@ -41,6 +41,7 @@ STACK_WIDTHS = ["15%", "12%", "14%", "14%", "10%", "11%", "9%", "8%", "7%"]  # o
 SEE_IT_3D = ("Left: the volume, with the filter's box (orange) where it sits now. Middle: the input's depth slices "
              "under the filter, its footprint boxed, each above the filter slice that multiplies it. Right: the "
              "output slice with the cell their sum makes. Move the sliders to move the filter.")
+NO_REPORT = "*No report: the message above names the field to fix.*"  # after a refused form, not the last report
 
 
 @explained("computing the layer's output shape")
@@ -134,13 +135,14 @@ def _layer_section() -> None:
     links.copy_link(TAB).wire(links.conv_link, fields)
     links.on_load(TAB, linked_layer, [*fields, report])
     texts = [field.submit for field in fields if isinstance(field, (gr.Textbox, gr.Number))]
-    gr.on([button.click, transposed.input, *texts], layer_report, fields, report, api_name="conv_layer",
+    computed = gr.on([button.click, transposed.input, *texts], layer_report, fields, report, api_name="conv_layer",
           api_description="One convolution layer (1D/2D/3D, or transposed), with every field of the app's form: "
                           "its output shape in both notations, the size formula per dimension, weights, "
                           "parameters, multiply-adds and the torch check. Sizes and per-dimension values are text "
                           "such as '14×14×14' or '5'. Use it for grouped or transposed convolutions or a given "
                           "number of channels per filter; conv_output_shape answers a plain one with fewer "
                           "arguments.")
+    computed.failure(lambda: NO_REPORT, None, report, api_visibility="private", queue=False)  # not the old layer's
     presets.input(preset_form, presets, fields, api_visibility="private", queue=False).success(
         layer_report, fields, report, api_visibility="private")
 
@@ -158,11 +160,12 @@ def _stack_section(tab: gr.Tab) -> None:
     result = gr.Dataframe(headers=list(STACK_HEADERS), interactive=False, wrap=True, label="after each layer",
                           elem_id="conv-stack-result", column_widths=STACK_WIDTHS)
     text = gr.Markdown()
-    gr.on([button.click, sizes.submit, channels.submit], stack_report, [sizes, channels, rows], [result, text],
-          api_name="conv_stack",
+    computed = gr.on([button.click, sizes.submit, channels.submit], stack_report, [sizes, channels, rows],
+                     [result, text], api_name="conv_stack",
           api_description="A stack of conv / max pool / avg pool layers: shape, weights, parameters, multiply-adds, "
                           "receptive field and jump after each layer, and a summary. Use it for several layers in "
                           "a row; for one layer use conv_output_shape, for VGG19's layers receptive_field.")
+    computed.failure(lambda: (None, NO_REPORT), None, [result, text], api_visibility="private", queue=False)
     tab.select(stack_report, [sizes, channels, rows], [result, text], api_visibility="private")
 
 
@@ -179,8 +182,23 @@ def _see_it_section(nd: int, tab: gr.Tab) -> None:
     gr.Markdown(SEE_IT_3D if nd == 3 else "The filter at the chosen output cell; orange: the input cells that make "
                 "it.")
     plot = gr.Plot(show_label=False, elem_id=f"conv-see-it-{nd}d")
+    gr.on([tab.select, sample.change, size.change], output_cells, controls, position, queue=False,
+          api_visibility="private")
     gr.on([tab.select, *(control.change for control in controls)], see_it_view, controls, plot,
           trigger_mode="always_last", show_progress="minimal", api_visibility="private")
+
+
+def output_cells(sample, filter_name, size, *position) -> list:
+    """The output cell sliders for the sample and the filter size F: 0 … N − F in each dimension, as the output has
+    N − F + 1 cells (a size being typed, not yet whole: the sliders as they are)."""
+    try:
+        F = int(size)
+    except (TypeError, ValueError):
+        updates = [gr.skip()] * len(position)
+    else:
+        updates = [gr.update(maximum=max(0, n - F), value=min(int(p or 0), max(0, n - F)))
+                   for n, p in zip(load_sample(sample).shape, position)]
+    return updates if len(updates) > 1 else updates[0]  # one slider (1D): its update itself
 
 
 def build() -> None:

@@ -18,7 +18,8 @@ from nst_core import ImageError, load_image
 from nst_core.checks import InputError
 from nst_core.disk import cache_limit, trim
 
-from .errors import named_image_check
+from .errors import guard_controls
+
 
 MAX_INPUT_PIXELS = 16_000_000  # uploads larger than this (e.g. 4000 x 4000) are refused
 SKIMAGE_DATA = Path(skimage.data.__file__).parent  # sample photos and textures that ship with scikit-image
@@ -73,11 +74,10 @@ def trim_app_files_every(seconds: float) -> threading.Thread:
 def image_input(value: str | None = None, *, label: str, **kwargs) -> gr.Image:
     """A ``gr.Image`` giving the upload's file path as it is: Gradio only reads its header (``image_mode=None``: no
     decoding and re-encoding), ``load_input`` checks its size before decoding. An unreadable upload is one sentence
-    naming the input (``errors.named_image_check``)."""
+    naming the input (``errors.guard_controls``)."""
+    guard_controls()
     kwargs.setdefault("sources", ["upload", "clipboard"])
-    image = gr.Image(value, label=label, type="filepath", image_mode=None, **kwargs)
-    image.preprocess = named_image_check(image)
-    return image
+    return gr.Image(value, label=label, type="filepath", image_mode=None, **kwargs)
 
 
 def load_input(path: str | None, what: str) -> np.ndarray:
@@ -87,4 +87,5 @@ def load_input(path: str | None, what: str) -> np.ndarray:
     try:
         return load_image(path, max_pixels=MAX_INPUT_PIXELS)
     except ImageError as e:
-        raise InputError(f"{what}: {e}") from None
+        advice = "" if ";" in str(e) else "; choose another image, or save this one again as PNG or JPEG"
+        raise InputError(f"{what}: {str(e).rstrip('.')}{advice}.") from None

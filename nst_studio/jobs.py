@@ -8,6 +8,7 @@ no output is left blank. A job that runs past its time budget is stopped the sam
 """
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -93,6 +94,17 @@ class JobBoard:
         with self._lock:
             self._waiting.add(key)
             self._cancelled.discard(key)
+
+    @contextlib.contextmanager
+    def preparing(self, key: str):
+        """Around a run's checks, before ``run``: where they refuse it, the run is no longer waiting, so a later
+        Stop finds nothing to cancel."""
+        try:
+            yield
+        except BaseException:
+            with self._lock:
+                self._waiting.discard(key)
+            raise
 
     def run(self, key: str, work: Callable[[Job], Iterator[Any]]) -> Iterator[Any]:
         """Start ``work`` under ``key`` (stopping any job still running there) and relay its items.

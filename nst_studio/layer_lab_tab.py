@@ -169,9 +169,11 @@ def lab_work(panels: list[Panel]):
     return work
 
 
-def ask_to_run_lab(request: gr.Request = None) -> None:
-    """The moment Run is pressed (before the queue starts the job): a Stop from now on cancels it."""
+def ask_to_run_lab(request: gr.Request = None) -> str:
+    """The moment Run is pressed (before the queue starts the job): a Stop from now on cancels it; the status of an
+    earlier run is cleared."""
     LAB.wait(session_key(request, "lab"))
+    return ""
 
 
 @on_gpu
@@ -179,9 +181,11 @@ def ask_to_run_lab(request: gr.Request = None) -> None:
 def run_lab(content: str | None, style: str | None, size: int = LabSettings.size, steps: int = LabSettings.steps,
             sublayer: int = LabSettings.sublayer, seed: int = LabSettings.seed, request: gr.Request = None):
     """Fill both rows of reconstructions; yields (content gallery, style gallery, status)."""
-    settings = LabSettings(size, steps, sublayer, seed).validate()
-    content_rgb, style_rgb = load_input(content, "content image"), load_input(style, "style image")
-    yield from LAB.run(session_key(request, "lab"), lab_work(lab_panels(content_rgb, style_rgb, settings)))
+    key = session_key(request, "lab")
+    with LAB.preparing(key):
+        settings = LabSettings(size, steps, sublayer, seed).validate()
+        content_rgb, style_rgb = load_input(content, "content image"), load_input(style, "style image")
+    yield from LAB.run(key, lab_work(lab_panels(content_rgb, style_rgb, settings)))
 
 
 run_lab.__doc__ += arguments_doc(run_lab, {
@@ -198,7 +202,7 @@ def stop_lab(request: gr.Request = None):
     item = LAB.stop(session_key(request, "lab"))
     if item is LAB.QUEUED:
         return gr.skip(), gr.skip(), "Stopped before it started: the lab was still waiting for its turn."
-    return item if item is not None else (gr.skip(), gr.skip(), "Stopped.")
+    return item if item is not None else (gr.skip(), gr.skip(), "Nothing to stop: the lab is not running.")
 
 
 def layer_table(sublayer: int) -> str:
@@ -249,7 +253,7 @@ def build():
     links.on_load(TAB, lambda values: [values.get(name, gr.skip()) for name in names], form)
     outputs = [content_row, style_row, status]
     sublayer.change(layer_table, sublayer, table, queue=False, api_visibility="private")
-    asked = run.click(ask_to_run_lab, queue=False, api_visibility="private")
+    asked = run.click(ask_to_run_lab, None, status, queue=False, api_visibility="private")
     asked.then(run_lab, [content, style, size, steps, sublayer, seed], outputs, api_name="layer_lab",
                show_progress="minimal", **CPU_HEAVY,
                api_description="The Layer-depth lab (Gatys et al. 2015, Fig. 1): what each depth of VGG19 keeps. "

@@ -22,18 +22,17 @@ from nst_core.checks import InputError
 from nst_core.estimate import size_within
 from nst_core.memory import memory_budget
 from nst_core.metadata import REGIONS_KEY, read_regions, read_settings, save_png
-from nst_core.options import (FULL_GAIN_STEPS, INITS, MAX_SIZE, MAX_STYLE_GAIN, MIN_STAGE_SIZE, OPTIMIZERS, PRESETS,
+from nst_core.options import (FULL_GAIN_STEPS, INITS, MAX_SIZE, MAX_STYLE_GAIN, MIN_STAGE_SIZE, PRESETS,
                               format_style_layers, preset_options)
 from nst_core.regions import REGION_COLOURS, check_regions, fit_labels, labels_to_png_text, preview
 from nst_core.stylize import balance_note
-from nst_core.vgg import FEATURE_LAYERS
 
 from . import links
 from .images import SKIMAGE_DATA, image_input, load_input, result_path
 from .errors import explained
 from .gpu import on_gpu
 from .jobs import CPU_HEAVY, JOB_BUDGET_S, Job, JobBoard, session_key
-from .controls import arguments_doc, by_name
+from .controls import arguments_doc, by_name, control
 from .plots import CostHistory, cost_figure
 from .stylize_settings import (SLIDER_RANGES, STRENGTH_RANGE, build_options, clamp_to_sliders, control_values,
                                labels_layer, painted_labels, restore_notes, style_strength)
@@ -181,9 +180,10 @@ def stylize(content: str | None, style: str | None, style_2: str | None = None, 
     best one, a PNG carrying its settings.
     """
     inputs = {name: value for name, value in locals().items() if name != "request"}  # by parameter name
-    options, content_rgb, styles, labels, note = prepare(inputs)
-    yield from JOBS.run(session_key(request, "stylize"),
-                        stylize_work(options, content_rgb, styles, content, labels, note))
+    key = session_key(request, "stylize")
+    with JOBS.preparing(key):
+        options, content_rgb, styles, labels, note = prepare(inputs)
+    yield from JOBS.run(key, stylize_work(options, content_rgb, styles, content, labels, note))
 
 
 # Each parameter's description for the HTTP API and MCP: the settings' own help (nst_core.options), and the tab's
@@ -213,7 +213,7 @@ def estimate_run(*values) -> str:
         options, content_rgb, _, _, note = prepare(dict(zip(INPUT_NAMES, values)))
         return f"{note}Starting: {planned_text(StyleTransfer(options), content_rgb.shape[:2])}."
     except InputError:
-        return gr.skip()
+        return ""  # no run's status: the job's error says what is wrong
 
 
 @explained("transferring the palette")
@@ -255,7 +255,7 @@ def stop(request: gr.Request = None):
     if item is JOBS.QUEUED:
         return gr.skip(), gr.skip(), "Stopped before it started: the job was still waiting for its turn.", gr.skip(), gr.skip()
     if item is None:
-        return gr.skip(), gr.skip(), "Stopped.", gr.skip(), gr.skip()
+        return gr.skip(), gr.skip(), "Nothing to stop: no stylization is running.", gr.skip(), gr.skip()
     image, _, status, download, compare = item  # the plot comes from the job's own stream (drawn once, not twice)
     return image, gr.skip(), status, download, compare
 
@@ -375,7 +375,7 @@ def setting_controls() -> dict:
         w["scales"] = gr.Slider(*SLIDER_RANGES["scales"], value=QUICK.scales, step=1, label="Scales (coarse to fine)",
                                 elem_id="scales-input")
     with gr.Row():
-        w["content_layer"] = gr.Dropdown(list(FEATURE_LAYERS), value=QUICK.content_layer, label="Content layer")
+        w["content_layer"] = control(StyleOptions, "content_layer", value=QUICK.content_layer, label="Content layer")
         w["style_layers"] = gr.Textbox(format_style_layers(QUICK.style_layers),
                                        label="Style layers and their λ (layer: weight, …)",
                                        info="a layer without a weight gets 1/n of the n layers listed")
@@ -385,20 +385,21 @@ def setting_controls() -> dict:
                                   info=f"balanced per style: β × ¼ to {MAX_STYLE_GAIN:g} (a pale style more; a run "
                                        f"of under {FULL_GAIN_STEPS} steps at most {MAX_STYLE_GAIN:g} × (steps/"
                                        f"{FULL_GAIN_STEPS})^¼)")
-        w["tv_weight"] = gr.Number(QUICK.tv_weight, minimum=0, label="TV weight (smoothness)")
+        w["tv_weight"] = control(StyleOptions, "tv_weight", value=QUICK.tv_weight, label="TV weight (smoothness)")
     with gr.Row():
         w["init"] = gr.Dropdown(list(INITS), value=QUICK.init, label="Start from",
                                 info="content+palette: the content in the style's colours (half way where they carry "
                                      "little of the style)")
-        w["optimizer"] = gr.Dropdown(list(OPTIMIZERS), value=QUICK.optimizer, label="Optimizer")
-        w["learning_rate"] = gr.Number(QUICK.learning_rate, minimum=0, label="Adam learning rate")
+        w["optimizer"] = control(StyleOptions, "optimizer", value=QUICK.optimizer, label="Optimizer")
+        w["learning_rate"] = control(StyleOptions, "learning_rate", value=QUICK.learning_rate,
+                                     label="Adam learning rate", visible=QUICK.optimizer == "adam")
     with gr.Row():
         w["style_scale"] = gr.Slider(*SLIDER_RANGES["style_scale"], value=QUICK.style_scale, step=0.05,
                                      label="Style scale (style size / output size)")
         w["preserve_color"] = gr.Checkbox(QUICK.preserve_color, label="Preserve the content's colours")
         w["match_style_colors"] = gr.Checkbox(QUICK.match_style_colors,
                                               label="Give the style the content's colours first")
-        w["seed"] = gr.Number(QUICK.seed, precision=0, label="Seed")
+        w["seed"] = control(StyleOptions, "seed", value=QUICK.seed, label="Seed")
     return w
 
 
@@ -408,7 +409,7 @@ def result_outputs() -> dict:
     # a fixed box: small early previews are scaled up to fill it (CSS in app.py), so it never jumps
     w["result"] = gr.Image(label="Result", type="filepath", interactive=False, elem_id="result-image",
                            buttons=["download", "fullscreen"], height=RESULT_HEIGHT)
-    w["status"] = gr.Textbox(label="Status", interactive=False, elem_id="status-line")
+    w["status"] = gr.Textbox(label="Status", interactive=False, elem_id="status-line", lines=4, max_lines=6)
     w["plot"] = gr.Plot(label="Costs per step", show_label=False, elem_id="cost-plot")
     w["compare"] = gr.ImageSlider(label="Before / after: content ↔ result (drag the handle)", type="filepath",
                                   interactive=False, elem_id="before-after", height=RESULT_HEIGHT,
@@ -462,8 +463,10 @@ def wire(w: dict) -> None:
                     api_description="Stop this session's stylization; returns the best image so far.")
     schedule = [w["size"], w["steps"], w["scales"]]
     w["preset"].input(preset_values, w["preset"], schedule, api_visibility="private", queue=False)
-    for control in schedule:
-        control.input(preset_of, schedule, w["preset"], api_visibility="private", queue=False)
+    for box in schedule:
+        box.input(preset_of, schedule, w["preset"], api_visibility="private", queue=False)
+    w["optimizer"].change(lambda name: gr.update(visible=name == "adam"), w["optimizer"], w["learning_rate"],
+                          api_visibility="private", queue=False)
     w["palette"].click(palette_only, [w["content"], w["style"], w["size"]], outputs, api_name="palette_only",
                        **CPU_HEAVY,
                        api_description="The content image with the style image's colours (mean and covariance "

@@ -122,8 +122,10 @@ def run_clip(video: str, style: str, preset: str = "Quick", size: int = DEFAULT_
 def stylize_clip(video, style, preset="Quick", size=DEFAULT_SIZE, seconds=DEFAULT_SECONDS, fps=DEFAULT_FPS,
                  temporal_weight=TEMPORAL_WEIGHT, request: gr.Request = None):
     """The tab's run: yields (latest frame, MP4, GIF, status) as the frames are done."""
-    stylizer, clip, style_rgb, plan = read_inputs(video, style, preset, size, seconds, fps, temporal_weight)
-    yield from JOBS.run(session_key(request, "video"), clip_work(stylizer, clip, style_rgb, plan))
+    key = session_key(request, "video")
+    with JOBS.preparing(key):
+        stylizer, clip, style_rgb, plan = read_inputs(video, style, preset, size, seconds, fps, temporal_weight)
+    yield from JOBS.run(key, clip_work(stylizer, clip, style_rgb, plan))
 
 
 def estimate(*inputs) -> str:
@@ -132,7 +134,7 @@ def estimate(*inputs) -> str:
     try:
         _, clip, _, plan = read_inputs(*inputs)
     except InputError:
-        return gr.skip()
+        return ""  # no run's status: the run's error says what is wrong
     return f"Starting: {plan.text()}, at {clip.fps:g} fps."
 
 
@@ -146,7 +148,7 @@ def stop(request: gr.Request = None):
     if item is JOBS.QUEUED:
         return gr.skip(), gr.skip(), gr.skip(), "Stopped before it started: the job was still waiting for its turn."
     if item is None:
-        return gr.skip(), gr.skip(), gr.skip(), "Stopped."
+        return gr.skip(), gr.skip(), gr.skip(), "Nothing to stop: no clip is being stylized."
     return item
 
 

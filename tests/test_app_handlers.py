@@ -54,11 +54,11 @@ def test_several_style_images_are_blended_with_their_weights(pair):
     (dict(content=None), "Please give a content image."),
     (dict(style=None), "Please give at least one style image."),
     (dict(size=10), "size must be a whole number from 32 to 4096; got 10."),
-    (dict(steps=2.5), "steps must be a whole number from 0 to 100000; got 2.5."),
-    (dict(steps=float("nan")), "steps must be a whole number from 0 to 100000; got nan."),
-    (dict(seed=10**30), "seed must be a whole number from 0 to 9223372036854775807; got 1000000000000000000000000000000."),
+    (dict(steps=2.5), "steps must be a whole number from 0 to 100,000; got 2.5."),
+    (dict(steps=float("nan")), "steps must be a whole number from 0 to 100,000; got nan."),
+    (dict(seed=10**30), "seed must be a whole number from 0 to 9,223,372,036,854,775,807; got 1000000000000000000000000000000."),
     (dict(tv_weight=float("inf")), "TV weight must be a number from 0 to 1e+12; got inf."),
-    (dict(learning_rate="fast"), "learning rate must be a number from 0 to 1; got 'fast'."),
+    (dict(learning_rate="fast"), "learning rate must be a number from 0.0001 to 1; got 'fast'."),
     (dict(style_layers="relu9_9: 1"), "style layer must be a conv or relu layer of VGG19"),
     (dict(style_layers="relu1_1: -3"), "style layer weight λ of relu1_1 must be a number from 0 to 1e+12; got -3.0."),
     (dict(style_layers="relu1_1: lots"), "style layers: 'relu1_1: lots' is not 'layer: weight'"),
@@ -79,7 +79,8 @@ def test_bad_and_too_large_uploads_give_one_line_errors(pair, tmp_path):
     huge = tmp_path / "huge.png"
     Image.new("1", (4100, 4100)).save(huge)  # 16.8 M pixels, a few kB on disk
     assert first_error(stylize_tab.stylize(str(garbage), pair[1], **TINY, request=request("x"))) == \
-        "content image: garbage.png: not an image file Pillow can read"
+        "content image: garbage.png: not an image file Pillow can read; choose another image, or save this one again " \
+        "as PNG or JPEG."
     # a 1-pixel sliver and a 1 x 1 image follow the one rule: enlarged to a 16 px side, never a crash
     sliver, dot = tmp_path / "sliver.png", tmp_path / "dot.png"
     Image.new("RGB", (300, 1), "red").save(sliver)
@@ -92,7 +93,8 @@ def test_bad_and_too_large_uploads_give_one_line_errors(pair, tmp_path):
     with pytest.raises(gr.Error) as info:
         image_input(label="Content image", render=False).preprocess(ImageData(path=str(garbage),
                                                                                orig_name="garbage.png"))
-    assert info.value.message == "Content image: garbage.png is not an image file Pillow can read."
+    assert info.value.message == ("Content image: garbage.png is not an image file Pillow can read; give a PNG, JPEG, "
+                                  "WebP, GIF, BMP or TIFF.")
 
 
 def test_stop_ends_the_job_at_once_and_shows_the_best_image(pair):
@@ -109,7 +111,14 @@ def test_stop_ends_the_job_at_once_and_shows_the_best_image(pair):
 
 
 def test_stop_with_nothing_running_leaves_the_outputs_alone():
-    assert stylize_tab.stop(request("idle"))[2] == "Stopped."
+    assert stylize_tab.stop(request("idle"))[2] == "Nothing to stop: no stylization is running."
+
+
+def test_a_run_refused_by_its_checks_leaves_nothing_for_stop(pair):
+    stylize_tab.ask_to_stylize(request("refused"))  # Stylize pressed with no content image
+    with pytest.raises(gr.Error, match="Please give a content image"):
+        list(stylize_tab.stylize(None, pair[1], request=request("refused")))
+    assert stylize_tab.stop(request("refused"))[2] == "Nothing to stop: no stylization is running."
 
 
 def test_stop_while_the_job_waits_in_the_queue_cancels_it_and_says_so(pair):

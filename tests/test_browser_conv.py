@@ -55,3 +55,29 @@ def test_the_3d_view_is_shown_and_follows_the_position_slider(app):
     depth.press("Enter")
     expect(figure).not_to_have_attribute("src", first)  # the filter moved: a new drawing
     assert "Traceback" not in log.read_text()
+
+
+def test_a_refused_field_names_itself_and_the_old_report_goes(app):
+    page, log = app
+    page.get_by_role("tab", name="One layer", exact=True).click()
+    channels = page.get_by_label("input channels", exact=True).first  # the one-layer form's (Stacks has one too)
+    channels.fill("0")
+    channels.press("Enter")
+    expect(page.locator(".toast-body").last).to_contain_text(
+        "input channels must be a whole number from 1 to 1,000,000,000; got 0.")  # not Gradio's nameless message
+    expect(page.get_by_text("No report: the message above names the field to fix.")).to_be_visible()
+    expect(page.get_by_text("Output 10×10×10×16", exact=False)).to_have_count(0)  # the last layer's report is gone
+    channels.fill("3")
+    channels.press("Enter")
+    expect(page.get_by_text("Output 10×10×10×16", exact=False)).to_be_visible()
+    assert "Traceback" not in log.read_text()
+
+
+def test_the_position_slider_ends_at_the_last_output_cell(app):
+    page, _ = app
+    page.get_by_role("tab", name="See it work: 1D").click()
+    size = page.get_by_label("filter size F").first
+    size.fill("15")
+    size.press("Enter")
+    position = page.get_by_label("output cell: length index").first  # the number box beside the slider
+    expect(position).to_have_attribute("max", "585")  # 600 ⊛ 15 → 586 cells: 0 … 585

@@ -99,7 +99,7 @@ def test_psnr_is_ten_log10_of_peak_squared_over_mse():
     (dict(steps="many"), "Steps per panel must be a whole number from 1 to 300"),
     (dict(steps=2.5), "Steps per panel must be a whole number from 1 to 300"),
     (dict(sublayer=3), "Content layers (1 or 2) must be a whole number from 1 to 2"),
-    (dict(seed=-1), "Seed must be a whole number from 0 to 2147483647"),
+    (dict(seed=-1), "Seed must be a whole number from 0 to 2,147,483,647"),
 ])
 def test_numbers_out_of_range_name_the_setting_its_range_and_the_value(pair, change, named):
     message = first_error(layer_lab_tab.run_lab(*pair, **{"size": 32, "steps": 1, **change}, request=request("bad")))

@@ -50,3 +50,6 @@ def test_building_the_app_installs_every_wrapper():
     images = [b for b in demo.blocks.values() if isinstance(b, gr.Image) and b.interactive is not False]
     assert sliders and all(b.preprocess.__name__ == "checked" for b in sliders)
     assert images and all(getattr(b.preprocess, "named", False) for b in images)
+    assert getattr(gr.Blocks.validate_inputs, "named", False)  # a call short of inputs: named, in order
+    assert getattr(gradio_mcp.GradioMCPServer.get_input_schema, "tidy", False)
+    assert getattr(gradio_mcp.GradioMCPServer.postprocess_output_data, "tidy", False)

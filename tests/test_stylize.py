@@ -312,13 +312,14 @@ def test_style_balance_raises_beta_for_a_near_or_heavier_style_and_lowers_it_for
     assert style_balance(100.0, 1.0) == MAX_STYLE_GAIN
     assert style_balance(2.0, 2.0, cap=3.0) == 3.0 and style_balance(1.0, 0.01, cap=3.0) == 1 / MAX_STYLE_GAIN
     assert balance_note(Balance(2.0, 1.0)) == "beta raised 2x for a style near the content"
-    assert balance_note(Balance(1.0, 2.0)) == "beta raised 2x, as the seeds' Gram sums weigh this style more"
-    assert balance_note(Balance(2.0, 1.5)) == ("beta raised 3x for a style near the content, as the seeds' Gram sums "
-                                               "weigh this style more")
+    more, less = ("as its Gram matrices, summed over the style image's positions, weigh " + how + " in the course's cost"
+                  for how in ("more", "less"))
+    assert balance_note(Balance(1.0, 2.0)) == f"beta raised 2x, {more}"
+    assert balance_note(Balance(2.0, 1.5)) == f"beta raised 3x for a style near the content, {more}"
     assert balance_note(Balance(2.0, 0.6)) == "beta raised 1.2x for a style near the content"
-    assert balance_note(Balance(1.0, 0.5)) == "beta lowered to 0.5x, as the seeds' Gram sums weigh this style less"
+    assert balance_note(Balance(1.0, 0.5)) == f"beta lowered to 0.5x, {less}"
     assert (balance_note(Balance(1.0, 0.5), beta="β was", times="×")
-            == "β was lowered to 0.5×, as the seeds' Gram sums weigh this style less")
+            == f"β was lowered to 0.5×, {less}")
     assert balance_note(Balance(1.02, 1.0)) == ""
     assert balance_note(Balance(2.0, 1.0, 0.5)) == ("beta raised 2x for a style near the content; the start went 50% of "
                                                     "the way to the style's colours, as they carry little of its look")

@@ -82,6 +82,8 @@ def test_bounds_resampling_and_even_sizes(tmp_path, tiny_pair):
     assert len(read_clip(str(tmp_path / "c.mp4"), 48, seconds=0.5).frames) == 5
     half = read_clip(str(tmp_path / "c.mp4"), 48, fps=5)
     assert len(half.frames) == 4 and half.fps == 5
+    faster = read_clip(str(tmp_path / "c.mp4"), 48, seconds=0.5, fps=30)  # the clip has 10 frames a second
+    assert len(faster.frames) == 5 and faster.fps == 10  # 0.5 s at the clip's own speed, not 3 times as fast
     assert read_clip(str(tmp_path / "c.mp4"), 35).frames[0].shape[:2] == even_size(32, 48, 35) == (24, 36)
 
 

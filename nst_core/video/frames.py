@@ -53,7 +53,9 @@ def frame_bounds(max_frames: int = 0, seconds: float = 0.0, fps: float = 0.0, so
 def read_clip(path: str, long_edge: int, *, max_frames: int = 0, seconds: float = 0.0, fps: float = 0.0) -> Clip:
     """The frames of the clip at ``path``, resized to ``even_size``; at most ``frame_bounds`` of them, from the start.
 
-    With ``fps`` the clip is resampled: frame k of the result is the last source frame shown at time k / fps."""
+    With ``fps`` the clip is resampled: frame k of the result is the last source frame shown at time k / fps. An
+    ``fps`` above the clip's own is the clip's own: it has no frames to show in between, and repeating a frame would
+    only stylize it again (the result keeps the clip's length and speed)."""
     name = os.path.basename(path)
     try:
         container = av.open(str(path))
@@ -72,6 +74,7 @@ def read_clip(path: str, long_edge: int, *, max_frames: int = 0, seconds: float 
             raise InputError(f"{name}: the file has no video track.")
         stream = container.streams.video[0]
         source_fps = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
+        fps = min(fps, source_fps) if fps else 0.0
         limit = frame_bounds(max_frames, seconds, fps, source_fps)
         frames = _decoded(container, stream, name, long_edge, limit, fps)
         if not frames:
