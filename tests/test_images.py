@@ -117,3 +117,12 @@ def test_resize_long_edge_keeps_aspect():
     rgb = np.zeros((50, 100, 3), dtype=np.uint8)
     assert resize_long_edge(rgb, 64).shape == (32, 64, 3)
     assert resize_long_edge(rgb.transpose(1, 0, 2), 64).shape == (64, 32, 3)
+
+
+@pytest.mark.parametrize("top", [1.0, 255.0])
+def test_a_float_image_keeps_its_tones(tmp_path, top):
+    ramp = np.tile(np.linspace(0, top, 64, dtype=np.float32), (8, 1))  # a float TIFF, in [0, 1] or in [0, 255]
+    Image.fromarray(ramp, "F").save(tmp_path / "ramp.tif")
+    rgb = load_image(tmp_path / "ramp.tif")
+    assert rgb[0, 0].tolist() == [0, 0, 0] and rgb[0, -1].tolist() == [255, 255, 255]
+    assert len(np.unique(rgb[..., 0])) > 32  # a ramp, not one flat colour

@@ -28,7 +28,9 @@ TEXTS = [
 ]
 BAD = [("relu1_1: much", "style layers: 'relu1_1: much' is not 'layer: weight'"),
        ("relu9_9: 1", "style layer must be a conv or relu layer of VGG19"),
-       (" , ", "style layers: give at least one style layer")]
+       (" , ", "style layers: give at least one style layer"),
+       ("relu1_1: 0.5, relu1_1: 0.5", "style layers: 'relu1_1' is listed twice; list each layer once"),
+       ("relu1_1: 0, relu3_1: 0", "style layers: every weight λ is 0, so there is no style to transfer")]
 
 
 def by_python(text):
