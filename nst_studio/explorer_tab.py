@@ -98,9 +98,13 @@ def stop_event(request: gr.Request | None) -> threading.Event:
 
 
 def stop(request: gr.Request):
+    """Stop this session's scan, page or synthesis at its next step (it then says what it kept)."""
     event = _stops.get(getattr(request, "session_hash", None) or "anonymous")
-    if event is not None:
-        event.set()
+    if event is None:
+        gr.Info("Nothing to stop: no scan or synthesis has run here yet.")
+        return
+    event.set()
+    gr.Info("Stop sent: a running scan or synthesis ends at its next step.")
 
 
 def gallery(tiles: list, mode: str, synthesised: bool) -> dict:

@@ -148,7 +148,7 @@ def lab_work(panels: list[Panel]):
                 if p.image is None:
                     continue
                 if p.done:
-                    stopped = f" (stopped at step {p.step}/{p.total_steps})" if p.stopped else ""
+                    stopped = f" · stopped at {p.step}/{p.total_steps}" if p.stopped else ""
                     done[panel.row].append((p.image, panel.caption_of(p.image) + stopped))
                     shown = list(done[panel.row])  # a copy: the consumer reads it in another thread
                 else:
@@ -226,12 +226,12 @@ def build():
         content = image_input(str(SKIMAGE_DATA / "chelsea.png"), label="Content image", height=200)
         style = image_input(str(SKIMAGE_DATA / "ihc.png"), label="Style image", height=200)
         with gr.Column():
-            size = control(LabSettings, "size", info=None, elem_id="lab-size")
+            size = control(LabSettings, "size", elem_id="lab-size")
             steps = control(LabSettings, "steps", info="content panels relu2–relu3 take 2× and 4× as many",
                             elem_id="lab-steps")
             sublayer = gr.Radio([("relu1_1 … relu5_1", 1), ("relu1_2 … relu5_2", 2)], value=default.sublayer,
                                 label="Content layers")
-            seed = control(LabSettings, "seed", info=None)
+            seed = control(LabSettings, "seed")
             with gr.Row():
                 run = gr.Button("Run the lab", variant="primary", elem_id="lab-run")
                 stop_button = gr.Button("Stop", variant="stop", elem_id="lab-stop")

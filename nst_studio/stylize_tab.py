@@ -22,8 +22,8 @@ from nst_core.checks import InputError
 from nst_core.estimate import size_within
 from nst_core.memory import memory_budget
 from nst_core.metadata import REGIONS_KEY, read_regions, read_settings, save_png
-from nst_core.options import (FULL_GAIN_STEPS, INITS, MAX_SIZE, MAX_STYLE_GAIN, MIN_STAGE_SIZE, PRESETS,
-                              format_style_layers, preset_options)
+from nst_core.options import (DEFAULT_STRENGTH, FULL_GAIN_STEPS, INITS, MAX_SIZE, MAX_STRENGTH_FACTOR, MAX_STYLE_GAIN,
+                              MIN_STAGE_SIZE, PRESETS, format_style_layers, preset_options)
 from nst_core.regions import REGION_COLOURS, check_regions, fit_labels, labels_to_png_text, preview
 from nst_core.stylize import balance_note
 
@@ -94,7 +94,7 @@ def final_line(p: Progress, job: Job) -> str:
                 f"showing the best image so far ({w}×{h} px).")
     if p.stopped:
         return f"Stopped at step {p.step}/{p.total_steps} after {p.elapsed:.1f} s; showing the best image so far ({w}×{h} px)."
-    return f"Done: {p.step} steps in {p.elapsed:.1f} s, {w}×{h} px, J = {p.J:.3g}. The PNG carries its settings."
+    return f"Done: {p.step} step{'s' * (p.step != 1)} in {p.elapsed:.1f} s, {w}×{h} px, J = {p.J:.3g}. The PNG carries its settings."
 
 
 def gain_text(st: StyleTransfer) -> str:
@@ -374,6 +374,9 @@ def setting_controls() -> dict:
                                elem_id="steps-input")
         w["scales"] = gr.Slider(*SLIDER_RANGES["scales"], value=QUICK.scales, step=1, label="Scales (coarse to fine)",
                                 elem_id="scales-input")
+    gr.Markdown(f"Each coarser size takes twice the steps of the next; a style strength above the default takes "
+                f"(β/α / {DEFAULT_STRENGTH:g})^¼ times as many at every size (at most {MAX_STRENGTH_FACTOR:g}×).",
+                elem_classes="setting-note")
     with gr.Row():
         w["content_layer"] = control(StyleOptions, "content_layer", value=QUICK.content_layer, label="Content layer")
         w["style_layers"] = gr.Textbox(format_style_layers(QUICK.style_layers),
@@ -395,7 +398,7 @@ def setting_controls() -> dict:
                                      label="Adam learning rate", visible=QUICK.optimizer == "adam")
     with gr.Row():
         w["style_scale"] = gr.Slider(*SLIDER_RANGES["style_scale"], value=QUICK.style_scale, step=0.05,
-                                     label="Style scale (style size / output size)")
+                                     label="Style scale (style size / output size)", scale=2)
         w["preserve_color"] = gr.Checkbox(QUICK.preserve_color, label="Preserve the content's colours")
         w["match_style_colors"] = gr.Checkbox(QUICK.match_style_colors,
                                               label="Give the style the content's colours first")
@@ -435,7 +438,7 @@ def build():
             with gr.Accordion("Advanced settings", open=False):
                 w |= setting_controls()
                 w["reproduce"] = gr.File(label="Reproduce: drop a PNG made here to restore its settings",
-                                         file_types=[".png"], type="filepath", height=130)
+                                         file_types=[".png"], type="filepath", height=170)
         with gr.Column(scale=1):
             w |= result_outputs()
     gr.Examples([[str(SKIMAGE_DATA / c), str(SKIMAGE_DATA / s)] for c, s in EXAMPLES], inputs=[w["content"], w["style"]],

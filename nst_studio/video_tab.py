@@ -167,11 +167,11 @@ def build():
                               info="Frame 1 runs the preset's full schedule; each later frame starts from the previous "
                                    "result carried along the motion and takes half the final steps.")
             with gr.Row():
-                size = control(VideoSettings, "size", step=16, label="Size (long edge, px)", info=None,
+                size = control(VideoSettings, "size", step=16, label="Size (px)", info=None,
                                elem_id="video-size")
-                seconds = control(VideoSettings, "seconds", step=0.1, label="Seconds from the start", info=None,
+                seconds = control(VideoSettings, "seconds", step=0.1, label="Length (s)", info=None,
                                   elem_id="video-seconds")
-                fps = control(VideoSettings, "fps", step=1, label="Frames per second", info=None, elem_id="video-fps")
+                fps = control(VideoSettings, "fps", step=1, label="Frames/s", info=None, elem_id="video-fps")
             temporal_weight = gr.Dropdown(WEIGHT_CHOICES, value=TEMPORAL_WEIGHT, label="Temporal weight γ",
                                           elem_id="video-temporal",
                                           info="How strongly each frame keeps to the previous one carried along the "

@@ -40,8 +40,8 @@ def test_stopping_the_lab_keeps_the_panels_so_far(pair):
     assert first_panel[0][1] == "relu1_1 (step 10/300)"
     content_row, style_row, status = layer_lab_tab.stop_lab(request("lab-stop"))
     assert status.startswith("Stopped after")
-    assert len(content_row) == 1 and content_row[0][1].endswith("/300)") and "(stopped at step" in content_row[0][1]
-    assert DB.search(content_row[0][1].split(" (stopped")[0])
+    assert len(content_row) == 1 and content_row[0][1].endswith("/300") and " · stopped at " in content_row[0][1]
+    assert DB.search(content_row[0][1].split(" · stopped")[0])
     assert style_row == []
     gen.close()
 
