@@ -18,6 +18,8 @@ from nst_core.checks import shown
 
 FILE_FORMAT = "Gradio File Input"  # how Gradio marks a file argument given as a URL string
 EACH = "*"  # a file position's step into every item of a list
+# what every tool with a file argument adds to its description (Gradio's names an upload tool this server lacks)
+FILES_SAID = " Give each image or clip as an http(s) URL or a data: URL (data:image/png;base64,…)."
 
 KINDS = {"integer": "a whole number", "number": "a number", "string": "text", "boolean": "true or false",
          "array": "a list", "object": "an object"}
@@ -76,6 +78,15 @@ def tidy_schema(node):
     return tidy
 
 
+def with_defaults(schema: dict, parameters: list[dict]) -> None:
+    """Give each argument its default, 0, False and "" included (Gradio's schema leaves out the falsy ones, so that
+    ``size=0``, ``seed=0`` or ``transposed=False`` read as having none)."""
+    for p in parameters:
+        argument = schema["properties"].get(p["parameter_name"])
+        if argument is not None and p.get("parameter_has_default") and "default" not in argument:
+            argument["default"] = p.get("parameter_default")
+
+
 def value_path(schema_path: list) -> list:
     """Where a file sits in a tool's arguments, from where it sits in the schema: ["regions", "background",
     "anyOf", 0] -> ["regions", "background"]; ["uploads", "items"] -> ["uploads", EACH]."""
@@ -100,6 +111,8 @@ def name_mcp_arguments() -> None:
 
     def schema(self, tool_name, parameters=None):
         schema, positions = gradio_schema(self, tool_name, parameters)
+        with_defaults(schema, self.api_info["named_endpoints"][self.tool_to_endpoint[tool_name]]["parameters"])
         return tidy_schema(schema), [value_path(p) for p in positions]
     schema.tidy = True
     GradioMCPServer.get_input_schema = schema
+    GradioMCPServer._file_data_tool_description = FILES_SAID

@@ -101,7 +101,7 @@ def test_a_print_past_the_memory_budget_is_one_sentence_and_the_server_stays_up(
                          r"size up to \d+ px", str(info.value))
         status = client.predict(handle_file(pair[0]), handle_file(pair[1]), size=48, steps=1, scales=1,
                                 api_name="/stylize")[2]
-        assert status.startswith("Done: 1 steps")
+        assert status.startswith("Done: 1 step in ")
     assert "Traceback" not in (tmp_path / "app.log").read_text()
 
 

@@ -220,3 +220,13 @@ def test_every_tool_schema_stands_on_its_own_and_describes_every_argument(mcp_ur
             assert len(argument.get("description", "")) > 10, (tool.name, name)
     sublayer = next(t for t in list_tools(mcp_url) if t.name == "layer_depth_lab").inputSchema["properties"]["sublayer"]
     assert sublayer["type"] == "integer" and sublayer["enum"] == [1, 2]
+
+
+def test_defaults_of_zero_are_defaults_and_files_are_said_as_urls(mcp_url):
+    tools = {tool.name: tool for tool in list_tools(mcp_url)}
+    assert tools["stylize_image"].inputSchema["properties"]["size"]["default"] == 0  # 0: the preset's size
+    assert tools["layer_depth_lab"].inputSchema["properties"]["seed"]["default"] == 0
+    assert tools["conv_layer_report"].inputSchema["properties"]["transposed"]["default"] is False
+    for name in ("stylize_image", "probe_photo", "stylize_video"):
+        description = tools[name].description
+        assert "data: URL" in description and "upload_file_to_gradio" not in description, name
