@@ -281,12 +281,14 @@ def lab_link(content: str | None, style: str | None, *settings) -> dict:
 VIDEO_FORM = ("style", *(f.name for f in fields(VideoSettings)))  # the Video tab's linked controls, in order
 
 
-def video_link(style: str | None, *settings) -> dict:
+def video_link(clip: str | None, style: str | None, *settings) -> dict:
     """A Video view's parameters: the style picture (if a sample; a clip cannot travel) and the settings that
     differ."""
     named = sample_name(style)
-    if style and named is None:
-        gr.Info("Your own pictures cannot travel in a link (only scikit-image's samples can): it carries the rest.")
+    left_out = ["the clip"] * bool(clip) + ["your own style picture"] * bool(style and named is None)
+    if left_out:
+        gr.Info(f"The link cannot carry {' or '.join(left_out)} (only scikit-image's sample pictures travel): it "
+                "carries the rest; give the clip again where you open it.")
     names = [f.name for f in fields(VideoSettings)]
     return {"style": named, **changed(dict(zip(names, settings)), asdict(VideoSettings()))}
 
@@ -331,8 +333,9 @@ class CopyLink:
     def wire(self, view: Callable[..., dict], inputs: list) -> None:
         """On a click, ``view(*inputs' values)`` gives the view's parameters; the page's address with them goes
         to the clipboard and into the box."""
-        self.button.click(lambda *values: query(self.tab, view(*values)), inputs, self.box, queue=False,
-                          api_visibility="private").then(None, self.box, self.box, js=COPY_JS, queue=False,
+        # queued, so that a note the view gives (gr.Info: what the link cannot carry) reaches the page
+        self.button.click(lambda *values: query(self.tab, view(*values)), inputs, self.box,
+                          api_visibility="private", show_progress="hidden").then(None, self.box, self.box, js=COPY_JS, queue=False,
                                                          api_visibility="private")
 
 

@@ -191,7 +191,7 @@ def build():
     inputs = [video, style, preset, size, seconds, fps, temporal_weight]
     outputs = [frame, result, gif, status]
     form = [style, preset, size, seconds, fps, temporal_weight]
-    link.wire(links.video_link, form)
+    link.wire(links.video_link, [video, *form])
     links.on_load(TAB, lambda values: [values.get(name, gr.skip()) for name in links.VIDEO_FORM], form)
     run.click(estimate, inputs, status, queue=False, api_visibility="private", show_progress="hidden")
     run.click(ask, queue=False, api_visibility="private").then(

@@ -9,6 +9,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from app_server import serve_app
 from nst_core.options import PRESETS
+from video_clips import write_pan
 from browser_page import CHROMIUM_ARGS
 
 
@@ -154,6 +155,17 @@ def test_a_bad_parameter_is_one_sentence_and_the_page_still_loads(site):
     assert page.locator("#link-status a, #link-status strong").count() == 0  # shown as written, not as Markdown
     assert not opened(context, url).locator("#link-status").is_visible()
     assert "Traceback" not in log.read_text()
+
+
+def test_copying_a_video_link_says_the_clip_stays_behind(site, tmp_path, tiny_pair):
+    url, context, _ = site
+    page = opened(context, url + "?tab=video&style=chelsea")
+    write_pan(tmp_path / "clip.mp4", tiny_pair[0], 4)
+    page.locator("#video-input input[type=file]").set_input_files(str(tmp_path / "clip.mp4"))
+    expect(page.locator("#video-input video")).to_have_count(1)
+    link = copied(page, "video")
+    assert params(link) == {"tab": "video", "style": "chelsea"}
+    expect(page.locator(".toast-body").last).to_contain_text("The link cannot carry the clip")
 
 
 def test_a_video_link_fills_the_style_and_bounds_and_copy_link_reopens_it(site):

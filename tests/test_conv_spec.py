@@ -75,7 +75,7 @@ def test_a_kernel_larger_than_the_input_is_an_empty_output_with_a_sentence():
     assert conv.output_shape == (16, 10, 0, 10)
     assert ("The kernel (99) is larger than the padded input (14 + 2·0 = 14) along the height: it cannot be placed "
             "even once, so the output is empty (0 cells).") == conv.empty_because()
-    assert "14 ⊛ 99 → 14 − 99 + 1 = -84 < 1: empty" in describe(conv)
+    assert "14 ⊛ 99 → 14 − 99 + 1 = −84 < 1: empty" in describe(conv)
 
 
 def test_a_transposed_layer_with_a_huge_stride_is_answered():

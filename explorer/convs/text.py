@@ -47,7 +47,8 @@ def rule_text(conv: Conv) -> str:
     if not plain:
         return "The course's rule N ⊛ F → N − F + 1 is the formula with s = 1, p = 0, d = 1; it does not apply here."
     sizes = zip(conv.input_shape[1:], conv.kernel_size)
-    steps = ", ".join(f"{n} ⊛ {k} → {n} − {k} + 1 = {n - k + 1}" + (" < 1: empty" if n < k else "") for n, k in sizes)
+    steps = ", ".join(f"{n} ⊛ {k} → {n} − {k} + 1 = {n - k + 1}".replace("= -", "= −") + (" < 1: empty" if n < k else "")
+                      for n, k in sizes)
     return f"The course's rule N ⊛ F → N − F + 1: {steps}."
 
 
@@ -72,10 +73,12 @@ def describe(conv: Conv) -> str:
         weights = "no weights: it keeps the max / average of each window, channel by channel"
     else:
         block = course_text(conv.weight_shape[1:])
+        channels = conv.weight_shape[1]
+        spans = f"{'×'.join(map(str, conv.kernel_size))} positions × {channels} channel{'s' * (channels != 1)}"
         parts = (f"one {block} block per input channel, spread over the output" if conv.transposed else
-                 f"{conv.out_channels:,} filters of {block}")
+                 f"{conv.out_channels:,} filter{'s' * (conv.out_channels != 1)} of {block}: {spans}")
         weights = (f"weight **{shape_text(conv.weight_shape)}**: {parts} (course: sizes, then channels); parameters "
-                   f"{'·'.join(map(str, conv.weight_shape))} + {conv.out_channels} biases = "
+                   f"{'·'.join(map(str, conv.weight_shape))} + {conv.out_channels} bias{'es' * (conv.out_channels != 1)} = "
                    f"**{count_text(conv.parameters)}**")
     empty = conv.empty_because()
     return "\n".join([
@@ -118,7 +121,8 @@ def describe_stack(layers: Sequence[Conv]) -> str:
         return "Add layers to the table: conv, max pool or avg pool."
     r, j = receptive_fields(layers)[-1]
     first, last = layers[0].input_shape, layers[-1].output_shape
-    text = (f"{len(layers)} layers: {course_text(first)} → **{course_text(last)}** (PyTorch {shape_text(first)} → "
+    count = f"{len(layers)} layer{'s' * (len(layers) != 1)}"
+    text = (f"{count}: {course_text(first)} → **{course_text(last)}** (PyTorch {shape_text(first)} → "
             f"{shape_text(last)}); {count_text(sum(x.parameters for x in layers))} parameters, "
             f"{count_text(sum(x.macs for x in layers))} multiply-adds; each output cell sees a "
             f"{'×'.join(map(str, r))} window of the input, neighbours are {'×'.join(map(str, j))} input cells apart.")
