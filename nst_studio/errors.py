@@ -93,25 +93,28 @@ def guard_controls() -> None:
     for cls in CONTROLS:
         if not getattr(cls.preprocess, "named", False):
             cls.preprocess = _named_preprocess(cls.preprocess)
-    if not getattr(gr.Image.preprocess, "named", False):
-        gr.Image.preprocess = named_image_check(gr.Image.preprocess)
+    for cls in (gr.Image, gr.ImageEditor):
+        if not getattr(cls.preprocess, "named", False):
+            cls.preprocess = named_image_check(cls.preprocess)
 
 
 def named_input_count(validate):
     """Gradio's check that a call gave every input of its endpoint (a raw HTTP call may leave some out), whose
     refusal names the inputs in order, instead of a ValueError the caller never sees."""
     def validated(self, block_fn, inputs):  # self: the Blocks
-        wanted = block_fn.inputs
-        if len(inputs) < len(wanted):
+        if len(inputs) < len(block_fn.inputs):
             endpoint = f"/{block_fn.api_name}" if block_fn.api_name else "this event"
             try:  # the handler's parameters name its inputs, in order
                 names = [p for p in inspect.signature(block_fn.fn).parameters if p not in ("request", "progress")]
             except (TypeError, ValueError):
                 names = []
-            if len(names) < len(wanted):
-                names = [label_of(b, type(b).__name__) for b in wanted]
-            raise bad_input(f"{endpoint} takes {len(wanted)} inputs, in this order: {', '.join(names[:len(wanted)])}; "
-                            f"got {len(inputs)}. Send them all (the page's 'Use via API' lists them).")
+            if len(names) < len(block_fn.inputs):
+                names = [label_of(b, type(b).__name__) for b in block_fn.inputs]
+            sent = [name for name, b in zip(names, block_fn.inputs) if not b.stateful]  # a gr.State is the page's
+            got = len(inputs) if len(inputs) <= len(sent) else len(inputs) - (len(block_fn.inputs) - len(sent))
+            raise bad_input(f"{endpoint} takes {len(sent)} input{'s' * (len(sent) != 1)}, in this order: "
+                            f"{', '.join(sent)}; got {max(got, 0)}. Send them all (the page's 'Use via API' lists "
+                            "them).")
         return validate(self, block_fn, inputs)
     validated.named = True
     return validated

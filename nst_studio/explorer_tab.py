@@ -162,7 +162,7 @@ show_page.__doc__ += arguments_doc(show_page, {
     "mode": "patches: each unit's 9 strongest dataset patches; projections: those patches projected back to pixels "
             "(the method below); both",
     "method": "the projection: deconvnet (Zeiler & Fergus) or guided (guided backpropagation)",
-    "page": f"which {PER_PAGE} units, by their peak activation: page 1 holds the strongest",
+    "page": f"which {service.UNITS_PER_PAGE} units, by their peak activation: page 1 holds the strongest",
     "hub": "with the Hugging Face source: the dataset as OWNER/NAME[:split[:column]]",
     "synthesise": "also synthesise each unit's image (feature visualisation) beside its patches; slow on a CPU",
 })

@@ -81,6 +81,8 @@ def named_file_moves(move):
     downloaded only from a public address: safehttpx), its refusals said as one sentence naming the input. Outputs
     (``postprocess``) are the app's own files: their failures stay server errors."""
     async def moved(data, block, postprocess=False, *args, **kwargs):
+        if not postprocess:
+            data = as_file_payloads(data)
         try:
             return await move(data, block, postprocess, *args, **kwargs)
         except gr.Error:
@@ -100,6 +102,19 @@ def named_file_moves(move):
                             "the file.") from None
     moved.named = True
     return moved
+
+
+def as_file_payloads(data):
+    """Every dict with a ``path`` inside an input's data as Gradio's file payload (its ``meta`` set), so that Gradio's
+    check that a path is an upload applies to it: a raw call's ``{"path": ...}`` without ``meta`` was passed on
+    unchecked, and the component opened any file of the server."""
+    if isinstance(data, dict):
+        if "path" in data:
+            return {**data, "meta": {"_type": "gradio.FileData"}}
+        return {key: as_file_payloads(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [as_file_payloads(value) for value in data]
+    return data
 
 
 def _file_dicts(data) -> list[dict]:

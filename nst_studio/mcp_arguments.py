@@ -14,7 +14,7 @@ from mcp.server.lowlevel import server as lowlevel
 
 from gradio.mcp import GradioMCPServer
 
-from nst_core.checks import shown
+from nst_core.checks import number_text, shown
 
 FILE_FORMAT = "Gradio File Input"  # how Gradio marks a file argument given as a URL string
 EACH = "*"  # a file position's step into every item of a list
@@ -35,6 +35,15 @@ def sentence(error: jsonschema.ValidationError) -> str:
         kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         wanted = " or ".join(KINDS.get(k, str(k)) for k in kinds)
         return f"{name} must be {wanted}; got {shown(error.instance)}."
+    if error.validator in ("minimum", "maximum"):
+        lo, hi = error.schema.get("minimum"), error.schema.get("maximum")
+        span = f"from {number_text(lo)} to {number_text(hi)}" if None not in (lo, hi) else (
+            f"at least {number_text(lo)}" if lo is not None else f"at most {number_text(hi)}")
+        return f"{name} must be {span}; got {shown(error.instance)}."
+    if error.validator == "additionalProperties":
+        extra = [key for key in error.instance if key not in error.schema.get("properties", {})]
+        return (f"{', '.join(map(str, extra))} {'is not an argument' if len(extra) == 1 else 'are not arguments'} of "
+                f"this tool; its arguments are {', '.join(error.schema.get('properties', {}))}.")
     if error.validator in ("anyOf", "oneOf"):
         kinds = [KINDS.get(option.get("type"), "nothing" if option.get("type") == "null" else "a value")
                  for option in error.validator_value]
@@ -87,6 +96,19 @@ def with_defaults(schema: dict, parameters: list[dict]) -> None:
             argument["default"] = p.get("parameter_default")
 
 
+def with_ranges(schema: dict, parameters: list[dict], block_fn) -> None:
+    """Give each number argument its control's range (``minimum``, ``maximum``), so that an agent reads it before
+    calling, and the schema's check names it."""
+    controls = [block for block in getattr(block_fn, "inputs", []) if not block.stateful]
+    for p, control in zip(parameters, controls):
+        argument = schema["properties"].get(p["parameter_name"])
+        if argument is None or p.get("label") != getattr(control, "label", None):
+            continue
+        for key in ("minimum", "maximum"):
+            if argument.get("type") in ("number", "integer") and getattr(control, key, None) is not None:
+                argument[key] = getattr(control, key)
+
+
 def value_path(schema_path: list) -> list:
     """Where a file sits in a tool's arguments, from where it sits in the schema: ["regions", "background",
     "anyOf", 0] -> ["regions", "background"]; ["uploads", "items"] -> ["uploads", EACH]."""
@@ -111,8 +133,11 @@ def name_mcp_arguments() -> None:
 
     def schema(self, tool_name, parameters=None):
         schema, positions = gradio_schema(self, tool_name, parameters)
-        with_defaults(schema, self.api_info["named_endpoints"][self.tool_to_endpoint[tool_name]]["parameters"])
-        return tidy_schema(schema), [value_path(p) for p in positions]
+        endpoint = self.tool_to_endpoint[tool_name]
+        parameters = self.api_info["named_endpoints"][endpoint]["parameters"]
+        with_defaults(schema, parameters)
+        with_ranges(schema, parameters, self.get_block_fn_from_endpoint_name(endpoint))
+        return {**tidy_schema(schema), "additionalProperties": False}, [value_path(p) for p in positions]
     schema.tidy = True
     GradioMCPServer.get_input_schema = schema
     GradioMCPServer._file_data_tool_description = FILES_SAID

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 
-from gradio import ImageSlider, State
+from gradio import ImageSlider, Number, State
 from gradio.mcp import GradioMCPServer
 
 PAGE_ONLY = (State, ImageSlider)
@@ -28,8 +28,10 @@ def one_per_output(results: list) -> list:
 
 
 def shown_outputs(components, data: list) -> list:
-    """``data`` less the values of ``PAGE_ONLY`` outputs."""
-    return [value for component, value in zip(components, data) if not isinstance(component, PAGE_ONLY)]
+    """``data`` less the values of ``PAGE_ONLY`` outputs; a number with its label ("page: 4", not "4")."""
+    return [f"{component.label}: {value}" if isinstance(component, Number) and isinstance(value, (int, float))
+            and component.label else value
+            for component, value in zip(components, data) if not isinstance(component, PAGE_ONLY)]
 
 
 def is_file(value) -> bool:

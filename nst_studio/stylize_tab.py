@@ -22,8 +22,8 @@ from nst_core.checks import InputError
 from nst_core.estimate import size_within
 from nst_core.memory import memory_budget
 from nst_core.metadata import REGIONS_KEY, read_regions, read_settings, save_png
-from nst_core.options import (DEFAULT_STRENGTH, FULL_GAIN_STEPS, INITS, MAX_SIZE, MAX_STRENGTH_FACTOR, MAX_STYLE_GAIN,
-                              MIN_STAGE_SIZE, PRESETS, format_style_layers, preset_options)
+from nst_core.options import (DEFAULT_STRENGTH, FULL_GAIN_STEPS, INITS, MAX_STRENGTH_FACTOR, MAX_STYLE_GAIN, PRESETS,
+                              format_style_layers, preset_options)
 from nst_core.regions import REGION_COLOURS, check_regions, fit_labels, labels_to_png_text, preview
 from nst_core.stylize import balance_note
 
@@ -199,6 +199,8 @@ stylize.__doc__ += arguments_doc(stylize, {
     "style_3_weight": "blend weight of the third style, 0 to 1",
     "strength": f"style strength log10(beta / alpha) with alpha = 1, {STRENGTH_RANGE[0]:g} to {STRENGTH_RANGE[1]:g} "
                 f"(the default {style_strength(QUICK):.2f} is beta = {QUICK.beta:g})",
+    "style_layers": "style layers and their weights λ as text, 'relu1_1: 0.5, relu3_1' (a layer without a weight gets "
+                    "1/n of the n layers listed)",
     "regions": "painted regions (the image editor's value: red, green and blue layers) that take their own styles",
     **{f"{c}_style": f"the style image of the {c} region" for c in REGION_COLOURS},
     "restored_regions": "the regions mask of a reproduced PNG, as labels (0: no region, 1-3: red, green, blue)",
@@ -225,14 +227,15 @@ def palette_only(content: str | None, style: str | None, size: int = QUICK.size)
     p = next(transfer.iter_stylize(content_rgb, [style_rgb]))
     path = save_result(p.image, options, transfer.model.identity)
     h, w = p.size
-    return (path, gr.skip(), f"Palette only: the content with the style's colours, {w}×{h} px, in {p.elapsed:.2f} s. "
+    return (path, None, f"Palette only: the content with the style's colours, {w}×{h} px, in {p.elapsed:.2f} s. "
             "The PNG carries its settings.", path, (content, path))
 
 
 palette_only.__doc__ += arguments_doc(palette_only, {
     "content": "the photo whose colours are replaced",
     "style": "the image whose colours (their mean and covariance) are taken",
-    "size": f"long edge of the result in pixels, {MIN_STAGE_SIZE} to {MAX_SIZE} (aspect ratio kept)",
+    "size": f"long edge of the result in pixels, {SLIDER_RANGES['size'][0]} to {SLIDER_RANGES['size'][1]} (aspect "
+            "ratio kept)",
 })
 
 

@@ -252,3 +252,23 @@ def test_a_raw_call_short_of_inputs_names_them_in_order(server, endpoint, data, 
     error = json.loads(stream.split("event: error\ndata: ", 1)[1].splitlines()[0])["error"]
     assert error.startswith(f"/{endpoint} takes ") and inputs in error
     assert_clean(error)
+
+
+def test_a_raw_file_payload_without_meta_must_still_be_an_upload(server):
+    running, _, log = server
+    anywhere = os.path.join(os.path.dirname(__import__("matplotlib").__file__), "mpl-data", "images", "hand.png")
+    for payload in ({"path": anywhere}, {"path": anywhere, "meta": {}}):  # not this app's upload: never opened
+        stream = raw_call(running.url, "palette_only", [payload, payload, 32])
+        assert "event: error" in stream and "hand.png" not in stream.split("event: error", 1)[1]
+        error = json.loads(stream.split("event: error\ndata: ", 1)[1].splitlines()[0])["error"]
+        assert error == ("Content image: that file is not an upload; upload the image, or give a public http(s) "
+                         "address of one.")
+    assert "Traceback" not in log.read_text()
+
+
+def test_stylize_short_of_inputs_counts_only_what_a_caller_sends(server):
+    running, _, _ = server
+    stream = raw_call(running.url, "stylize", [None] * 24)
+    error = json.loads(stream.split("event: error\ndata: ", 1)[1].splitlines()[0])["error"]
+    assert error.startswith("/stylize takes 25 inputs, in this order: content, style,") and "got 24." in error
+    assert "restored_regions" not in error  # the page's own state: no caller sends it

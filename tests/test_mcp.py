@@ -230,3 +230,24 @@ def test_defaults_of_zero_are_defaults_and_files_are_said_as_urls(mcp_url):
     for name in ("stylize_image", "probe_photo", "stylize_video"):
         description = tools[name].description
         assert "data: URL" in description and "upload_file_to_gradio" not in description, name
+
+
+def test_a_painted_layer_that_is_no_image_is_one_sentence(mcp_url):
+    text_file = "data:image/png;base64," + base64.b64encode(b"not a picture at all" * 10).decode()
+    result = call_tool(mcp_url, "stylize_with_settings", {"content": png_data_url(0), "style": png_data_url(1),
+                                                          "regions": {"layers": [text_file]}})
+    assert result.isError
+    assert text_of(result).startswith("Paint regions: ") and "not an image file Pillow can read" in text_of(result)
+
+
+def test_ranges_are_in_the_schema_and_an_unknown_argument_is_named(mcp_url):
+    tools = {tool.name: tool for tool in list_tools(mcp_url)}
+    size = tools["stylize_with_settings"].inputSchema["properties"]["size"]
+    assert (size["minimum"], size["maximum"]) == (32, 2048)  # the Stylize tab's slider
+    steps = tools["layer_depth_lab"].inputSchema["properties"]["steps"]
+    assert (steps["minimum"], steps["maximum"]) == (1, 300)
+    result = call_tool(mcp_url, "layer_depth_lab", {"content": png_data_url(0), "style": png_data_url(1), "steps": 999})
+    assert result.isError and "steps must be from 1 to 300; got 999." in text_of(result)
+    result = call_tool(mcp_url, "transfer_palette", {"content": png_data_url(0), "style": png_data_url(1), "bogus": 1})
+    assert result.isError and "bogus is not an argument of this tool; its arguments are content, style, size." \
+        in text_of(result)
