@@ -182,8 +182,8 @@ def _see_it_section(nd: int, tab: gr.Tab) -> None:
     gr.Markdown(SEE_IT_3D if nd == 3 else "The filter at the chosen output cell; orange: the input cells that make "
                 "it.")
     plot = gr.Plot(show_label=False, elem_id=f"conv-see-it-{nd}d")
-    gr.on([tab.select, sample.change, size.change], output_cells, controls, position, queue=False,
-          api_visibility="private")
+    gr.on([tab.select, sample.change, size.change], output_cells, controls, position, concurrency_limit=None,
+          show_progress="hidden", api_visibility="private")
     gr.on([tab.select, *(control.change for control in controls)], see_it_view, controls, plot,
           trigger_mode="always_last", show_progress="minimal", api_visibility="private")
 

@@ -104,7 +104,8 @@ def stop(request: gr.Request):
         gr.Info("Nothing to stop: no scan or synthesis has run here yet.")
         return
     event.set()
-    gr.Info("Stop sent: a running scan or synthesis ends at its next step.")
+    gr.Info("Stop sent: a scan or synthesis running now ends at its next step; one that has finished keeps its "
+            "result.")
 
 
 def gallery(tiles: list, mode: str, synthesised: bool) -> dict:

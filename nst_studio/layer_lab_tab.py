@@ -237,7 +237,7 @@ def build():
                 stop_button = gr.Button("Stop", variant="stop", elem_id="lab-stop")
             link = links.copy_link(TAB)
     status = gr.Textbox(label="Status", interactive=False, elem_id="lab-status")
-    gallery = dict(columns=5, fit_columns=False, rows=1, height=256, object_fit="contain",  # 5 fixed columns:
+    gallery = dict(columns=5, fit_columns=False, rows=1, height=300, object_fit="contain",  # 5 fixed columns:
                    allow_preview=False)  # the first panels keep their final size, the row never scrolls
     content_row = gr.Gallery(label="Content reconstructions: relu1 → relu5 (caption: PSNR against the content image)",
                              elem_id="lab-content-row", **gallery)

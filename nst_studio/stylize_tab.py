@@ -455,8 +455,11 @@ def wire(w: dict) -> None:
     outputs = [w["result"], w["plot"], w["status"], w["download"], w["compare"]]
     inputs = by_name(stylize, w)
     regions, restored = w["regions"], w["restored_regions"]
-    w["run"].click(estimate_run, inputs, w["status"], queue=False, api_visibility="private", show_progress="hidden")
-    asked = w["run"].click(ask_to_stylize, queue=False, api_visibility="private")
+    # queued (no limit), not queue=False: a control refused by its check is then one toast, not a failed request,
+    # and the job is not asked for
+    estimated = w["run"].click(estimate_run, inputs, w["status"], api_visibility="private", show_progress="hidden",
+                               concurrency_limit=None)
+    asked = estimated.success(ask_to_stylize, queue=False, api_visibility="private")
     asked.then(
         stylize, inputs=inputs,
         outputs=outputs, api_name="stylize", show_progress="minimal",
@@ -470,7 +473,8 @@ def wire(w: dict) -> None:
     schedule = [w["size"], w["steps"], w["scales"]]
     w["preset"].input(preset_values, w["preset"], schedule, api_visibility="private", queue=False)
     for box in schedule:
-        box.input(preset_of, schedule, w["preset"], api_visibility="private", queue=False)
+        box.input(preset_of, schedule, w["preset"], api_visibility="private", concurrency_limit=None,
+                  show_progress="hidden")  # queued: a number typed past the slider's range is a toast
     w["optimizer"].change(lambda name: gr.update(visible=name == "adam"), w["optimizer"], w["learning_rate"],
                           api_visibility="private", queue=False)
     w["palette"].click(palette_only, [w["content"], w["style"], w["size"]], outputs, api_name="palette_only",

@@ -193,7 +193,9 @@ def build():
     form = [style, preset, size, seconds, fps, temporal_weight]
     link.wire(links.video_link, [video, *form])
     links.on_load(TAB, lambda values: [values.get(name, gr.skip()) for name in links.VIDEO_FORM], form)
-    run.click(estimate, inputs, status, queue=False, api_visibility="private", show_progress="hidden")
-    run.click(ask, queue=False, api_visibility="private").then(
+    # queued (no limit): a control refused by its check is one toast, and the job is not asked for
+    estimated = run.click(estimate, inputs, status, api_visibility="private", show_progress="hidden",
+                          concurrency_limit=None)
+    estimated.success(ask, queue=False, api_visibility="private").then(
         stylize_clip, inputs, outputs, api_visibility="private", show_progress="minimal", **CPU_HEAVY)
     stop_button.click(stop, outputs=outputs, concurrency_limit=None, api_visibility="private")

@@ -74,6 +74,21 @@ def test_stylize_an_example_then_stop_a_second_run(page, tmp_path):
     assert Image.open(shot).size[0] == 1400
 
 
+def test_a_number_past_its_range_is_one_toast_naming_it_and_no_failed_request(page):
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 500 else None)
+    tv = page.get_by_label("TV weight (smoothness)")
+    tv.fill("-5")
+    page.locator("#stylize-button").click()
+    toast = page.locator(".toast-body", has_text="TV weight (smoothness) must be a number from 0 to 1e+12; got -5.")
+    expect(toast).to_have_count(1)  # once: the job is not asked for after the check refused the form
+    page.wait_for_timeout(1000)
+    assert failed == []  # the refusal is an answer, not a server error
+    tv.fill("0")
+    for close in page.locator(".toast-body .toast-close").all():
+        close.click()
+
+
 def test_layer_lab_shows_its_formulas_rendered(page, tmp_path):
     page.get_by_role("tab", name="Layer-depth lab").click()
     expect(page.locator(".katex").first).to_be_visible()

@@ -52,6 +52,13 @@ def test_both_rows_show_all_panels_with_whole_psnr_captions_and_hold_still(lab, 
         assert facts["inner"] <= 1 and facts["innerX"] <= 1, (row, facts)  # no scrolling inside the row
         assert len(facts["captions"]) == 5 and all(c["whole"] for c in facts["captions"]), facts["captions"]
         assert all(re.fullmatch(r"relu\S+( (\+|…) relu\S+)? · \d+\.\d dB", c["text"]) for c in facts["captions"])
+        gallery = page.locator(row).bounding_box()
+        for caption in page.locator(f"{row} .caption-label").all():  # drawn below its picture, inside the row
+            box = caption.bounding_box()
+            assert box["height"] >= 10 and box["y"] + box["height"] <= gallery["y"] + gallery["height"], (box, gallery)
+            tile = caption.evaluate("c => { const r = c.closest('.thumbnail-item').getBoundingClientRect(); "
+                                    "return r.y + r.height; }")
+            assert box["y"] + box["height"] <= tile + 1  # not cut off by its tile
         for item in page.locator(f"{row} .thumbnail-item").all():  # inside the window: all five seen at once
             box = item.bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= 1400
