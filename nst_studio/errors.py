@@ -25,7 +25,8 @@ def user_error(error: BaseException, doing: str) -> gr.Error:
     if isinstance(error, gr.Error):
         return error
     if isinstance(error, InputError):
-        return gr.Error(str(error).splitlines()[0], print_exception=False)
+        sentence = str(error).splitlines()[0]
+        return gr.Error(sentence if sentence.endswith((".", "?", "!")) else sentence + ".", print_exception=False)
     if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
         log.error("out of memory while %s", doing, exc_info=error)
         return gr.Error(f"The server ran out of memory while {doing}. Try a smaller size or fewer images.",
@@ -176,7 +177,7 @@ class _NamedModel:
         return getattr(self._model, name)
 
 
-def _whole(block) -> bool:
+def whole(block) -> bool:
     """A control that only takes whole numbers: a Number with precision 0, a Slider with whole steps."""
     if isinstance(block, gr.Slider):
         return float(block.step).is_integer() and float(block.minimum).is_integer()
@@ -190,9 +191,9 @@ def _allowed(block) -> str:
     if isinstance(block, gr.Checkbox):
         return "true or false"
     lo, hi = getattr(block, "minimum", None), getattr(block, "maximum", None)
-    if _whole(block):
+    if whole(block):
         lo, hi = (None if v is None else int(v) for v in (lo, hi))
-    kind = "a whole number" if _whole(block) else "a number"
+    kind = "a whole number" if whole(block) else "a number"
     if lo is not None and hi is not None:
         return f"{kind} from {number_text(lo)} to {number_text(hi)}"
     if lo is not None:
@@ -212,7 +213,7 @@ def _named_preprocess(preprocess):
             if isinstance(payload, bool) or not isinstance(payload, (int, float)) or payload != payload \
                     or payload in (float("inf"), float("-inf")):
                 raise bad_input(message)
-            if _whole(self) and payload != int(payload):  # Gradio would silently round 1.5 to 2
+            if whole(self) and payload != int(payload):  # Gradio would silently round 1.5 to 2
                 raise bad_input(message)
         try:
             return preprocess(self, payload)

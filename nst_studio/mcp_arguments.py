@@ -16,6 +16,8 @@ from gradio.mcp import GradioMCPServer
 
 from nst_core.checks import number_text, shown
 
+from .errors import whole
+
 FILE_FORMAT = "Gradio File Input"  # how Gradio marks a file argument given as a URL string
 EACH = "*"  # a file position's step into every item of a list
 # what every tool with a file argument adds to its description (Gradio's names an upload tool this server lacks)
@@ -39,7 +41,8 @@ def sentence(error: jsonschema.ValidationError) -> str:
         lo, hi = error.schema.get("minimum"), error.schema.get("maximum")
         span = f"from {number_text(lo)} to {number_text(hi)}" if None not in (lo, hi) else (
             f"at least {number_text(lo)}" if lo is not None else f"at most {number_text(hi)}")
-        return f"{name} must be {span}; got {shown(error.instance)}."
+        kind = "a whole number" if error.schema.get("type") == "integer" else "a number"
+        return f"{name} must be {kind} {span}; got {shown(error.instance)}."
     if error.validator == "additionalProperties":
         extra = [key for key in error.instance if key not in error.schema.get("properties", {})]
         return (f"{', '.join(map(str, extra))} {'is not an argument' if len(extra) == 1 else 'are not arguments'} of "
@@ -104,9 +107,13 @@ def with_ranges(schema: dict, parameters: list[dict], block_fn) -> None:
         argument = schema["properties"].get(p["parameter_name"])
         if argument is None or p.get("label") != getattr(control, "label", None):
             continue
+        if argument.get("type") not in ("number", "integer"):
+            continue
         for key in ("minimum", "maximum"):
-            if argument.get("type") in ("number", "integer") and getattr(control, key, None) is not None:
+            if getattr(control, key, None) is not None:
                 argument[key] = getattr(control, key)
+        if whole(control):
+            argument["type"] = "integer"
 
 
 def value_path(schema_path: list) -> list:

@@ -247,7 +247,7 @@ def test_ranges_are_in_the_schema_and_an_unknown_argument_is_named(mcp_url):
     steps = tools["layer_depth_lab"].inputSchema["properties"]["steps"]
     assert (steps["minimum"], steps["maximum"]) == (1, 300)
     result = call_tool(mcp_url, "layer_depth_lab", {"content": png_data_url(0), "style": png_data_url(1), "steps": 999})
-    assert result.isError and "steps must be from 1 to 300; got 999." in text_of(result)
+    assert result.isError and "steps must be a whole number from 1 to 300; got 999." in text_of(result)
     result = call_tool(mcp_url, "transfer_palette", {"content": png_data_url(0), "style": png_data_url(1), "bogus": 1})
     assert result.isError and "bogus is not an argument of this tool; its arguments are content, style, size." \
         in text_of(result)

@@ -85,7 +85,7 @@ def test_synthesised_images_sit_beside_the_patches_and_in_the_detail(uploads, mo
 
 
 def test_errors_are_one_line_gradio_errors(uploads, tmp_path):
-    with pytest.raises(gr.Error, match="upload a zip of images or a few image files first"):
+    with pytest.raises(gr.Error, match="give a zip of images or a few image files first"):
         last(explorer_tab.show_page(explorer_tab.UPLOAD, None, "conv1_1", "patches", "deconvnet", 1, Request(),
                                     no_progress))
     (tmp_path / "x.zip").write_text("not a zip")

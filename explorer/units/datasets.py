@@ -288,7 +288,7 @@ def files_dataset(paths: Iterable[str | os.PathLike], store: str | os.PathLike,
             shutil.copyfile(p, os.path.join(tmp, name))
 
     folder = _store_folder(store, "files-" + digest.hexdigest()[:24], copy_all)
-    return folder_dataset(folder, zooms, name=f"{len(paths)} uploaded files")
+    return folder_dataset(folder, zooms, name=f"{len(paths)} uploaded file{'s' * (len(paths) != 1)}")
 
 
 def open_dataset(spec: str, store: str | os.PathLike, zooms: tuple[int, ...] | None = None) -> Source:

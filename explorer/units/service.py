@@ -44,7 +44,7 @@ def uploaded_dataset(paths: Sequence[str]) -> Dataset:
     """One ``.zip`` or several image files (uploads) -> a dataset stored under the cache folder."""
     paths = [str(p) for p in paths or []]
     if not paths:
-        raise DatasetError("upload a zip of images or a few image files first")
+        raise DatasetError("give a zip of images or a few image files first (uploads, or URLs over the API)")
     store = cache_dir() / "datasets"
     zips = [p for p in paths if p.lower().endswith(".zip")]
     if zips and len(paths) > 1:

@@ -65,7 +65,8 @@ def read_clip(path: str, long_edge: int, *, max_frames: int = 0, seconds: float 
         raise InputError(f"{name}: is a folder, not a video file.") from None
     except (av.error.FFmpegError, UnicodeDecodeError):
         if _has_video_signature(path):
-            raise InputError(f"{name}: the video container is corrupt or truncated; no frame could be read.") from None
+            raise InputError(f"{name}: the video container is corrupt or truncated, and no frame could be read; give "
+                             "another MP4, WebM, MOV or GIF clip.") from None
         raise InputError(f"{name}: not a video file PyAV can read (MP4, WebM, MOV, AVI or GIF).") from None
     except OSError as e:
         raise InputError(f"{name}: cannot read the file ({e.strerror or e}).") from None
@@ -112,7 +113,8 @@ def _decoded(container, stream, name: str, long_edge: int, limit: int, fps: floa
                 break
     except av.error.FFmpegError:
         if not frames:
-            raise InputError(f"{name}: the video data is corrupt or truncated; no frame could be decoded.") from None
+            raise InputError(f"{name}: the video data is corrupt or truncated, and no frame could be decoded; give "
+                             "another MP4, WebM, MOV or GIF clip.") from None
         # a truncated file: the frames before the damage are kept
     return frames
 

@@ -258,7 +258,7 @@ def cases(base: str, web: str, tmp: str, canaries: dict[str, str], quick: bool) 
                                       1, 0]), "Content image: that file is not an upload"),
              ("MCP layer_depth_lab", "size 1000", functools.partial(
                  mcp, mcp_url, "layer_depth_lab", {"content": ok, "style": ok, "size": 1000, "steps": 1}),
-              "Size (px) must be a whole number from 32 to 192; got 1000")]
+              "size must be a whole number from 32 to 192; got 1000")]  # the schema's range, named as sent
     rows += [("MCP stylize_image", "2048 px at NST_MAX_MEMORY=1G", functools.partial(
         mcp, mcp_url, "stylize_image", {"content": ok, "style": ok, "preset": "Quick", "size": 2048}),
         "choose a size up to")]
