@@ -130,7 +130,8 @@ def balance_note(balance: Balance, beta: str = "beta", times: str = "x") -> str:
     summed = "as its Gram matrices, summed over the style image's positions, weigh {} in the course's cost"
     parts = []
     if m >= 1.05:
-        why = ([" for a style near the content"] * (balance.g > 1.02) + [", " + summed.format("more")] * (balance.r > 1.02))
+        why = ([" for a style near the content"] * (balance.g > 1.02)
+               + [", " + summed.format("more")] * (balance.r > 1.02))
         parts.append(f"{beta} raised {m:.2g}{times}{''.join(why)}")
     elif m <= 0.95:
         parts.append(f"{beta} lowered to {m:.2g}{times}, {summed.format('less')}")

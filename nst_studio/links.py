@@ -334,9 +334,9 @@ class CopyLink:
         """On a click, ``view(*inputs' values)`` gives the view's parameters; the page's address with them goes
         to the clipboard and into the box."""
         # queued, so that a note the view gives (gr.Info: what the link cannot carry) reaches the page
-        self.button.click(lambda *values: query(self.tab, view(*values)), inputs, self.box,
-                          api_visibility="private", show_progress="hidden").then(None, self.box, self.box, js=COPY_JS, queue=False,
-                                                         api_visibility="private")
+        copied = self.button.click(lambda *values: query(self.tab, view(*values)), inputs, self.box,
+                                   api_visibility="private", show_progress="hidden")
+        copied.then(None, self.box, self.box, js=COPY_JS, queue=False, api_visibility="private")
 
 
 def copy_link(tab: str) -> CopyLink:

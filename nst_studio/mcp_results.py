@@ -8,8 +8,9 @@ index out of range"). ``tidy_mcp_results`` makes the server
 - take the tuple as one value per output, less the page's own outputs (``PAGE_ONLY``: a ``gr.State``, the
   before/after slider of images the tool already gives);
 - leave out what a handler did not change (``gr.skip()``, an update without a value) and empty outputs;
-- give an update's value, a plot as its image, a gallery as its images and captions, a table as Markdown, data as JSON, and a
-  file given by an earlier output (the result again, to download) once.
+- give an update's value, a plot as its image, a gallery as its images and captions, a table as Markdown, data as
+  JSON, and a number with its label;
+- give a file once, though a later output gives it again (the result as the PNG to download).
 """
 from __future__ import annotations
 
@@ -28,13 +29,14 @@ def one_per_output(results: list) -> list:
 
 
 def shown_outputs(components, data: list) -> list:
-    """``data`` less the values of ``PAGE_ONLY`` outputs; a number with its label ("page: 4", not "4")."""
+    """``data`` less the values of ``PAGE_ONLY`` outputs; a number with its label ("Page: 4", not "4")."""
     return [f"{component.label}: {value}" if isinstance(component, Number) and isinstance(value, (int, float))
             and component.label else value
             for component, value in zip(components, data) if not isinstance(component, PAGE_ONLY)]
 
 
 def is_file(value) -> bool:
+    """A file payload as Gradio sends it: {"path": ..., "meta": {...}, ...}."""
     return isinstance(value, dict) and "path" in value and "meta" in value
 
 

@@ -94,7 +94,8 @@ def final_line(p: Progress, job: Job) -> str:
                 f"showing the best image so far ({w}×{h} px).")
     if p.stopped:
         return f"Stopped at step {p.step}/{p.total_steps} after {p.elapsed:.1f} s; showing the best image so far ({w}×{h} px)."
-    return f"Done: {p.step} step{'s' * (p.step != 1)} in {p.elapsed:.1f} s, {w}×{h} px, J = {p.J:.3g}. The PNG carries its settings."
+    steps = f"{p.step} step{'s' * (p.step != 1)}"
+    return f"Done: {steps} in {p.elapsed:.1f} s, {w}×{h} px, J = {p.J:.3g}. The PNG carries its settings."
 
 
 def gain_text(st: StyleTransfer) -> str:

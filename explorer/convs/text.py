@@ -47,8 +47,8 @@ def rule_text(conv: Conv) -> str:
     if not plain:
         return "The course's rule N ⊛ F → N − F + 1 is the formula with s = 1, p = 0, d = 1; it does not apply here."
     sizes = zip(conv.input_shape[1:], conv.kernel_size)
-    steps = ", ".join(f"{n} ⊛ {k} → {n} − {k} + 1 = {n - k + 1}".replace("= -", "= −") + (" < 1: empty" if n < k else "")
-                      for n, k in sizes)
+    steps = ", ".join(f"{n} ⊛ {k} → {n} − {k} + 1 = {n - k + 1}".replace("= -", "= −")  # a minus sign
+                      + (" < 1: empty" if n < k else "") for n, k in sizes)
     return f"The course's rule N ⊛ F → N − F + 1: {steps}."
 
 
@@ -78,7 +78,8 @@ def describe(conv: Conv) -> str:
         parts = (f"one {block} block per input channel, spread over the output" if conv.transposed else
                  f"{conv.out_channels:,} filter{'s' * (conv.out_channels != 1)} of {block}: {spans}")
         weights = (f"weight **{shape_text(conv.weight_shape)}**: {parts} (course: sizes, then channels); parameters "
-                   f"{'·'.join(map(str, conv.weight_shape))} + {conv.out_channels} bias{'es' * (conv.out_channels != 1)} = "
+                   f"{'·'.join(map(str, conv.weight_shape))} + {conv.out_channels} "
+                   f"bias{'es' * (conv.out_channels != 1)} = "
                    f"**{count_text(conv.parameters)}**")
     empty = conv.empty_because()
     return "\n".join([
