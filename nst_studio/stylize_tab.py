@@ -398,7 +398,7 @@ def setting_controls() -> dict:
                                 info="content+palette: the content in the style's colours (half way where they carry "
                                      "little of the style)")
         w["optimizer"] = control(StyleOptions, "optimizer", value=QUICK.optimizer, label="Optimizer")
-        w["learning_rate"] = control(StyleOptions, "learning_rate", value=QUICK.learning_rate,
+        w["learning_rate"] = control(StyleOptions, "learning_rate", value=QUICK.learning_rate, step=0.005,
                                      label="Adam learning rate", visible=QUICK.optimizer == "adam")
     with gr.Row():
         w["style_scale"] = gr.Slider(*SLIDER_RANGES["style_scale"], value=QUICK.style_scale, step=0.05,
