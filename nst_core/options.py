@@ -89,7 +89,7 @@ class StyleOptions:
     near_style_gain: bool = setting(
         "balance beta for each style: raise it for a style whose Gram statistics are near the content's (a pale, "
         "low-contrast or photo-like style), so the default strength lays it as visibly as a busy one, and keep the "
-        "pull that the seeds' Gram sums give a style image larger or smaller than the content: beta x g r within "
+        "pull that the course's Gram sums give a style image larger or smaller than the content: beta x g r within "
         f"[1/{MAX_STYLE_GAIN:g}, {MAX_STYLE_GAIN:g}] ({MAX_STYLE_GAIN:g} x (steps/{FULL_GAIN_STEPS})^(1/4) under "
         f"{FULL_GAIN_STEPS} steps), g = max(1, rho / {NEAR_STYLE_RHO:g}), rho = "
         "the content's mean 1/2 a^2 at the content layer over its own J_style, r = its J_style with the style's Gram "

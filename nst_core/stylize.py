@@ -136,8 +136,8 @@ def balance_note(balance: Balance, beta: str = "beta", times: str = "x") -> str:
     elif m <= 0.95:
         parts.append(f"{beta} lowered to {m:.2g}{times}, {summed.format('less')}")
     if balance.palette < 0.995:
-        parts.append(f"the start went {balance.palette:.0%} of the way to the style's colours, as they carry little of its "
-                     "look")
+        parts.append(f"the start went {balance.palette:.0%} of the way to the style's colours, as they carry little of "
+                     "its look")
     return "; ".join(parts)
 
 

@@ -99,9 +99,8 @@ def stack_report(sizes, channels, rows) -> tuple[list[list], str]:
 stack_report.__doc__ += arguments_doc(stack_report, {
     "sizes": LAYER_FIELDS["sizes"], "channels": LAYER_FIELDS["channels"],
     "rows": f"the layers, as {{\"headers\": [{', '.join(STACK_COLUMNS)}], \"data\": [[one row per layer], ...]}}, "
-            "'layer' being "
-            "conv, max pool or avg pool (a pool's filters left blank; blank stride: the kernel size for a pool, 1 "
-            "for a conv)",
+            "'layer' being conv, max pool or avg pool (a pool's filters left blank; blank stride: the kernel size "
+            "for a pool, 1 for a conv)",
 })
 
 
@@ -136,12 +135,12 @@ def _layer_section() -> None:
     links.on_load(TAB, linked_layer, [*fields, report])
     texts = [field.submit for field in fields if isinstance(field, (gr.Textbox, gr.Number))]
     computed = gr.on([button.click, transposed.input, *texts], layer_report, fields, report, api_name="conv_layer",
-          api_description="One convolution layer (1D/2D/3D, or transposed), with every field of the app's form: "
-                          "its output shape in both notations, the size formula per dimension, weights, "
-                          "parameters, multiply-adds and the torch check. Sizes and per-dimension values are text "
-                          "such as '14×14×14' or '5'. Use it for grouped or transposed convolutions or a given "
-                          "number of channels per filter; conv_output_shape answers a plain one with fewer "
-                          "arguments.")
+                     api_description="One convolution layer (1D/2D/3D, or transposed), with every field of the app's "
+                                     "form: its output shape in both notations, the size formula per dimension, "
+                                     "weights, parameters, multiply-adds and the torch check. Sizes and per-dimension "
+                                     "values are text such as '14×14×14' or '5'. Use it for grouped or transposed "
+                                     "convolutions or a given number of channels per filter; conv_output_shape answers "
+                                     "a plain one with fewer arguments.")
     computed.failure(lambda: NO_REPORT, None, report, api_visibility="private", queue=False)  # not the old layer's
     presets.input(preset_form, presets, fields, api_visibility="private", queue=False).success(
         layer_report, fields, report, api_visibility="private")
@@ -162,9 +161,10 @@ def _stack_section(tab: gr.Tab) -> None:
     text = gr.Markdown()
     computed = gr.on([button.click, sizes.submit, channels.submit], stack_report, [sizes, channels, rows],
                      [result, text], api_name="conv_stack",
-          api_description="A stack of conv / max pool / avg pool layers: shape, weights, parameters, multiply-adds, "
-                          "receptive field and jump after each layer, and a summary. Use it for several layers in "
-                          "a row; for one layer use conv_output_shape, for VGG19's layers receptive_field.")
+                     api_description="A stack of conv / max pool / avg pool layers: shape, weights, parameters, "
+                                     "multiply-adds, receptive field and jump after each layer, and a summary. Use it "
+                                     "for several layers in a row; for one layer use conv_output_shape, for VGG19's "
+                                     "layers receptive_field.")
     computed.failure(lambda: (None, NO_REPORT), None, [result, text], api_visibility="private", queue=False)
     tab.select(stack_report, [sizes, channels, rows], [result, text], api_visibility="private")
 

@@ -114,7 +114,7 @@ def named_input_count(validate):
             sent = [name for name, b in zip(names, block_fn.inputs) if not b.stateful]  # a gr.State is the page's
             got = len(inputs) if len(inputs) <= len(sent) else len(inputs) - (len(block_fn.inputs) - len(sent))
             raise bad_input(f"{endpoint} takes {len(sent)} input{'s' * (len(sent) != 1)}, in this order: "
-                            f"{', '.join(sent)}; got {max(got, 0)}. Send them all (the page's 'Use via API' lists "
+                            f"{', '.join(sent)}; got {got}. Send them all (the page's 'Use via API' lists "
                             "them).")
         return validate(self, block_fn, inputs)
     validated.named = True

@@ -287,8 +287,9 @@ def video_link(clip: str | None, style: str | None, *settings) -> dict:
     named = sample_name(style)
     left_out = ["the clip"] * bool(clip) + ["your own style picture"] * bool(style and named is None)
     if left_out:
+        again = "; give the clip again where you open it" if clip else ""
         gr.Info(f"The link cannot carry {' or '.join(left_out)} (only scikit-image's sample pictures travel): it "
-                "carries the rest; give the clip again where you open it.")
+                f"carries the rest{again}.")
     names = [f.name for f in fields(VideoSettings)]
     return {"style": named, **changed(dict(zip(names, settings)), asdict(VideoSettings()))}
 

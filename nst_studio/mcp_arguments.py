@@ -141,9 +141,9 @@ def name_mcp_arguments() -> None:
     def schema(self, tool_name, parameters=None):
         schema, positions = gradio_schema(self, tool_name, parameters)
         endpoint = self.tool_to_endpoint[tool_name]
-        parameters = self.api_info["named_endpoints"][endpoint]["parameters"]
-        with_defaults(schema, parameters)
-        with_ranges(schema, parameters, self.get_block_fn_from_endpoint_name(endpoint))
+        arguments = self.api_info["named_endpoints"][endpoint]["parameters"]
+        with_defaults(schema, arguments)
+        with_ranges(schema, arguments, self.get_block_fn_from_endpoint_name(endpoint))
         return {**tidy_schema(schema), "additionalProperties": False}, [value_path(p) for p in positions]
     schema.tidy = True
     GradioMCPServer.get_input_schema = schema

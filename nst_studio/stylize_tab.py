@@ -378,8 +378,9 @@ def setting_controls() -> dict:
                                elem_id="steps-input")
         w["scales"] = gr.Slider(*SLIDER_RANGES["scales"], value=QUICK.scales, step=1, label="Scales (coarse to fine)",
                                 elem_id="scales-input")
-    gr.Markdown(f"Each coarser size takes twice the steps of the next; a style strength above the default takes "
-                f"(β/α / {DEFAULT_STRENGTH:g})^¼ times as many at every size (at most {MAX_STRENGTH_FACTOR:g}×).",
+    gr.Markdown(f"Each coarser size takes {QUICK.step_ratio:g} times the steps of the next; a style strength above "
+                f"the default takes (β/α / {DEFAULT_STRENGTH:g})^¼ times as many at every size (at most "
+                f"{MAX_STRENGTH_FACTOR:g}×).",
                 elem_classes="setting-note")
     with gr.Row():
         w["content_layer"] = control(StyleOptions, "content_layer", value=QUICK.content_layer, label="Content layer")
