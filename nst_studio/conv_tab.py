@@ -6,13 +6,15 @@ field, its range and the value received. Figures and stack tables are made when 
 while the app is built."""
 from __future__ import annotations
 
+import functools
+
 import gradio as gr
 
-from explorer.convs.figures import see_it
+from explorer.convs.figures import SEE_SIZE, SEE_SIZES, see_it
 from explorer.convs.kernels import filter_names
 from explorer.convs.samples import SAMPLE_EXTENT, SAMPLES, load_sample
 from explorer.convs.shapes import DIM_NAMES, LARGEST, PRESETS, ConvSpec, input_shape_from
-from explorer.convs.stacks import STACK_COLUMNS, STACK_EXAMPLE, make_stack
+from explorer.convs.stacks import STACK_COLUMNS, STACK_EXAMPLE, STACK_INPUT, make_stack
 from explorer.convs.text import STACK_HEADERS, TORCH_BUDGET, describe, describe_stack, stack_table
 
 from nst_core.checks import InputError
@@ -78,6 +80,34 @@ def linked_layer(values: dict) -> list:
     except InputError as e:
         report = str(e)
     return [*spec.values(), report]
+
+
+def linked_stack(values: dict) -> list:
+    """The Stacks sub-tab a link opens (``part=stacks``): the sub-tab selected, its form filled, and its table and
+    summary (or the sentence saying what is wrong with the stack); another part leaves it as it is. (The sub-tab is
+    selected last in the update that fills it: its select event reads the form as filled.)"""
+    if values.get("part") != "stacks":
+        return [gr.skip()] * 6
+    form = [values.get(name, default) for name, default in links.STACK_DEFAULTS.items()]
+    form[-1] = values.get("layers", STACK_EXAMPLE)
+    try:
+        report = list(stack_report.__wrapped__(*form))
+    except InputError as e:
+        report = [None, str(e)]
+    return [*form, *report, gr.Tabs(selected="stacks")]
+
+
+def linked_see_it(nd: int, values: dict) -> list:
+    """A 'See it work' sub-tab a link opens (``part=see_1d`` … ``see_3d``): the output cell sliders (their ends N − F),
+    the input, filter and F, the figure, then the sub-tab selected; another part leaves it as it is."""
+    if values.get("part") != f"see_{nd}d":
+        return [gr.skip()] * (5 + nd)
+    view = {**links.see_defaults(nd), **values}
+    shape = load_sample(view["input"]).shape
+    cell = values.get("cell") or [min(n // 2, n - view["F"]) for n in shape]  # else the middle, within N − F
+    cells = [gr.update(maximum=n - view["F"], value=index) for n, index in zip(shape, cell)]
+    figure = see_it(view["input"], view["filter"], view["F"], cell)[0]
+    return [*cells, view["input"], view["filter"], view["F"], figure, gr.Tabs(selected=f"see_{nd}d")]
 
 
 @explained("filling in the example")
@@ -146,19 +176,21 @@ def _layer_section() -> None:
         layer_report, fields, report, api_visibility="private")
 
 
-def _stack_section(tab: gr.Tab) -> None:
+def _stack_section(tab: gr.Tab, parts: gr.Tabs) -> None:
     gr.Markdown("### Stacks: layers one after another\nLayers: conv, max pool, avg pool (a pool's stride defaults to "
                 "its kernel). Receptive field r and jump j per layer: r ← r + d·(k − 1)·j, j ← j·s. A layer whose "
                 "kernel does not fit has an empty output, and the stack ends there.")
     with gr.Row():
-        sizes = gr.Textbox("32×32", label="input sizes")
-        channels = gr.Number(3, label="input channels", **WHOLE)
+        sizes = gr.Textbox(STACK_INPUT[0], label="input sizes")
+        channels = gr.Number(STACK_INPUT[1], label="input channels", **WHOLE)
     rows = gr.Dataframe(STACK_EXAMPLE, headers=list(STACK_COLUMNS), type="array", datatype="str", interactive=True,
                         column_count=len(STACK_COLUMNS), label="layers (edit, add or blank out rows)")
     button = gr.Button("Compute the stack", variant="primary")
     result = gr.Dataframe(headers=list(STACK_HEADERS), interactive=False, wrap=True, label="after each layer",
                           elem_id="conv-stack-result", column_widths=STACK_WIDTHS)
     text = gr.Markdown()
+    links.copy_link(TAB, "stacks").wire(links.stack_link, [sizes, channels, rows])
+    links.on_load(TAB, linked_stack, [sizes, channels, rows, result, text, parts])
     computed = gr.on([button.click, sizes.submit, channels.submit], stack_report, [sizes, channels, rows],
                      [result, text], api_name="conv_stack",
                      api_description="A stack of conv / max pool / avg pool layers: shape, weights, parameters, "
@@ -169,12 +201,12 @@ def _stack_section(tab: gr.Tab) -> None:
     tab.select(stack_report, [sizes, channels, rows], [result, text], api_visibility="private")
 
 
-def _see_it_section(nd: int, tab: gr.Tab) -> None:
+def _see_it_section(nd: int, tab: gr.Tab, parts: gr.Tabs) -> None:
     samples = list(SAMPLES[nd])
     with gr.Row():
         sample = gr.Dropdown(samples, value=samples[0], label="input")
         filter_name = gr.Dropdown(filter_names(nd), value=filter_names(nd)[-1], label="filter")
-        size = gr.Slider(1, 15, value=9 if nd == 1 else 5, step=1, label="filter size F")
+        size = gr.Slider(*SEE_SIZES, value=SEE_SIZE[nd], step=1, label="filter size F")
     with gr.Row():
         position = [gr.Slider(0, n - 1, value=n // 2, step=1, label=f"output cell: {name} index")
                     for n, name in zip(SAMPLE_EXTENT[nd], DIM_NAMES[nd])]
@@ -182,6 +214,9 @@ def _see_it_section(nd: int, tab: gr.Tab) -> None:
     gr.Markdown(SEE_IT_3D if nd == 3 else "The filter at the chosen output cell; orange: the input cells that make "
                 "it.")
     plot = gr.Plot(show_label=False, elem_id=f"conv-see-it-{nd}d")
+    links.copy_link(TAB, f"see_{nd}d").wire(functools.partial(links.see_link, nd), controls)
+    # the cells first: a change of the input or F sets the cells' sliders from the cells' values at that moment
+    links.on_load(TAB, functools.partial(linked_see_it, nd), [*position, sample, filter_name, size, plot, parts])
     gr.on([tab.select, sample.change, size.change], output_cells, controls, position, concurrency_limit=None,
           show_progress="hidden", api_visibility="private")
     gr.on([tab.select, *(control.change for control in controls)], see_it_view, controls, plot,
@@ -190,24 +225,27 @@ def _see_it_section(nd: int, tab: gr.Tab) -> None:
 
 def output_cells(sample, filter_name, size, *position) -> list:
     """The output cell sliders for the sample and the filter size F: 0 … N − F in each dimension, as the output has
-    N − F + 1 cells (a size being typed, not yet whole: the sliders as they are)."""
+    N − F + 1 cells; a cell past the new end moves to it, the others keep their value (which a link may be setting
+    at the same moment). A size being typed, not yet whole: the sliders as they are."""
     try:
         F = int(size)
     except (TypeError, ValueError):
         updates = [gr.skip()] * len(position)
     else:
-        updates = [gr.update(maximum=max(0, n - F), value=min(int(p or 0), max(0, n - F)))
-                   for n, p in zip(load_sample(sample).shape, position)]
+        ends = [max(0, n - F) for n in load_sample(sample).shape]
+        updates = [gr.update(maximum=end, **({"value": end} if int(p or 0) > end else {}))
+                   for end, p in zip(ends, position)]
     return updates if len(updates) > 1 else updates[0]  # one slider (1D): its update itself
 
 
 def build() -> None:
     """Create the playground's widgets inside the current Blocks / Tab."""
     gr.Markdown(INTRO)
-    with gr.Tab("One layer"):
-        _layer_section()
-    with gr.Tab("Stacks") as tab:
-        _stack_section(tab)
-    for nd in (1, 2, 3):
-        with gr.Tab(f"See it work: {nd}D") as tab:
-            _see_it_section(nd, tab)
+    with gr.Tabs() as parts:
+        with gr.Tab("One layer", id="layer"):
+            _layer_section()
+        with gr.Tab("Stacks", id="stacks") as tab:
+            _stack_section(tab, parts)
+        for nd in (1, 2, 3):
+            with gr.Tab(f"See it work: {nd}D", id=f"see_{nd}d") as tab:
+                _see_it_section(nd, tab, parts)

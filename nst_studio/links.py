@@ -4,6 +4,8 @@
     ?tab=stylize&content=chelsea&style=hubble_deep_field&preset=Balanced&strength=4
     ?tab=layer_lab&content=astronaut&style=gravel&size=96&steps=20&sublayer=2&seed=3
     ?tab=conv&sizes=32x32&channels=3&filters=8&kernel=3&stride=2&padding=1
+    ?tab=conv&part=stacks&stack_sizes=64x64&layers=conv,16,3,1,1;max pool,,2
+    ?tab=conv&part=see_2d&filter=blur (average)&F=7&cell=20,30
 
 A link is a way in, so it is checked here: each parameter by its tab's parser (``PARAMETERS``), with the same checks
 as the tab's controls. A bad or unknown parameter is left out and said in one sentence on the page; the rest of the
@@ -23,7 +25,11 @@ from typing import Any
 import gradio as gr
 from gradio.context import Context
 
-from explorer.convs.shapes import LARGEST, ConvSpec
+from explorer.convs.figures import SEE_SIZE, SEE_SIZES
+from explorer.convs.kernels import filter_names
+from explorer.convs.samples import SAMPLES as CONV_SAMPLES, load_sample
+from explorer.convs.shapes import DIM_NAMES, LARGEST, ConvSpec
+from explorer.convs.stacks import MAX_LAYERS, STACK_COLUMNS, STACK_EXAMPLE, STACK_INPUT
 from explorer.units import service
 from explorer.units.deconv import METHODS
 from explorer.units.tiles import MODES
@@ -46,6 +52,9 @@ GRADIOS = ("view",)  # parameters of Gradio and Hugging Face Spaces: these and _
 STYLIZE_DEFAULTS = control_values(preset_options("Quick"))  # the Stylize tab's settings as the page opens
 WEIGHTS = ("style_weight", "style_2_weight", "style_3_weight")  # sliders from 0 to 1
 STAGES = ("size", "steps", "scales")  # a preset's settings
+CONV_PARTS = ("layer", "stacks", "see_1d", "see_2d", "see_3d")  # the Convolutions tab's sub-tabs, as part=
+STACK_FORM = ("stack_sizes", "stack_channels", "layers")  # the Stacks sub-tab's linked controls, in order
+SEE_FORM = ("input", "filter", "F", "cell")  # a 'See it work' sub-tab's
 
 
 def tab_id(module: str) -> str:
@@ -147,13 +156,93 @@ def lab_setting(name: str, text: str) -> int:
 def conv_field(name: str, text: str):
     """A field of the Convolutions tab's one-layer form: counts as whole numbers, the checkbox as true/false, the
     rest as text (the whole layer is checked when it is shown)."""
-    if name in ("channels", "filters", "groups"):
+    if name in ("channels", "filters", "groups", "stack_channels"):
         return whole_number(name, text, 1, LARGEST)
     if name == "transposed":
         return boolean(name, text)
     if len(text) > 100:
         raise InputError(f"{name} must be at most 100 characters; got {shown(text)}.")
     return text
+
+
+def rows_text(rows) -> str:
+    """A stack's table as a link's ``layers``: rows separated by ';', cells by ',' (blank rows and trailing blank
+    cells left out), e.g. 'conv,16,3,1,1,1;max pool,,2'."""
+    cells = ([("" if cell is None else str(cell)).strip() for cell in row] for row in rows or [])
+    return ";".join(",".join(row).rstrip(",") for row in cells if any(row))
+
+
+STACK_DEFAULTS = dict(zip(STACK_FORM, (*STACK_INPUT, rows_text(STACK_EXAMPLE))))
+
+
+def stack_rows(name: str, text: str) -> list[list[str]]:
+    """A link's ``layers`` back to the table's rows (``rows_text``); each layer is checked when the stack is shown."""
+    rows = [[cell.strip() for cell in row.split(",")] for row in text.split(";") if row.strip()]
+    if not rows or len(rows) > MAX_LAYERS or any(len(row) > len(STACK_COLUMNS) for row in rows):
+        raise InputError(f"{name} must be 1 to {MAX_LAYERS} layers separated by ';', each as "
+                         f"{','.join(STACK_COLUMNS)} (e.g. 'conv,16,3,1,1;max pool,,2'); got {shown(text)}.")
+    return [row + [""] * (len(STACK_COLUMNS) - len(row)) for row in rows]
+
+
+def cell_indices(name: str, text: str) -> tuple[int, ...]:
+    """A link's ``cell``: the output cell's indices separated by ',' (one per dimension), e.g. '20,30'."""
+    parts = text.split(",")
+    if len(parts) > 3:
+        raise InputError(f"{name} must be 1 to 3 whole numbers separated by ',', one per dimension; got "
+                         f"{shown(text)}.")
+    return tuple(whole_number(name, part.strip(), 0) for part in parts)
+
+
+def see_dims(part: str) -> int | None:
+    """The number of dimensions of a 'See it work' part (see_2d -> 2); None for the other parts."""
+    return int(part[4]) if part.startswith("see_") else None
+
+
+def see_defaults(nd: int) -> dict:
+    """A 'See it work' view as it opens: its first input, the last filter, its F, the output cell in the middle."""
+    first = next(iter(CONV_SAMPLES[nd]))
+    return {"input": first, "filter": filter_names(nd)[-1], "F": SEE_SIZE[nd],
+            "cell": tuple(n // 2 for n in load_sample(first).shape)}
+
+
+def conv_part(values: dict) -> list[str]:
+    """The 'See it work' parameters checked against the link's part (see_1d, see_2d, see_3d): its inputs and
+    filters, F up to the input's smallest side, one index per dimension from 0 to N − F. A failing one is left out
+    (the view's own value applies); without a see part, all of them are."""
+    nd = see_dims(values.get("part", CONV_PARTS[0]))
+    given = [name for name in SEE_FORM if name in values]
+    if nd is None:
+        for name in given:
+            del values[name]
+        return [f"This link's {', '.join(given)} {'is' if len(given) == 1 else 'are'} read only with part=see_1d, "
+                "see_2d or see_3d (left out)."] * bool(given)
+    problems = []
+
+    def check(name: str, test: Callable[[Any], Any]) -> None:
+        if name in values:
+            try:
+                test(values[name])
+            except InputError as e:
+                del values[name]
+                problems.append(f"This link's {left_out(e)}")
+
+    check("input", lambda v: one_of("input", v, list(CONV_SAMPLES[nd])))
+    check("filter", lambda v: one_of("filter", v, filter_names(nd)))
+    shape = load_sample(values.get("input", see_defaults(nd)["input"])).shape
+    check("F", lambda v: whole_number("F", v, SEE_SIZES[0], min(SEE_SIZES[1], *shape)))
+    F = values.get("F", SEE_SIZE[nd])
+    check("cell", lambda cell: cell_within(cell, shape, F))
+    return problems
+
+
+def cell_within(cell: tuple[int, ...], shape: tuple[int, ...], F: int) -> None:
+    """An output cell of an input of ``shape`` through a filter of size F: one index per dimension, 0 … N − F."""
+    nd = len(shape)
+    if len(cell) != nd:
+        raise InputError(f"cell must have {nd} {'index' if nd == 1 else 'indices'} for this {nd}D input, one per "
+                         f"dimension; got {len(cell)}.")
+    for name, index, n in zip(DIM_NAMES[nd], cell, shape):
+        whole_number(f"cell's {name} index", index, 0, n - F)
 
 
 def pick(choices) -> Callable[[str, str], str]:
@@ -166,14 +255,18 @@ PARAMETERS: dict[str, dict[str, Callable[[str, str], Any]]] = {
                 **{name: stylize_setting for name in STYLIZE_DEFAULTS}},
     "video": {"style": sample, **{f.name: video_setting for f in fields(VideoSettings)}},
     "layer_lab": {"content": sample, "style": sample, **{f.name: lab_setting for f in fields(LabSettings)}},
-    "conv": {f.name: conv_field for f in fields(ConvSpec)},
+    "conv": {"part": pick(CONV_PARTS), **{f.name: conv_field for f in fields(ConvSpec)},
+             "stack_sizes": conv_field, "stack_channels": conv_field, "layers": stack_rows,
+             "input": pick([name for names in CONV_SAMPLES.values() for name in names]),
+             "filter": pick(sorted({name for nd in CONV_SAMPLES for name in filter_names(nd)})),
+             "F": lambda name, text: whole_number(name, text, *SEE_SIZES), "cell": cell_indices},
     "explorer": {"layer": pick(CONV_LAYERS), "unit": lambda name, text: whole_number(name, text, 0),
                  "units_page": lambda name, text: whole_number(name, text, 1), "show": pick(MODES),
                  "method": pick(METHODS), "dataset": dataset},
 }
 
 # Checks of parameters that depend on each other: (values) -> sentences, the failing ones taken out of ``values``.
-TOGETHER = {"stylize": stylize_stages, "explorer": explorer_unit}
+TOGETHER = {"stylize": stylize_stages, "explorer": explorer_unit, "conv": conv_part}
 
 
 @dataclass(frozen=True)
@@ -299,9 +392,24 @@ def conv_link(*form) -> dict:
     return changed(dict(zip([f.name for f in fields(ConvSpec)], form)), asdict(ConvSpec()))
 
 
+def stack_link(*form) -> dict:
+    """A Stacks view's parameters: the part, and the input and layers where they differ from the example's."""
+    values = dict(zip(STACK_FORM, form))
+    return {"part": "stacks", **changed({**values, "layers": rows_text(values["layers"])}, STACK_DEFAULTS)}
+
+
+def see_link(nd: int, sample, filter_name, size, *position) -> dict:
+    """A 'See it work' view's parameters: the part, and the input, filter, F and output cell that differ from the
+    view as it opens."""
+    values = {"input": sample, "filter": filter_name, "F": int(size), "cell": tuple(int(p) for p in position)}
+    view = changed(values, see_defaults(nd))
+    return {"part": f"see_{nd}d", **view, **({"cell": ",".join(map(str, view["cell"]))} if "cell" in view else {})}
+
+
 def conv_spec(values: Mapping[str, Any]) -> ConvSpec:
-    """The one-layer form a link fills: the defaults, then each field given."""
-    return ConvSpec(**{**asdict(ConvSpec()), **values})
+    """The one-layer form a link fills: the defaults, then each of its fields given."""
+    form = asdict(ConvSpec())
+    return ConvSpec(**{**form, **{name: value for name, value in values.items() if name in form}})
 
 
 # The page ------------------------------------------------------------------------------------------------------
@@ -340,11 +448,13 @@ class CopyLink:
         copied.then(None, self.box, self.box, js=COPY_JS, queue=False, api_visibility="private")
 
 
-def copy_link(tab: str) -> CopyLink:
-    """The row of a *Copy link* button and its box, where the tab wants it (``wire`` it once its inputs exist)."""
+def copy_link(tab: str, part: str = "") -> CopyLink:
+    """The row of a *Copy link* button and its box, where the tab (or its sub-tab ``part``) wants it (``wire`` it
+    once its inputs exist)."""
+    name = "-".join(filter(None, (tab, part.replace("_", "-"))))
     with gr.Row(elem_classes="copy-link"):
-        button = gr.Button("Copy link", size="sm", scale=0, min_width=110, elem_id=f"{tab}-copy-link")
-        box = gr.Textbox(show_label=False, container=False, interactive=False, scale=5, elem_id=f"{tab}-link",
+        button = gr.Button("Copy link", size="sm", scale=0, min_width=110, elem_id=f"{name}-copy-link")
+        box = gr.Textbox(show_label=False, container=False, interactive=False, scale=5, elem_id=f"{name}-link",
                          placeholder="Copy link puts the address of this view here and on the clipboard")
     return CopyLink(tab, button, box)
 

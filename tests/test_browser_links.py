@@ -138,6 +138,30 @@ def test_a_lab_link_and_a_convolution_link(site):
     expect(opened(context, link).get_by_text(re.compile(r"^Output 16×16×8"))).to_be_visible()
 
 
+def test_links_to_the_convolution_sub_tabs(site):
+    """A Stacks link and a 'See it work' link open their sub-tab with its controls, report and figure; each
+    sub-tab's own Copy link gives them back."""
+    url, context, _ = site
+    stack = "?tab=conv&part=stacks&stack_sizes=64x64&layers=" + urllib.parse.quote("conv,8,5,1,2,1;avg pool,,3")
+    page = opened(context, url + stack)
+    expect(page.get_by_role("tab", name="Stacks")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#conv-stack-result")).to_contain_text("avg pool")
+    expect(page.locator("#conv-stack-result")).to_contain_text("21×21×8")
+    link = copied(page, "conv-stacks")
+    assert params(link) == {"tab": "conv", "part": "stacks", "stack_sizes": "64x64", "layers": "conv,8,5,1,2,1;avg pool,,3"}
+    expect(opened(context, link).locator("#conv-stack-result")).to_contain_text("21×21×8")
+
+    page = opened(context, url + "?tab=conv&part=see_2d&filter=blur (average)&F=7&cell=20,30")
+    expect(page.get_by_role("tab", name="See it work: 2D")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#conv-see-it-2d img")).to_be_visible()
+    width = page.get_by_label("output cell: width index").first  # the number box beside the slider
+    expect(width).to_have_value("30")
+    expect(width).to_have_attribute("max", "89")  # 96 ⊛ 7 → 90 cells: 0 … 89
+    link = copied(page, "conv-see-2d")
+    assert params(link) == {"tab": "conv", "part": "see_2d", "filter": "blur (average)", "F": "7", "cell": "20,30"}
+    expect(opened(context, link).get_by_label("output cell: height index").first).to_have_value("20")
+
+
 def test_a_bad_parameter_is_one_sentence_and_the_page_still_loads(site):
     url, context, log = site
     page = opened(context, url + "?tab=explorer&layer=conv9_9&show=both")

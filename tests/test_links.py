@@ -36,8 +36,23 @@ def test_the_unit_explorer_link_of_the_issue():
      "This link's dataset must be builtin or a Hugging Face dataset OWNER/NAME[:SPLIT[:COLUMN]]; got '../../etc' "
      "(left out). This link's show must be one of patches, projections, both; got 'all' (left out)."),
     ("?tab=conv&sizes=32x32&colour=red", {"sizes": "32x32"},
-     "This link's 'colour' is not a parameter of this tab, which reads sizes, channels, filters, kernel, stride, "
-     "padding, dilation, groups, transposed, output_padding, filter_channels (left out)."),
+     "This link's 'colour' is not a parameter of this tab, which reads part, sizes, channels, filters, kernel, "
+     "stride, padding, dilation, groups, transposed, output_padding, filter_channels, stack_sizes, stack_channels, "
+     "layers, input, filter, F, cell (left out)."),
+    ("?tab=conv&part=see_2d&F=7&cell=20,95", {"part": "see_2d", "F": 7},
+     "This link's cell's width index must be a whole number from 0 to 89; got 95 (left out)."),  # 96 − 7
+    ("?tab=conv&part=see_3d&cell=1,2", {"part": "see_3d"},
+     "This link's cell must have 3 indices for this 3D input, one per dimension; got 2 (left out)."),
+    ("?tab=conv&part=see_1d&filter=changes along the width&F=9", {"part": "see_1d", "F": 9},
+     "This link's filter must be one of blur (average), changes along the length, peaks / spots (Mexican hat); got "
+     "'changes along the width' (left out)."),
+    ("?tab=conv&part=stacks&F=3&cell=4", {"part": "stacks"},
+     "This link's F, cell are read only with part=see_1d, see_2d or see_3d (left out)."),
+    ("?tab=conv&part=stacks&layers=conv,8,3,1,1,1,9", {"part": "stacks"},
+     "This link's layers must be 1 to 64 layers separated by ';', each as layer,filters,kernel,stride,padding,"
+     "dilation (e.g. 'conv,16,3,1,1;max pool,,2'); got 'conv,8,3,1,1,1,9' (left out)."),
+    ("?tab=conv&part=sideways", {},
+     "This link's part must be one of layer, stacks, see_1d, see_2d, see_3d; got 'sideways' (left out)."),
     ("?tab=layer_lab&size=999&seed=3", {"seed": 3},
      "This link's size must be a whole number from 32 to 192; got '999' (left out)."),
     ("?tab=paint", {}, "This link opens no tab: tab must be one of stylize, video, layer_lab, conv, explorer; got "
@@ -118,6 +133,34 @@ def test_copied_views_read_back_the_same():
     assert links.conv_spec(round_trip("conv", view).values).values() == form
     report = conv_tab.linked_layer(round_trip("conv", view).values)[-1]
     assert report.startswith("**Output 64×64×8**")  # transposed: (32 − 1)·2 − 2 + 2 + 1 + 1
+
+
+def test_the_convolution_sub_tabs_copied_views_read_back_the_same():
+    """Stacks and each 'See it work' view: what Copy link writes (only what differs from the view as it opens) reads
+    back to the same controls, and the page shows their report or figure."""
+    rows = [["conv", "8", "5", "1", "2", "1"], ["", "", "", "", "", ""], ["avg pool", "", "3", "", "", ""]]
+    view = links.stack_link("64×64", 3, rows)
+    assert view == {"part": "stacks", "stack_sizes": "64×64", "layers": "conv,8,5,1,2,1;avg pool,,3"}
+    sizes, channels, table, result, summary, part = conv_tab.linked_stack(round_trip("conv", view).values)
+    assert part.selected == "stacks"
+    assert (sizes, channels, table) == ("64×64", 3, [rows[0], ["avg pool", "", "3", "", "", ""]])
+    assert [row[:2] for row in result] == [["conv1 (conv)", "64×64×8"], ["pool1 (avg pool)", "21×21×8"]]  # 64 // 3
+    assert summary.startswith("2 layers: 64×64×3 → **21×21×8**")
+    assert links.stack_link("32×32", 3, links.STACK_EXAMPLE) == {"part": "stacks"}  # the example itself
+    shown = conv_tab.linked_stack(parsed("?tab=conv&part=stacks&layers=conv,8,3;pool,,2").values)
+    assert shown[3] is None and shown[4] == ("layer 2 (pool): the layer must be one of conv, max pool, avg pool; "
+                                             "got 'pool'.")  # a stack that cannot be built says why
+
+    photo, blur = "photo (scikit-image camera)", "blur (average)"
+    view = links.see_link(2, photo, blur, 7.0, 20.0, 30.0)
+    assert view == {"part": "see_2d", "filter": blur, "F": 7, "cell": "20,30"}
+    height, width, sample, filter_name, size, figure, part = conv_tab.linked_see_it(2, round_trip("conv", view).values)
+    assert (part.selected, sample, filter_name, size) == ("see_2d", photo, blur, 7)
+    assert (height["maximum"], height["value"], width["maximum"], width["value"]) == (89, 20, 89, 30)
+    assert figure._suptitle.get_text().startswith("y[20, 30] = Σ x[20:27, 30:37] ⊙ w = ")
+    ekg, spots, size, (middle,) = links.see_defaults(1).values()
+    assert (size, middle) == (9, 300) and links.see_link(1, ekg, spots, 9.0, 300.0) == {"part": "see_1d"}  # as it opens
+    assert conv_tab.linked_see_it(3, round_trip("conv", view).values) == [gr.skip()] * 8  # another part: as it is
 
 
 def test_explorer_copied_view(monkeypatch):

@@ -25,6 +25,8 @@ from .shapes import DIM_NAMES
 HIGHLIGHT = "orange"
 MAX_SLICES = 9      # a deeper filter shows this many of its slices, evenly spread
 MAX_POINTS = 4000   # the 3D view draws at most this many of the volume's cells
+SEE_SIZES = (1, 15)  # the filter sizes F the 'see it work' view offers
+SEE_SIZE = {1: 9, 2: 5, 3: 5}  # its filter size F as it opens, per number of dimensions
 
 
 def _draw_1d(fig: Figure, x: np.ndarray, w: np.ndarray, y: np.ndarray, i: tuple[int, ...]) -> None:

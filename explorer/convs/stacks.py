@@ -17,6 +17,7 @@ STACK_KINDS = ("conv", "max pool", "avg pool")
 STACK_COLUMNS = ("layer", "filters", "kernel", "stride", "padding", "dilation")
 STACK_EXAMPLE = [["conv", 16, 3, 1, 1, 1], ["conv", 16, 3, 1, 1, 1], ["max pool", "", 2, "", "", ""],
                  ["conv", 32, 3, 1, 1, 1], ["max pool", "", 2, "", "", ""]]  # a small VGG-like stack, input 3×32×32
+STACK_INPUT = ("32×32", 3)  # the example's input: sizes and channels
 MAX_LAYERS = 64
 
 
