@@ -52,7 +52,7 @@ CUSTOM = "Custom"  # the preset shown when size, steps and scales match no prese
 JOBS = JobBoard()
 # Measured by benchmarks/bench_stylize.py --parts presets (Quick, Balanced) and bench_quality.py (Best) on 2 cores of
 # an AMD EPYC (docs/performance.md, "The presets end to end"): the one place these figures are written.
-PRESET_HINT = ("On 2 CPU cores: Quick, 512 px, about 13 s with bf16 (about 21 s without); Balanced, 512 px, about "
+PRESET_HINT = ("On 2 CPU cores: Quick, 512 px, about 15 s with bf16 (about 23 s without); Balanced, 512 px, about "
                "50 s with bf16; Best, 768 px, 1 to 2 min with bf16. The estimate for your picture shows when you press "
                "Stylize. Custom: your own size, steps and scales, set below.")
 TAB = links.tab_id(__name__)

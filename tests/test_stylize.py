@@ -255,9 +255,9 @@ def test_the_balance_halves_the_palette_start_where_the_colours_carry_little_of_
 
 def test_a_stronger_style_gets_more_steps_at_every_size():
     """m = (beta / alpha / 30)^(1/4) within [1, 4]: 16 times the default strength doubles every stage's steps."""
-    quick = dict(size=512, steps=8, scales=4)
-    assert StyleOptions(**quick).schedule() == [(64, 64), (128, 32), (256, 16), (512, 8)]
-    assert StyleOptions(**quick, beta=480).schedule() == [(64, 128), (128, 64), (256, 32), (512, 16)]
+    quick = dict(size=512, steps=9, scales=4)
+    assert StyleOptions(**quick).schedule() == [(64, 72), (128, 36), (256, 18), (512, 9)]
+    assert StyleOptions(**quick, beta=480).schedule() == [(64, 144), (128, 72), (256, 36), (512, 18)]
     assert StyleOptions(**quick, beta=7.5).schedule() == StyleOptions(**quick).schedule()  # weaker: no fewer
     assert StyleOptions(**quick, beta=4.8, alpha=0.01).strength_factor() == pytest.approx(2.0)
     assert StyleOptions(**quick, alpha=0).strength_factor() == 4.0 == StyleOptions(beta=1e12).strength_factor()
@@ -338,7 +338,7 @@ def test_the_start_goes_half_way_to_a_palette_that_carries_little_of_the_style()
 
 def test_a_short_run_raises_beta_less():
     """cap = MAX_STYLE_GAIN min(1, steps / FULL_GAIN_STEPS)^(1/4): the whole gain from FULL_GAIN_STEPS final steps,
-    less below (Quick's 8: 4 x (8/30)^(1/4) = 2.87); the run's balance takes the cap of its own steps."""
+    less below (Quick's 9: 4 x (9/30)^(1/4) = 2.96); the run's balance takes the cap of its own steps."""
     from nst_core.options import FULL_GAIN_STEPS, MAX_STYLE_GAIN
     from nst_core.stylize import gain_cap
 
