@@ -10,7 +10,7 @@ import functools
 
 import gradio as gr
 
-from explorer.convs.figures import SEE_SIZE, SEE_SIZES, see_it
+from explorer.convs.figures import SEE_SIZES, see_it
 from explorer.convs.kernels import filter_names
 from explorer.convs.samples import SAMPLE_EXTENT, SAMPLES, load_sample
 from explorer.convs.shapes import DIM_NAMES, LARGEST, PRESETS, ConvSpec, input_shape_from
@@ -88,8 +88,8 @@ def linked_stack(values: dict) -> list:
     selected last in the update that fills it: its select event reads the form as filled.)"""
     if values.get("part") != "stacks":
         return [gr.skip()] * 6
-    form = [values.get(name, default) for name, default in links.STACK_DEFAULTS.items()]
-    form[-1] = values.get("layers", STACK_EXAMPLE)
+    form = [values.get("stack_sizes", STACK_INPUT[0]), values.get("stack_channels", STACK_INPUT[1]),
+            values.get("layers", STACK_EXAMPLE)]
     try:
         report = list(stack_report.__wrapped__(*form))
     except InputError as e:
@@ -202,14 +202,14 @@ def _stack_section(tab: gr.Tab, parts: gr.Tabs) -> None:
 
 
 def _see_it_section(nd: int, tab: gr.Tab, parts: gr.Tabs) -> None:
-    samples = list(SAMPLES[nd])
+    opens = links.see_defaults(nd)  # the view as it opens, as its links read it
     with gr.Row():
-        sample = gr.Dropdown(samples, value=samples[0], label="input")
-        filter_name = gr.Dropdown(filter_names(nd), value=filter_names(nd)[-1], label="filter")
-        size = gr.Slider(*SEE_SIZES, value=SEE_SIZE[nd], step=1, label="filter size F")
+        sample = gr.Dropdown(list(SAMPLES[nd]), value=opens["input"], label="input")
+        filter_name = gr.Dropdown(filter_names(nd), value=opens["filter"], label="filter")
+        size = gr.Slider(*SEE_SIZES, value=opens["F"], step=1, label="filter size F")
     with gr.Row():
-        position = [gr.Slider(0, n - 1, value=n // 2, step=1, label=f"output cell: {name} index")
-                    for n, name in zip(SAMPLE_EXTENT[nd], DIM_NAMES[nd])]
+        position = [gr.Slider(0, n - 1, value=index, step=1, label=f"output cell: {name} index")
+                    for n, index, name in zip(SAMPLE_EXTENT[nd], opens["cell"], DIM_NAMES[nd])]
     controls = [sample, filter_name, size, *position]
     gr.Markdown(SEE_IT_3D if nd == 3 else "The filter at the chosen output cell; orange: the input cells that make "
                 "it.")
